@@ -1,0 +1,259 @@
+// Package events is yongjin's public contract: the canonical event envelope, the
+// version-1 event payloads (Order, CommissionLine), their NATS subjects, their
+// deterministic IDs and the JSON Schemas that describe them.
+//
+// Everything a downstream subscriber needs to consume yongjin's stream lives
+// here; nothing in this package depends on a vendor, on NATS or on ClickHouse.
+//
+// Conventions shared by every payload:
+//   - money is an int64 amount in fen (1/100 CNY) next to an ISO 4217 currency;
+//   - rates are integers in basis points (1/10000: 3500 = 35%);
+//   - identifiers are strings (vendor IDs exceed 2^53 and must survive exactly);
+//   - times are RFC 3339 in UTC; vendor wall-clock times (Asia/Shanghai) are
+//     converted before they enter an event.
+package events
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SpecVersion is the CloudEvents specification version the envelope follows.
+const SpecVersion = "1.0"
+
+// DataContentType is the content type of every event's data.
+const DataContentType = "application/json"
+
+// Kind names a family of canonical events. A Kind with its Version forms the
+// event type (e.g. "order.v1").
+type Kind string
+
+// The canonical event kinds.
+const (
+	KindOrder      Kind = "order"
+	KindCommission Kind = "commission"
+)
+
+// Version is the schema version of the events this package emits.
+const Version = "v1"
+
+// Type is the CloudEvents "type" of an event of kind k, e.g. "order.v1".
+func Type(k Kind) string { return string(k) + "." + Version }
+
+// SubjectPrefix is the NATS subject prefix of all canonical events. Subjects
+// are SubjectPrefix.<kind>.<version>.<vendor>, e.g. yongjin.events.order.v1.douke,
+// so subscribers can filter with wildcards (yongjin.events.*.v1.douke,
+// yongjin.events.order.>).
+const SubjectPrefix = "yongjin.events"
+
+// Subject is the NATS subject on which events of kind k from vendor are published.
+func Subject(k Kind, vendor string) string {
+	return SubjectPrefix + "." + string(k) + "." + Version + "." + vendor
+}
+
+// Envelope is a canonical event: CloudEvents 1.0 attributes in their JSON
+// format plus yongjin's extension attributes, with the payload in Data.
+type Envelope struct {
+	// SpecVersion is always "1.0".
+	SpecVersion string `json:"specversion"`
+	// ID is deterministic: the same vendor record at the same vendor version
+	// always gets the same ID (see NewID). It is also the JetStream Nats-Msg-Id.
+	ID string `json:"id"`
+	// Type is "<kind>.<version>", e.g. "order.v1".
+	Type string `json:"type"`
+	// Source identifies the producer: "yongjin/<vendor>/<account>".
+	Source string `json:"source"`
+	// Subject is the natural key of the record inside the source, e.g. the order ID.
+	Subject string `json:"subject"`
+	// Time is when the vendor last changed the record (its version time), UTC.
+	Time time.Time `json:"time"`
+	// DataContentType is always "application/json".
+	DataContentType string `json:"datacontenttype"`
+	// DataSchema names the JSON Schema of Data, e.g. "https://yongjin.dev/schemas/order.v1.json".
+	DataSchema string `json:"dataschema"`
+	// Data is the payload: an Order or a CommissionLine encoded as JSON.
+	Data json.RawMessage `json:"data"`
+}
+
+// SchemaURI is the identifier of the JSON Schema of kind k.
+func SchemaURI(k Kind) string { return "https://yongjin.dev/schemas/" + Type(k) + ".json" }
+
+// Kind reports the event's kind from its type ("order.v1" → KindOrder).
+func (e Envelope) Kind() Kind {
+	k, _, _ := strings.Cut(e.Type, ".")
+	return Kind(k)
+}
+
+// NewID returns the deterministic event ID of a record: the same kind, vendor,
+// natural key and version always give the same ID, and any difference gives a
+// different one. version is the vendor's update marker (for orders the update
+// time in Unix milliseconds).
+func NewID(k Kind, vendor, key string, version int64) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d", Type(k), vendor, key, version)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Source is the envelope source of events from one vendor account.
+func Source(vendor, account string) string { return "yongjin/" + vendor + "/" + account }
+
+// NewEnvelope builds the envelope for payload p of kind k. key is the record's
+// natural key (it becomes the subject) and version its vendor version.
+func NewEnvelope(k Kind, vendor, account, key string, version int64, at time.Time, p any) (Envelope, error) {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("encode %s %s: %w", Type(k), key, err)
+	}
+	return Envelope{
+		SpecVersion:     SpecVersion,
+		ID:              NewID(k, vendor, key, version),
+		Type:            Type(k),
+		Source:          Source(vendor, account),
+		Subject:         key,
+		Time:            at.UTC(),
+		DataContentType: DataContentType,
+		DataSchema:      SchemaURI(k),
+		Data:            data,
+	}, nil
+}
+
+// ErrUnknownType is returned when an envelope's type is not one this version knows.
+var ErrUnknownType = errors.New("unknown event type")
+
+// Status is an order's state on the common life cycle shared by every vendor:
+// paid → received → settled, or refunded / cancelled. A settled order may still
+// become refunded (after-sale refunds).
+type Status string
+
+// The common life-cycle states.
+const (
+	StatusPaid      Status = "paid"
+	StatusReceived  Status = "received"
+	StatusSettled   Status = "settled"
+	StatusRefunded  Status = "refunded"
+	StatusCancelled Status = "cancelled"
+	// StatusUnknown is used when the vendor sent a state yongjin does not know;
+	// the vendor's value is always kept verbatim in VendorStatus.
+	StatusUnknown Status = "unknown"
+)
+
+// Statuses lists every Status in life-cycle order.
+var Statuses = []Status{StatusPaid, StatusReceived, StatusSettled, StatusRefunded, StatusCancelled, StatusUnknown}
+
+// CurrencyCNY is the currency of every amount the current vendors report.
+const CurrencyCNY = "CNY"
+
+// Order is the payload of an order.v1 event: one affiliate order in its latest
+// known state. Its natural key is (Platform, OrderID); Version orders the
+// states of one order (a higher version is newer).
+type Order struct {
+	Platform      string `json:"platform"`
+	Account       string `json:"account"`
+	OrderID       string `json:"order_id"`
+	ParentOrderID string `json:"parent_order_id,omitempty"`
+	ProductID     string `json:"product_id"`
+	ProductName   string `json:"product_name"`
+	ShopID        string `json:"shop_id"`
+	ShopName      string `json:"shop_name"`
+	AuthorID      string `json:"author_id"`
+	AuthorName    string `json:"author_name"`
+	BuyerOpenID   string `json:"buyer_open_id"`
+	// Channel is how the order was distributed (vendor value, e.g. "Live", "ProductDetail").
+	Channel  string `json:"channel"`
+	Quantity int64  `json:"quantity"`
+	Currency string `json:"currency"`
+	// PaidFen is what the buyer paid.
+	PaidFen int64 `json:"paid_fen"`
+	// EstimatedBaseFen is the estimated amount commission is computed on.
+	EstimatedBaseFen int64 `json:"estimated_base_fen"`
+	// SettledBaseFen is the settled amount commission is computed on (0 before settlement).
+	SettledBaseFen int64  `json:"settled_base_fen"`
+	Status         Status `json:"status"`
+	// VendorStatus is the vendor's own status value, verbatim.
+	VendorStatus string     `json:"vendor_status"`
+	PaidAt       time.Time  `json:"paid_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	ReceivedAt   *time.Time `json:"received_at"`
+	SettledAt    *time.Time `json:"settled_at"`
+	RefundedAt   *time.Time `json:"refunded_at"`
+	// Version is the vendor's update time in Unix milliseconds.
+	Version int64 `json:"version"`
+}
+
+// Role is who a commission line pays or charges.
+type Role string
+
+// The commission beneficiary roles.
+const (
+	// RoleCreator is the creator/author's commission income.
+	RoleCreator Role = "creator"
+	// RoleLiveChannel is the live-room distribution channel's income.
+	RoleLiveChannel Role = "live_channel"
+	// RoleShop is the shop's commission expense.
+	RoleShop Role = "shop"
+	// RolePlatformFee is the platform's technical service fee.
+	RolePlatformFee Role = "platform_fee"
+	// RoleServiceProvider is an outside service provider's fee.
+	RoleServiceProvider Role = "service_provider"
+)
+
+// CommissionLine is the payload of a commission.v1 event: one beneficiary's
+// share of one order. Its natural key is (Platform, OrderID, Role).
+type CommissionLine struct {
+	Platform string `json:"platform"`
+	Account  string `json:"account"`
+	OrderID  string `json:"order_id"`
+	Role     Role   `json:"role"`
+	// RateBP is the commission rate in basis points (0 when the vendor gives none).
+	RateBP       int64  `json:"rate_bp"`
+	Currency     string `json:"currency"`
+	EstimatedFen int64  `json:"estimated_fen"`
+	SettledFen   int64  `json:"settled_fen"`
+	// OrderStatus is the order's common status when this line was derived.
+	OrderStatus Status    `json:"order_status"`
+	PaidAt      time.Time `json:"paid_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	// Version is the order's version (vendor update time in Unix milliseconds).
+	Version int64 `json:"version"`
+}
+
+// Key is the natural key of the order inside its platform.
+func (o Order) Key() string { return o.OrderID }
+
+// Key is the natural key of the line inside its platform: "<order>/<role>".
+func (c CommissionLine) Key() string { return c.OrderID + "/" + string(c.Role) }
+
+// Envelope wraps the order in its canonical envelope.
+func (o Order) Envelope() (Envelope, error) {
+	return NewEnvelope(KindOrder, o.Platform, o.Account, o.Key(), o.Version, o.UpdatedAt, o)
+}
+
+// Envelope wraps the line in its canonical envelope.
+func (c CommissionLine) Envelope() (Envelope, error) {
+	return NewEnvelope(KindCommission, c.Platform, c.Account, c.Key(), c.Version, c.UpdatedAt, c)
+}
+
+// Decode parses an envelope's data into its typed payload: *Order or
+// *CommissionLine. It returns ErrUnknownType for any other type.
+func Decode(e Envelope) (any, error) {
+	switch e.Type {
+	case Type(KindOrder):
+		var o Order
+		if err := json.Unmarshal(e.Data, &o); err != nil {
+			return nil, fmt.Errorf("event %s: decode %s: %w", e.ID, e.Type, err)
+		}
+		return &o, nil
+	case Type(KindCommission):
+		var c CommissionLine
+		if err := json.Unmarshal(e.Data, &c); err != nil {
+			return nil, fmt.Errorf("event %s: decode %s: %w", e.ID, e.Type, err)
+		}
+		return &c, nil
+	}
+	return nil, fmt.Errorf("event %s: %w %q", e.ID, ErrUnknownType, e.Type)
+}

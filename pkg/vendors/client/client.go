@@ -1,0 +1,259 @@
+// Package client is the one HTTP core every vendor client uses: timeouts,
+// bounded retry with jittered exponential backoff for transient failures only,
+// a per-account rate limiter, typed errors callers branch on, and redaction of
+// credentials from every error it returns.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"golang.org/x/time/rate"
+)
+
+// Typed errors. Vendor packages wrap these so callers can use errors.Is.
+var (
+	// ErrUnauthorized means the credentials were refused; retrying cannot help.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrPermanent means the request is wrong (bad parameters, unknown method);
+	// retrying the same request cannot help.
+	ErrPermanent = errors.New("permanent vendor error")
+	// ErrRateLimited means the vendor throttled the caller. Use RetryAfter.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrTransient means a network failure, timeout or server error that a later
+	// retry may fix.
+	ErrTransient = errors.New("transient vendor error")
+)
+
+// RateLimitedError is a throttle answer carrying how long to wait.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+	Detail     string
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("rate limited (retry after %s): %s", e.RetryAfter, e.Detail)
+}
+
+// Is makes errors.Is(err, ErrRateLimited) true.
+func (e *RateLimitedError) Is(target error) bool { return target == ErrRateLimited }
+
+// RetryAfter reports how long a rate-limited error asks to wait (0 if none).
+func RetryAfter(err error) time.Duration {
+	var rl *RateLimitedError
+	if errors.As(err, &rl) {
+		return rl.RetryAfter
+	}
+	return 0
+}
+
+// Retryable reports whether err is worth retrying (transient or rate limited).
+func Retryable(err error) bool {
+	return errors.Is(err, ErrTransient) || errors.Is(err, ErrRateLimited)
+}
+
+// Config configures a Core.
+type Config struct {
+	// HTTPClient defaults to a client with a 30 s overall timeout.
+	HTTPClient *http.Client
+	// RatePerSecond limits requests per second for this account (0 = 5/s).
+	RatePerSecond float64
+	// Burst is the limiter burst (0 = 1).
+	Burst int
+	// MaxAttempts bounds the attempts per request (0 = 6).
+	MaxAttempts int
+	// InitialBackoff is the first retry delay (0 = 200 ms); it grows ×2 with ±50% jitter.
+	InitialBackoff time.Duration
+	// MaxBackoff caps a single delay (0 = 10 s).
+	MaxBackoff time.Duration
+	// Secrets are redacted from every error the core returns.
+	Secrets []string
+	// OnRetry, if set, is called before each retry sleep (for logs and metrics).
+	OnRetry func(err error, wait time.Duration)
+}
+
+// Core performs vendor HTTP calls for one account.
+type Core struct {
+	cfg     Config
+	limiter *rate.Limiter
+}
+
+// New returns a Core with defaults applied.
+func New(cfg Config) *Core {
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.RatePerSecond == 0 {
+		cfg.RatePerSecond = 5
+	}
+	if cfg.Burst == 0 {
+		cfg.Burst = 1
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = 6
+	}
+	if cfg.InitialBackoff == 0 {
+		cfg.InitialBackoff = 200 * time.Millisecond
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 10 * time.Second
+	}
+	return &Core{cfg: cfg, limiter: rate.NewLimiter(rate.Limit(cfg.RatePerSecond), cfg.Burst)}
+}
+
+// Response is a vendor answer: HTTP status and body.
+type Response struct {
+	Status int
+	Body   []byte
+}
+
+// Check inspects a response's vendor envelope and returns nil on success or a
+// typed error (wrapping ErrUnauthorized, ErrPermanent, ErrTransient, or a
+// *RateLimitedError).
+type Check func(Response) error
+
+// Do sends the request built by newReq, classifies the answer with check and
+// retries transient and rate-limited failures with jittered exponential
+// backoff, at most MaxAttempts times. The returned error never contains a
+// configured secret.
+func (c *Core) Do(ctx context.Context, newReq func(context.Context) (*http.Request, error), check Check) (Response, error) {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = c.cfg.InitialBackoff
+	b.MaxInterval = c.cfg.MaxBackoff
+	b.RandomizationFactor = 0.5
+	b.MaxElapsedTime = 0
+	var resp Response
+	attempt := 0
+	op := func() error {
+		attempt++
+		var err error
+		resp, err = c.once(ctx, newReq, check)
+		if err == nil {
+			return nil
+		}
+		if !Retryable(err) || attempt >= c.cfg.MaxAttempts {
+			return backoff.Permanent(err)
+		}
+		return err
+	}
+	notify := func(err error, wait time.Duration) {
+		if ra := RetryAfter(err); ra > wait {
+			// the vendor said how long; sleep the difference before backoff's own wait
+			t := time.NewTimer(ra - wait)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			wait = ra
+		}
+		if c.cfg.OnRetry != nil {
+			c.cfg.OnRetry(err, wait)
+		}
+	}
+	err := backoff.RetryNotify(op, backoff.WithContext(b, ctx), notify)
+	if err != nil {
+		return resp, c.redactErr(err)
+	}
+	return resp, nil
+}
+
+func (c *Core) once(ctx context.Context, newReq func(context.Context) (*http.Request, error), check Check) (Response, error) {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return Response{}, err
+	}
+	req, err := newReq(ctx)
+	if err != nil {
+		return Response{}, fmt.Errorf("%w: build request: %v", ErrPermanent, err)
+	}
+	res, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Response{}, ctx.Err()
+		}
+		// *url.Error repeats the URL, query string (and its credentials) included:
+		// report only method, host and path.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return Response{}, fmt.Errorf("%w: %s %s%s: %v", ErrTransient, req.Method, req.URL.Host, req.URL.Path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		return Response{}, fmt.Errorf("%w: read body: %v", ErrTransient, err)
+	}
+	r := Response{Status: res.StatusCode, Body: body}
+	switch {
+	case res.StatusCode == http.StatusTooManyRequests:
+		return r, &RateLimitedError{RetryAfter: parseRetryAfter(res.Header.Get("Retry-After")), Detail: "HTTP 429"}
+	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
+		return r, fmt.Errorf("%w: HTTP %d", ErrUnauthorized, res.StatusCode)
+	case res.StatusCode >= 500:
+		return r, fmt.Errorf("%w: HTTP %d", ErrTransient, res.StatusCode)
+	case res.StatusCode >= 400:
+		return r, fmt.Errorf("%w: HTTP %d: %s", ErrPermanent, res.StatusCode, snippet(body))
+	}
+	if check != nil {
+		if err := check(r); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+func parseRetryAfter(v string) time.Duration {
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 0
+}
+
+func snippet(b []byte) string {
+	const max = 200
+	if len(b) > max {
+		return string(b[:max]) + "…"
+	}
+	return string(b)
+}
+
+// redactedError keeps errors.Is working while hiding secrets in the message.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+func (c *Core) redactErr(err error) error {
+	msg := Redact(err.Error(), c.cfg.Secrets...)
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+// Redact replaces every occurrence of each non-empty secret in s (raw and
+// URL-query-escaped) with "[REDACTED]".
+func Redact(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		if esc := url.QueryEscape(sec); esc != sec {
+			s = strings.ReplaceAll(s, esc, "[REDACTED]")
+		}
+	}
+	return s
+}
