@@ -1,0 +1,33 @@
+# yongjin — the two commands of the README quick start are `make demo` and `make test`.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: demo test build vet fmt bench clickhouse-start clickhouse-stop
+
+## demo: install/start a local ClickHouse, run the whole pipeline against the vendor sandbox, print the summary
+demo:
+	@bash scripts/demo.sh
+
+## test: install/start a local ClickHouse, then vet and run every test (integration tests included)
+test:
+	@bash scripts/test.sh
+
+## build: build every command into bin/
+build:
+	go build -o bin/ ./cmd/...
+
+vet:
+	go vet ./...
+
+fmt:
+	gofmt -l -w .
+
+## bench: benchmarks with their same-run baselines
+bench:
+	@YONGJIN_CLICKHOUSE_ADDR=$$(bash scripts/clickhouse.sh start) go test -run '^$$' -bench . -benchmem ./...
+
+clickhouse-start:
+	@bash scripts/clickhouse.sh start
+
+clickhouse-stop:
+	@bash scripts/clickhouse.sh stop

@@ -1,0 +1,259 @@
+// Command sandbox runs yongjin's vendor sandbox: a local HTTP server that
+// speaks the vendors' protocols (today veapi douke kol_OrderAds) from seeded,
+// deterministic orders that move through their life cycle as a virtual clock
+// advances, with ground truth and clock control under /_sandbox/.
+//
+// Run "sandbox --help" for the flags and endpoints.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
+)
+
+const envPrefix = "YONGJIN_SANDBOX_"
+
+const intro = `sandbox — yongjin's vendor sandbox.
+
+A local stand-in for the vendor APIs yongjin polls. Orders are generated from
+--seed (same seed and flags: same orders, byte for byte) with pay times spread
+over [--from, --to). Each order has a fixed life cycle (paid → received →
+settled, refunds before or after settlement); what the endpoints show is the
+state at the sandbox clock, which starts at --clock and only moves when you
+move it (POST /_sandbox/clock). /_sandbox/truth tells what yongjin should end
+up with.
+
+Usage:
+  sandbox [flags]
+
+Vendor endpoints:
+  GET|POST /douke/kol_OrderAds   veapi douke orders, exactly as documented:
+           vekey (required), size 1..20, cursor ("0" first), start_time and
+           end_time ("2006-01-02 15:04:05" CST, from 2021-10-01, at most 90
+           days apart), time_type pay|update, order_ids (≤10),
+           distribution_type, pid, open_id, query_order_type.
+
+`
+
+const outro = `
+Every flag can also be set in the environment as YONGJIN_SANDBOX_<FLAG>
+(upper case, dashes as underscores, e.g. YONGJIN_SANDBOX_SEED=7,
+YONGJIN_SANDBOX_DOUKE_VEKEY=...); a flag given on the command line wins.
+Times accept RFC 3339, "2006-01-02 15:04:05" or "2006-01-02" (both CST).
+
+Try:
+  sandbox &
+  curl 'http://127.0.0.1:8700/douke/kol_OrderAds?vekey=sandbox-vekey&size=2&start_time=2026-10-01+00:00:00&end_time=2026-10-31+23:59:59'
+  curl -X POST 'http://127.0.0.1:8700/_sandbox/clock?advance=72h'
+  curl 'http://127.0.0.1:8700/_sandbox/truth?vendor=douke&orders=false'
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
+}
+
+// options are the parsed flags.
+type options struct {
+	addr          string
+	seed          int64
+	orders        int
+	from, to, clk string
+	doukeVekey    string
+	doukeAccount  string
+	faults        sandbox.Faults
+}
+
+func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	opt, code, ok := parseFlags(args, lookupEnv, stdout, stderr)
+	if !ok {
+		return code
+	}
+	cfg, err := opt.config()
+	if err != nil {
+		log.Error("invalid configuration", "err", err)
+		return 2
+	}
+	started := time.Now()
+	srv, err := douke.SandboxServer(cfg)
+	if err != nil {
+		log.Error("invalid configuration", "err", err)
+		return 2
+	}
+	ln, err := net.Listen("tcp", opt.addr)
+	if err != nil {
+		log.Error("listen", "addr", opt.addr, "err", err)
+		return 1
+	}
+	hs := &http.Server{
+		Handler:           accessLog(log, srv.Handler()),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("sandbox listening",
+		"addr", "http://"+ln.Addr().String(),
+		"seed", cfg.Seed, "orders_per_account", cfg.Orders,
+		"paid_from", cfg.From.Format(time.RFC3339), "paid_to", cfg.To.Format(time.RFC3339),
+		"clock", srv.Clock().Now().Format(time.RFC3339),
+		"douke_account", opt.doukeAccount, // the vekey is a credential: never logged
+		"faults", fmt.Sprintf("%+v", cfg.Faults),
+		"generated_in", time.Since(started).String(),
+		"endpoints", []string{douke.SandboxPath, sandbox.AdminPrefix},
+	)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		log.Error("serve", "err", err)
+		return 1
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("serve", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// parseFlags parses args over defaults taken from the environment. ok is
+// false when the program must exit with code (0 after --help).
+func parseFlags(args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) (opt options, code int, ok bool) {
+	def := sandbox.DefaultConfig()
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&opt.addr, "addr", "127.0.0.1:8700", "listen address")
+	fs.Int64Var(&opt.seed, "seed", def.Seed, "generator seed: the same seed and flags give the same orders")
+	fs.IntVar(&opt.orders, "orders", def.Orders, "orders generated per account")
+	fs.StringVar(&opt.from, "from", def.From.Format(sandbox.WallLayout), "pay times start at (inclusive, CST unless RFC 3339)")
+	fs.StringVar(&opt.to, "to", def.To.Format(sandbox.WallLayout), "pay times end before (exclusive)")
+	fs.StringVar(&opt.clk, "clock", def.Clock.Format(sandbox.WallLayout), "start time of the sandbox clock")
+	fs.StringVar(&opt.doukeVekey, "douke-vekey", "sandbox-vekey", "vekey the douke account accepts")
+	fs.StringVar(&opt.doukeAccount, "douke-account", "demo", "name of the douke account")
+	fs.Float64Var(&opt.faults.ErrorRate5xx, "error-rate-5xx", 0, "share of vendor requests answered HTTP 502 (0..1)")
+	fs.Float64Var(&opt.faults.ThrottleRate, "throttle-rate", 0, "share of vendor requests answered with the throttle envelope (0..1)")
+	fs.Float64Var(&opt.faults.SlowRate, "slow-rate", 0, "share of vendor requests delayed by --slow-for (0..1)")
+	fs.DurationVar(&opt.faults.SlowFor, "slow-for", 2*time.Second, "delay of a slow request")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), intro)
+		fmt.Fprint(fs.Output(), sandbox.AdminHelp)
+		fmt.Fprintln(fs.Output(), "\nFlags:")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), outro)
+	}
+
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, set := lookupEnv(name); set && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("%s=%q: invalid value for --%s: %w", name, v, f.Name, err)
+			}
+		}
+	})
+	if envErr != nil {
+		fmt.Fprintln(stderr, "sandbox:", envErr)
+		return opt, 2, false
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return opt, 0, false
+		}
+		return opt, 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sandbox: unexpected arguments %q\n", fs.Args())
+		return opt, 2, false
+	}
+	return opt, 0, true
+}
+
+// config turns the options into a sandbox configuration.
+func (o options) config() (sandbox.Config, error) {
+	cfg := sandbox.DefaultConfig()
+	cfg.Seed, cfg.Orders, cfg.Faults = o.seed, o.orders, o.faults
+	var err error
+	for _, t := range []struct {
+		name string
+		v    string
+		dst  *time.Time
+	}{{"from", o.from, &cfg.From}, {"to", o.to, &cfg.To}, {"clock", o.clk, &cfg.Clock}} {
+		if *t.dst, err = parseTime(t.v); err != nil {
+			return cfg, fmt.Errorf("--%s: %w", t.name, err)
+		}
+	}
+	if o.doukeVekey == "" || o.doukeAccount == "" {
+		return cfg, errors.New("--douke-vekey and --douke-account must not be empty")
+	}
+	cfg.Accounts = []sandbox.Account{douke.SandboxAccount(o.doukeAccount, o.doukeVekey)}
+	return cfg, cfg.Validate()
+}
+
+// parseTime reads RFC 3339, "2006-01-02 15:04:05" (CST) or "2006-01-02" (CST midnight).
+func parseTime(v string) (time.Time, error) {
+	if t, err := time.ParseInLocation("2006-01-02", v, sandbox.CST); err == nil {
+		return t, nil
+	}
+	return sandbox.ParseTime(v)
+}
+
+// statusRecorder captures the status code for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+// WriteHeader records code and forwards it.
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Write counts the bytes and forwards them.
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+// accessLog logs one line per request. It logs the path only: the query
+// string carries the vekey.
+func accessLog(log *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"bytes", rec.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+	})
+}

@@ -1,0 +1,134 @@
+// Command sink writes canonical events from the EVENTS stream to ClickHouse in
+// batches; `sink migrate` applies the schema and `sink summary` prints the
+// commission summary the shipped queries compute.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/yongjin-dev/yongjin/internal/app"
+	"github.com/yongjin-dev/yongjin/internal/cli"
+	"github.com/yongjin-dev/yongjin/internal/clickhouse"
+	"github.com/yongjin-dev/yongjin/internal/sink"
+	"github.com/yongjin-dev/yongjin/internal/summary"
+)
+
+const synopsis = `sink — write canonical events (YONGJIN_EVENTS) to ClickHouse.
+
+Usage:
+  sink [run] [flags]     apply the schema, then consume EVENTS until SIGTERM
+  sink migrate [flags]   apply the schema migrations and exit
+  sink summary [flags]   print the commission summary (latest version of every order)
+
+The ClickHouse password is read from $YONGJIN_CLICKHOUSE_PASSWORD or the file
+named by $YONGJIN_CLICKHOUSE_PASSWORD_FILE, never from a flag.`
+
+func main() {
+	args := os.Args[1:]
+	mode := "run"
+	if len(args) > 0 && (args[0] == "run" || args[0] == "migrate" || args[0] == "summary") {
+		mode, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("sink", flag.ExitOnError)
+	var common app.Common
+	common.Register(fs, ":9103")
+	var ch clickhouse.Config
+	fs.StringVar(&ch.Addr, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native protocol address host:port")
+	fs.StringVar(&ch.Database, "clickhouse-database", "yongjin", "ClickHouse database for yongjin's tables")
+	fs.StringVar(&ch.Username, "clickhouse-user", "default", "ClickHouse user")
+	fs.BoolVar(&ch.Secure, "clickhouse-tls", false, "connect to ClickHouse with TLS")
+	var cfg sink.Config
+	fs.StringVar(&cfg.Durable, "consumer", "sink", "durable EVENTS consumer name")
+	fs.IntVar(&cfg.BatchSize, "batch-size", 5000, "most events per ClickHouse insert")
+	fs.DurationVar(&cfg.FlushInterval, "flush-interval", time.Second, "longest a partial batch waits before it is written")
+	fs.DurationVar(&cfg.AckWait, "ack-wait", 60*time.Second, "JetStream ack wait")
+	platform := fs.String("platform", "", "summary: only this platform")
+	if err := cli.Parse(fs, "YONGJIN_SINK", synopsis, args); err != nil {
+		fmt.Fprintln(os.Stderr, "sink:", err)
+		os.Exit(2)
+	}
+	if mode != "run" {
+		common.MetricsAddr = ""
+	}
+	rt, err := app.Start(common, "sink")
+	if err != nil {
+		app.Fatal(nil, "sink", err)
+	}
+	defer rt.Close()
+	if ch.Password, err = cli.Secret("YONGJIN_CLICKHOUSE_PASSWORD"); err != nil {
+		app.Fatal(rt.Log, "clickhouse password", err)
+	}
+	ctx, stop := app.SignalContext()
+	defer stop()
+	store, err := openStore(ctx, ch, rt)
+	if err != nil {
+		app.Fatal(rt.Log, "clickhouse", err)
+	}
+	defer store.Close()
+	switch mode {
+	case "migrate":
+		return
+	case "summary":
+		s, err := store.Summary(ctx, *platform)
+		if err != nil {
+			app.Fatal(rt.Log, "summary", err)
+		}
+		summary.Print(os.Stdout, "ClickHouse "+ch.Addr+" database "+store.Database(), s)
+		return
+	}
+	rt.Ready.Add("clickhouse", store.Ping)
+	nc, err := rt.Connect(common, "yongjin-sink")
+	if err != nil {
+		app.Fatal(rt.Log, "nats", err)
+	}
+	defer nc.Drain()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		app.Fatal(rt.Log, "jetstream", err)
+	}
+	cfg.Logger, cfg.Registerer = rt.Log, rt.Registry
+	cfg.IsBadEvent = func(err error) bool { return errors.Is(err, clickhouse.ErrBadEvent) }
+	svc, err := sink.New(cfg, js, store)
+	if err != nil {
+		app.Fatal(rt.Log, "invalid configuration", err)
+	}
+	cons, err := svc.Provision(ctx)
+	if err != nil {
+		app.Fatal(rt.Log, "provision", err)
+	}
+	if err := svc.Run(ctx, cons); err != nil {
+		app.Fatal(rt.Log, "sink", err)
+	}
+}
+
+// openStore connects and migrates, retrying with backoff while ClickHouse is
+// unreachable (it may start after the sink) until ctx ends.
+func openStore(ctx context.Context, cfg clickhouse.Config, rt *app.Runtime) (*clickhouse.Store, error) {
+	wait := 500 * time.Millisecond
+	for {
+		store, err := clickhouse.Open(ctx, cfg)
+		if err == nil {
+			if err = store.Migrate(ctx); err == nil {
+				return store, nil
+			}
+			store.Close()
+		}
+		if !clickhouse.IsTransient(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		rt.Log.Warn("clickhouse not reachable yet, retrying", "addr", cfg.Addr, "retry_in", wait.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 15*time.Second)
+	}
+}

@@ -1,0 +1,106 @@
+// Package app is the wiring every yongjin command shares: the common flags
+// (NATS, logging, health server), the signal-aware context, and the start-up
+// of logger, metrics registry and health endpoints. Commands stay thin:
+// flags → app.Start → service → app.Wait.
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/yongjin-dev/yongjin/internal/bus"
+	"github.com/yongjin-dev/yongjin/internal/obs"
+)
+
+// Common are the flags every service has.
+type Common struct {
+	NATSURL     string
+	MetricsAddr string
+	LogLevel    string
+	Replicas    int
+}
+
+// Register defines the common flags on fs.
+func (c *Common) Register(fs *flag.FlagSet, defaultMetricsAddr string) {
+	fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL (credentials never go here; see README security notes)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr, "listen address for /metrics, /healthz and /readyz (empty disables)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.IntVar(&c.Replicas, "stream-replicas", 1, "replicas of the JetStream streams this service owns (3 on a production cluster)")
+}
+
+// Runtime is what Start sets up.
+type Runtime struct {
+	Log      *slog.Logger
+	Registry *prometheus.Registry
+	Ready    *obs.Readiness
+	health   *obs.Server
+}
+
+// Start builds the logger, the metrics registry and the health server.
+func Start(c Common, service string) (*Runtime, error) {
+	log, err := obs.NewLogger(os.Stderr, c.LogLevel, service)
+	if err != nil {
+		return nil, err
+	}
+	slog.SetDefault(log)
+	reg := obs.NewRegistry()
+	ready := &obs.Readiness{}
+	h, err := obs.Listen(c.MetricsAddr, reg, ready, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Runtime{Log: log, Registry: reg, Ready: ready, health: h}, nil
+}
+
+// Connect opens a NATS connection for this service and registers a readiness
+// check on it.
+func (r *Runtime) Connect(c Common, name string) (*nats.Conn, error) {
+	nc, err := bus.Connect(bus.ConnConfig{URL: c.NATSURL, Name: name, Logger: r.Log})
+	if err != nil {
+		return nil, err
+	}
+	r.Ready.Add("nats:"+name, func(context.Context) error {
+		if !nc.IsConnected() {
+			return fmt.Errorf("not connected (%s)", nc.Status())
+		}
+		return nil
+	})
+	return nc, nil
+}
+
+// Close stops the health server.
+func (r *Runtime) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = r.health.Shutdown(ctx)
+}
+
+// SignalContext is cancelled on SIGINT or SIGTERM, which starts a graceful
+// shutdown; a second signal kills the process the default way.
+func SignalContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		cancel() // restore default handling so a second signal terminates
+	}()
+	return ctx, cancel
+}
+
+// Fatal logs err and exits with status 1.
+func Fatal(log *slog.Logger, msg string, err error) {
+	if log == nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", msg, err)
+	} else {
+		log.Error(msg, "err", err)
+	}
+	os.Exit(1)
+}

@@ -1,0 +1,331 @@
+// Package bus is yongjin's JetStream plumbing shared by the three services:
+// connecting, provisioning the RAW, EVENTS and DLQ streams and the durable
+// consumers, and publishing with de-duplication IDs and confirmed acks.
+//
+// Streams and consumers are provisioned here with nats.go's jetstream API, never
+// by Watermill's initializers (which create non-durable consumers or delete
+// consumers on close; see the README's operations notes).
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/yongjin-dev/yongjin/pkg/events"
+)
+
+// Stream names and the subjects they capture.
+const (
+	RawStream    = "YONGJIN_RAW"
+	EventsStream = "YONGJIN_EVENTS"
+	DLQStream    = "YONGJIN_DLQ"
+
+	// DLQSubjectPrefix is followed by the stage and vendor: yongjin.dlq.normalizer.douke.
+	DLQSubjectPrefix = "yongjin.dlq"
+)
+
+// DLQSubject is the dead-letter subject for messages a stage gave up on.
+func DLQSubject(stage, vendor string) string { return DLQSubjectPrefix + "." + stage + "." + vendor }
+
+// Dead-letter headers added to the original message's headers.
+const (
+	HdrDLQStage     = "Yongjin-Dlq-Stage"
+	HdrDLQReason    = "Yongjin-Dlq-Reason"
+	HdrDLQSubject   = "Yongjin-Dlq-Original-Subject"
+	HdrDLQStreamSeq = "Yongjin-Dlq-Original-Seq"
+	HdrDLQAt        = "Yongjin-Dlq-At"
+)
+
+// ConnConfig says how to reach NATS.
+type ConnConfig struct {
+	// URL is the NATS server URL (nats://127.0.0.1:4222); ignored when InProcess is set.
+	URL string
+	// Name is the client connection name shown by the server (e.g. "yongjin-sink").
+	Name string
+	// InProcess, when set, connects to an embedded server without TCP.
+	InProcess nats.InProcessConnProvider
+	// Logger receives connection state changes.
+	Logger *slog.Logger
+}
+
+// Connect opens a connection that reconnects forever (services must survive a
+// NATS restart) and logs disconnects and reconnects.
+func Connect(cfg ConnConfig) (*nats.Conn, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	opts := []nats.Option{
+		nats.Name(cfg.Name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("nats disconnected", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("nats reconnected", "server", nc.ConnectedUrlRedacted()) }),
+	}
+	url := cfg.URL
+	if cfg.InProcess != nil {
+		opts = append(opts, nats.InProcessServer(cfg.InProcess))
+		url = ""
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to nats %s: %w", redactURL(url), err)
+	}
+	return nc, nil
+}
+
+func redactURL(u string) string {
+	if u == "" {
+		return "(in-process)"
+	}
+	if p, err := url.Parse(u); err == nil && p.User != nil {
+		p.User = url.User("[REDACTED]")
+		return p.String()
+	}
+	return u
+}
+
+// StreamOptions are the operator-tunable stream settings.
+type StreamOptions struct {
+	// Replicas is the stream replication factor (1 for a single server, 3 in production clusters).
+	Replicas int
+	// MaxAge bounds how long messages are kept (0 = stream default below).
+	MaxAge time.Duration
+	// Duplicates is the de-duplication window (0 = stream default below).
+	Duplicates time.Duration
+}
+
+func (o StreamOptions) orDefault(age, dup time.Duration) StreamOptions {
+	if o.Replicas == 0 {
+		o.Replicas = 1
+	}
+	if o.MaxAge == 0 {
+		o.MaxAge = age
+	}
+	if o.Duplicates == 0 {
+		o.Duplicates = dup
+	}
+	return o
+}
+
+// RawStreamConfig is the RAW stream: every fetched vendor page, kept 30 days by
+// default as the replay log, file storage, 10-minute de-duplication window.
+func RawStreamConfig(o StreamOptions) jetstream.StreamConfig {
+	o = o.orDefault(30*24*time.Hour, 10*time.Minute)
+	return jetstream.StreamConfig{
+		Name:        RawStream,
+		Description: "yongjin raw vendor pages (replay log)",
+		Subjects:    []string{events.RawSubjectPrefix + ".>"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+		MaxAge:      o.MaxAge,
+		Duplicates:  o.Duplicates,
+		Discard:     jetstream.DiscardOld,
+	}
+}
+
+// EventsStreamConfig is the EVENTS stream: canonical events for the sink and
+// downstream subscribers, kept 7 days by default, 1-hour de-duplication window
+// (event IDs are deterministic, so a re-derived event within the window is
+// stored once; beyond it the ClickHouse model absorbs the copy).
+func EventsStreamConfig(o StreamOptions) jetstream.StreamConfig {
+	o = o.orDefault(7*24*time.Hour, time.Hour)
+	return jetstream.StreamConfig{
+		Name:        EventsStream,
+		Description: "yongjin canonical events",
+		Subjects:    []string{events.SubjectPrefix + ".>"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+		MaxAge:      o.MaxAge,
+		Duplicates:  o.Duplicates,
+		Discard:     jetstream.DiscardOld,
+	}
+}
+
+// DLQStreamConfig is the dead-letter stream: messages a stage could not
+// process, with the reason, kept 30 days by default.
+func DLQStreamConfig(o StreamOptions) jetstream.StreamConfig {
+	o = o.orDefault(30*24*time.Hour, 10*time.Minute)
+	return jetstream.StreamConfig{
+		Name:        DLQStream,
+		Description: "yongjin dead letters (original message + reason)",
+		Subjects:    []string{DLQSubjectPrefix + ".>"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+		MaxAge:      o.MaxAge,
+		Duplicates:  o.Duplicates,
+		Discard:     jetstream.DiscardOld,
+	}
+}
+
+// EnsureStream creates the stream or updates it to cfg (idempotent).
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	s, err := js.CreateOrUpdateStream(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("provision stream %s: %w", cfg.Name, err)
+	}
+	return s, nil
+}
+
+// ConsumerOptions configure a durable pull consumer.
+type ConsumerOptions struct {
+	// Durable is the consumer name; it survives restarts of every client.
+	Durable string
+	// FilterSubjects restricts the consumer (empty = whole stream).
+	FilterSubjects []string
+	// AckWait is how long the server waits for an ack before redelivering.
+	AckWait time.Duration
+	// MaxDeliver bounds deliveries (-1 = unlimited; the stage dead-letters itself).
+	MaxDeliver int
+	// MaxAckPending bounds unacknowledged messages in flight.
+	MaxAckPending int
+}
+
+// EnsureConsumer creates or updates a durable, explicit-ack pull consumer on
+// stream. The stream is owned by another service, so EnsureConsumer waits for it
+// (with backoff, logging) until ctx ends.
+func EnsureConsumer(ctx context.Context, js jetstream.JetStream, stream string, o ConsumerOptions, log *slog.Logger) (jetstream.Consumer, error) {
+	if o.Durable == "" {
+		return nil, errors.New("consumer needs a durable name")
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable:        o.Durable,
+		Description:    "yongjin " + o.Durable,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		AckWait:        o.AckWait,
+		MaxDeliver:     o.MaxDeliver,
+		MaxAckPending:  o.MaxAckPending,
+		FilterSubjects: o.FilterSubjects,
+	}
+	var c jetstream.Consumer
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = 200 * time.Millisecond
+	b.MaxInterval = 5 * time.Second
+	b.MaxElapsedTime = 0
+	err := backoff.RetryNotify(func() error {
+		var err error
+		c, err = js.CreateOrUpdateConsumer(ctx, stream, cfg)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+			return err
+		}
+		return backoff.Permanent(err)
+	}, backoff.WithContext(b, ctx), func(err error, d time.Duration) {
+		if log != nil {
+			log.Warn("waiting for stream", "stream", stream, "consumer", o.Durable, "err", err, "retry_in", d.String())
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("provision consumer %s on %s: %w", o.Durable, stream, err)
+	}
+	return c, nil
+}
+
+// PublishBackoff is the bounded retry policy for publishes: jittered
+// exponential from 100 ms, capped at 5 s per wait and 2 minutes overall.
+func PublishBackoff(ctx context.Context) backoff.BackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = 100 * time.Millisecond
+	b.MaxInterval = 5 * time.Second
+	b.RandomizationFactor = 0.5
+	b.MaxElapsedTime = 2 * time.Minute
+	return backoff.WithContext(b, ctx)
+}
+
+// PublishSync publishes one message and waits for JetStream to store it,
+// retrying with PublishBackoff. msgID (if set) is the Nats-Msg-Id, so a retry
+// that follows a lost ack is stored once. onRetry may be nil.
+func PublishSync(ctx context.Context, js jetstream.JetStream, msg *nats.Msg, msgID string, onRetry func(error)) error {
+	return backoff.RetryNotify(func() error {
+		_, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID))
+		if err != nil && isPermanentPublishErr(err) {
+			return backoff.Permanent(err)
+		}
+		return err
+	}, PublishBackoff(ctx), func(err error, _ time.Duration) {
+		if onRetry != nil {
+			onRetry(err)
+		}
+	})
+}
+
+// PublishAll publishes msgs asynchronously (each with its Nats-Msg-Id header
+// already set) and returns nil only when JetStream acknowledged every one.
+// Messages whose publish failed are retried with PublishBackoff; it is safe to
+// resend all of them because JetStream de-duplicates by message ID.
+func PublishAll(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, onRetry func(error)) error {
+	pending := msgs
+	return backoff.RetryNotify(func() error {
+		failed, err := publishAsyncOnce(ctx, js, pending)
+		pending = failed
+		if err != nil && isPermanentPublishErr(err) {
+			return backoff.Permanent(err)
+		}
+		return err
+	}, PublishBackoff(ctx), func(err error, _ time.Duration) {
+		if onRetry != nil {
+			onRetry(err)
+		}
+	})
+}
+
+func publishAsyncOnce(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg) ([]*nats.Msg, error) {
+	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
+	var failed []*nats.Msg
+	var firstErr error
+	for i, m := range msgs {
+		f, err := js.PublishMsgAsync(m, jetstream.WithStallWait(5*time.Second))
+		if err != nil {
+			failed = append(failed, msgs[i:]...)
+			firstErr = err
+			break
+		}
+		futures = append(futures, f)
+	}
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			failed = append(failed, f.Msg())
+			if firstErr == nil {
+				firstErr = err
+			}
+		case <-timeout.C:
+			failed = append(failed, f.Msg())
+			if firstErr == nil {
+				firstErr = fmt.Errorf("publish ack: %w", context.DeadlineExceeded)
+			}
+		case <-ctx.Done():
+			return msgs, ctx.Err()
+		}
+	}
+	if firstErr != nil {
+		return failed, fmt.Errorf("%d of %d publishes not acknowledged: %w", len(failed), len(msgs), firstErr)
+	}
+	return nil, nil
+}
+
+// isPermanentPublishErr reports errors no retry can fix: no stream captures
+// the subject, or the server denied the subject (permissions).
+func isPermanentPublishErr(err error) bool {
+	return errors.Is(err, nats.ErrPermissionViolation) || errors.Is(err, jetstream.ErrMsgIteratorClosed)
+}

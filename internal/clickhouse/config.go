@@ -1,0 +1,104 @@
+// Package clickhouse is yongjin's ClickHouse store: the versioned schema
+// (migrations applied at start-up), the idempotent batch writer the sink uses
+// and the shipped summary queries.
+//
+// The store speaks the native protocol through clickhouse-go/v2 and keeps to
+// SQL that both ClickHouse 18.16 (the OS package on the development machines)
+// and current releases (24.x+) accept: no DateTime64, LowCardinality, TTL,
+// CODEC, JSONExtract or ALTER ... IF NOT EXISTS, and every INSERT names its
+// columns.
+//
+// Idempotency model: every table is a ReplacingMergeTree keyed by the
+// record's natural key and versioned by the vendor's update time, and every
+// shipped query reads it with FINAL, so a redelivered, re-polled or replayed
+// record (or an older version arriving after a newer one) never changes a
+// result. Callers may therefore retry a failed Insert with the same batch.
+package clickhouse
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"time"
+)
+
+// DefaultDatabase is the database yongjin's tables live in unless
+// Config.Database names another.
+const DefaultDatabase = "yongjin"
+
+// DefaultUsername is the ClickHouse user used when Config.Username is empty.
+const DefaultUsername = "default"
+
+// DefaultDialTimeout bounds connecting to the server when Config.DialTimeout is zero.
+const DefaultDialTimeout = 10 * time.Second
+
+// Config configures a Store.
+type Config struct {
+	// Addr is the server's native-protocol address, host:port (e.g.
+	// "127.0.0.1:9000"). Required.
+	Addr string
+	// Database holds yongjin's tables; Migrate creates it. Default
+	// DefaultDatabase ("yongjin"). It must be a plain identifier (letters,
+	// digits, underscores).
+	Database string
+	// Username is the ClickHouse user. Default DefaultUsername ("default").
+	Username string
+	// Password is the user's password. It never appears in errors or in
+	// the Config's String form.
+	Password string
+	// DialTimeout bounds connecting (and acquiring a pooled connection).
+	// Default DefaultDialTimeout.
+	DialTimeout time.Duration
+	// Secure connects with TLS (ClickHouse's secure native port, usually 9440).
+	Secure bool
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+
+func (c *Config) setDefaults() {
+	if c.Database == "" {
+		c.Database = DefaultDatabase
+	}
+	if c.Username == "" {
+		c.Username = DefaultUsername
+	}
+	if c.DialTimeout == 0 {
+		c.DialTimeout = DefaultDialTimeout
+	}
+}
+
+// Validate reports whether the configuration is usable. Empty optional
+// fields are valid: Open fills in their defaults first.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("Addr is required (host:port of the native protocol)"))
+	} else if host, port, err := net.SplitHostPort(c.Addr); err != nil || host == "" || port == "" {
+		errs = append(errs, fmt.Errorf("Addr %q is not host:port", c.Addr))
+	}
+	if c.Database != "" && !identRE.MatchString(c.Database) {
+		errs = append(errs, fmt.Errorf("Database %q is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)", c.Database))
+	}
+	if c.DialTimeout < 0 {
+		errs = append(errs, fmt.Errorf("DialTimeout %s is negative", c.DialTimeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("clickhouse config: %w", err)
+	}
+	return nil
+}
+
+// String describes the configuration with the password redacted, so a
+// Config can be logged safely.
+func (c Config) String() string {
+	pw := ""
+	if c.Password != "" {
+		pw = "[redacted]"
+	}
+	return fmt.Sprintf("clickhouse.Config{Addr:%q Database:%q Username:%q Password:%q DialTimeout:%s Secure:%t}",
+		c.Addr, c.Database, c.Username, pw, c.DialTimeout, c.Secure)
+}
+
+// GoString is String, so that %#v does not print the password either.
+func (c Config) GoString() string { return c.String() }

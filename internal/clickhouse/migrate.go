@@ -1,0 +1,195 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+)
+
+// Migration is one numbered step of yongjin's schema.
+//
+// Rules for adding one: append it to Migrations with the next Version, never
+// edit or renumber a shipped one, and make every statement idempotent on
+// both ClickHouse 18.16 and current releases (CREATE ... IF NOT EXISTS; for a
+// new column, which cannot use ALTER ... ADD COLUMN IF NOT EXISTS on 18.16,
+// check system.columns first). Two sinks may apply the same migration at the
+// same time.
+type Migration struct {
+	// Version orders migrations; they are applied in increasing order, once each.
+	Version uint32
+	// Name says what the migration does; it is recorded in schema_migrations.
+	Name string
+	// Statements are executed in order. "{db}" stands for the quoted database name.
+	Statements []string
+}
+
+// Migrations is yongjin's schema, in order.
+var Migrations = []Migration{
+	{
+		Version:    1,
+		Name:       "orders and commission_lines",
+		Statements: []string{ordersDDL, commissionLinesDDL},
+	},
+}
+
+// ordersDDL creates the orders table: one row per order version, the latest
+// version (highest vendor update time) wins in FINAL reads and merges.
+const ordersDDL = `CREATE TABLE IF NOT EXISTS {db}.orders
+(
+    platform           String,
+    account            String,
+    order_id           String,
+    parent_order_id    String,
+    product_id         String,
+    product_name       String,
+    shop_id            String,
+    shop_name          String,
+    author_id          String,
+    author_name        String,
+    buyer_open_id      String,
+    channel            String,
+    quantity           Int64,
+    currency           String,
+    paid_fen           Int64,
+    estimated_base_fen Int64,
+    settled_base_fen   Int64,
+    status             String,
+    vendor_status      String,
+    paid_at            DateTime('UTC'),
+    updated_at         DateTime('UTC'),
+    received_at        Nullable(DateTime('UTC')),
+    settled_at         Nullable(DateTime('UTC')),
+    refunded_at        Nullable(DateTime('UTC')),
+    version            UInt64,
+    event_id           String,
+    ingested_at        DateTime('UTC') DEFAULT now()
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(paid_at)
+ORDER BY (platform, order_id)`
+
+// commissionLinesDDL creates the commission_lines table: one row per
+// (order, role) version, versioned like orders.
+const commissionLinesDDL = `CREATE TABLE IF NOT EXISTS {db}.commission_lines
+(
+    platform      String,
+    account       String,
+    order_id      String,
+    role          String,
+    rate_bp       Int64,
+    currency      String,
+    estimated_fen Int64,
+    settled_fen   Int64,
+    order_status  String,
+    paid_at       DateTime('UTC'),
+    updated_at    DateTime('UTC'),
+    version       UInt64,
+    event_id      String,
+    ingested_at   DateTime('UTC') DEFAULT now()
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(paid_at)
+ORDER BY (platform, order_id, role)`
+
+const createDatabase = `CREATE DATABASE IF NOT EXISTS {db}`
+
+// schemaMigrationsDDL records applied migrations. Racing sinks may record a
+// version twice; readers use DISTINCT and merges collapse the duplicates.
+const schemaMigrationsDDL = `CREATE TABLE IF NOT EXISTS {db}.schema_migrations
+(
+    version    UInt32,
+    name       String,
+    applied_at DateTime
+)
+ENGINE = ReplacingMergeTree()
+ORDER BY version`
+
+// Server error codes a racing "IF NOT EXISTS" may still raise on some versions.
+const (
+	codeTableAlreadyExists    = 57
+	codeDatabaseAlreadyExists = 82
+)
+
+// Migrate brings the schema up to date: it creates the database and the
+// schema_migrations table if needed, then applies, in order, every migration
+// of Migrations not yet recorded there, recording each after it succeeds.
+// It is safe to run at every start-up and from several processes at once:
+// every statement is idempotent. A database migrated by a newer yongjin
+// (versions this one does not know) is left as it is.
+func (s *Store) Migrate(ctx context.Context) error {
+	for _, q := range []string{createDatabase, schemaMigrationsDDL} {
+		if err := s.execDDL(ctx, q); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	applied, err := s.AppliedMigrations(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	done := map[uint32]bool{}
+	for _, v := range applied {
+		done[v] = true
+	}
+	for _, m := range Migrations {
+		if done[m.Version] {
+			continue
+		}
+		for i, q := range m.Statements {
+			if err := s.execDDL(ctx, q); err != nil {
+				return fmt.Errorf("migrate: migration %d (%s) statement %d: %w", m.Version, m.Name, i+1, err)
+			}
+		}
+		rec := "INSERT INTO " + s.db + ".schema_migrations (version, name, applied_at) VALUES (?, ?, now())"
+		if err := s.conn.Exec(ctx, rec, m.Version, m.Name); err != nil {
+			return fmt.Errorf("migrate: record migration %d (%s): %w", m.Version, m.Name, s.wrap("insert schema_migrations", err))
+		}
+	}
+	return nil
+}
+
+// AppliedMigrations lists the migration versions recorded in the database,
+// in increasing order.
+func (s *Store) AppliedMigrations(ctx context.Context) ([]uint32, error) {
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT version FROM "+s.db+".schema_migrations ORDER BY version")
+	if err != nil {
+		return nil, s.wrap("read schema_migrations", err)
+	}
+	defer rows.Close()
+	var out []uint32
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			return nil, s.wrap("read schema_migrations", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("read schema_migrations", err)
+	}
+	return out, nil
+}
+
+// execDDL runs one idempotent DDL statement, treating the "already exists"
+// answer of a lost creation race as success.
+func (s *Store) execDDL(ctx context.Context, q string) error {
+	q = strings.ReplaceAll(q, "{db}", s.db)
+	err := s.conn.Exec(ctx, q)
+	var exc *ch.Exception
+	if errors.As(err, &exc) && (exc.Code == codeTableAlreadyExists || exc.Code == codeDatabaseAlreadyExists) {
+		return nil
+	}
+	if err != nil {
+		return s.wrap(firstLine(q), err)
+	}
+	return nil
+}
+
+func firstLine(q string) string {
+	if i := strings.IndexByte(q, '\n'); i >= 0 {
+		return q[:i]
+	}
+	return q
+}

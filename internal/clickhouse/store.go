@@ -1,0 +1,95 @@
+package clickhouse
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Store is yongjin's ClickHouse store: schema, batch writer and queries over
+// one pooled native connection. It is safe for concurrent use.
+type Store struct {
+	conn driver.Conn
+	cfg  Config
+	// db is the database name quoted as an identifier, ready for SQL.
+	db string
+}
+
+// Open connects to the ClickHouse server cfg names over the native protocol
+// and checks that it answers. The database need not exist yet: tables are
+// always addressed as database.table, and Migrate creates the database.
+// Errors name the server address and never include the password.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	opts := &ch.Options{
+		Protocol: ch.Native,
+		Addr:     []string{cfg.Addr},
+		// No default database in the handshake: it may not exist before
+		// Migrate, and the server would refuse the connection.
+		Auth: ch.Auth{Username: cfg.Username, Password: cfg.Password},
+		ClientInfo: ch.ClientInfo{Products: []struct{ Name, Version string }{
+			{Name: "yongjin", Version: "v1"},
+		}},
+		DialTimeout: cfg.DialTimeout,
+		Compression: &ch.Compression{Method: ch.CompressionLZ4},
+	}
+	if cfg.Secure {
+		opts.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	conn, err := ch.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse %s: open: %w", cfg.Addr, err)
+	}
+	s := &Store{conn: conn, cfg: cfg, db: quoteIdent(cfg.Database)}
+	if err := s.Ping(ctx); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Database is the name of the database holding yongjin's tables.
+func (s *Store) Database() string { return s.cfg.Database }
+
+// Addr is the server address the store talks to.
+func (s *Store) Addr() string { return s.cfg.Addr }
+
+// Ping checks that the server answers. Its error is transient (see
+// IsTransient) when the server is unreachable.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.conn.Ping(ctx); err != nil {
+		return s.wrap("ping", err)
+	}
+	return nil
+}
+
+// ServerVersion reports the server's version string, e.g. "18.16.1".
+func (s *Store) ServerVersion(ctx context.Context) (string, error) {
+	var v string
+	if err := s.conn.QueryRow(ctx, "SELECT version()").Scan(&v); err != nil {
+		return "", s.wrap("server version", err)
+	}
+	return v, nil
+}
+
+// Close releases the store's connections. The Store must not be used after.
+func (s *Store) Close() error {
+	if err := s.conn.Close(); err != nil {
+		return s.wrap("close", err)
+	}
+	return nil
+}
+
+// wrap adds the server address and the operation to a driver error.
+func (s *Store) wrap(op string, err error) error {
+	return fmt.Errorf("clickhouse %s: %s: %w", s.cfg.Addr, op, err)
+}
+
+// quoteIdent quotes a validated identifier for use in SQL.
+func quoteIdent(name string) string { return "`" + name + "`" }

@@ -1,0 +1,193 @@
+package poller
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
+)
+
+// Config is the poller's YAML configuration file.
+type Config struct {
+	Sources []Source `yaml:"sources"`
+}
+
+// Source is one thing to poll: a vendor endpoint for one account with its
+// parameters. Credentials are references (environment variable or file),
+// never literal secrets.
+type Source struct {
+	// Name identifies the source in logs, metrics and raw-page envelopes.
+	Name    string `yaml:"name"`
+	Vendor  string `yaml:"vendor"`
+	Account string `yaml:"account"`
+	// BaseURL overrides the vendor's production address (e.g. the sandbox).
+	BaseURL string `yaml:"base_url"`
+	// Credentials maps a vendor credential name (e.g. "vekey") to where it is read from.
+	Credentials map[string]CredentialRef `yaml:"credentials"`
+	// Params are vendor query parameters (e.g. time_type: update).
+	Params map[string]string `yaml:"params"`
+	// Window is a fixed range to poll; when absent the poller polls the rolling
+	// range [now-Lookback, now].
+	Window *FixedWindow `yaml:"window"`
+	// Lookback is the length of the rolling window (default 72h).
+	Lookback time.Duration `yaml:"lookback"`
+	// Interval is the time between polls in `poller run` (default 5m).
+	Interval time.Duration `yaml:"interval"`
+	// PageSize is the requested page size (0 = vendor maximum).
+	PageSize int `yaml:"page_size"`
+	// RatePerSecond bounds requests per second for this source (default 5).
+	RatePerSecond float64 `yaml:"rate_per_second"`
+}
+
+// CredentialRef says where a secret is read from: an environment variable or
+// a file (a mounted Kubernetes Secret). Exactly one must be set.
+type CredentialRef struct {
+	Env  string `yaml:"env"`
+	File string `yaml:"file"`
+}
+
+// FixedWindow is a fixed polling range. Times are "2006-01-02 15:04:05" or
+// "2006-01-02" in China Standard Time, or RFC 3339 with an explicit zone.
+type FixedWindow struct {
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// CST is China Standard Time, the zone of every vendor wall-clock time.
+var CST = time.FixedZone("CST", 8*3600)
+
+// ParseTime parses a config time: RFC 3339, or "2006-01-02 15:04:05" /
+// "2006-01-02" in China Standard Time.
+func ParseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, CST); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("time %q: want RFC 3339, \"2006-01-02 15:04:05\" or \"2006-01-02\" (China Standard Time)", s)
+}
+
+// Range returns the fixed window as UTC times.
+func (w FixedWindow) Range() (time.Time, time.Time, error) {
+	from, err := ParseTime(w.From)
+	if err != nil {
+		return from, from, fmt.Errorf("window.from: %w", err)
+	}
+	to, err := ParseTime(w.To)
+	if err != nil {
+		return from, to, fmt.Errorf("window.to: %w", err)
+	}
+	if !to.After(from) {
+		return from, to, fmt.Errorf("window: to (%s) must be after from (%s)", w.To, w.From)
+	}
+	return from, to, nil
+}
+
+// LoadConfig reads and validates a config file against the vendor registry.
+// Unknown keys are errors (a typo must not silently change behaviour).
+func LoadConfig(path string, reg *vendors.Registry) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(b, reg)
+}
+
+// ParseConfig parses and validates YAML config bytes.
+func ParseConfig(b []byte, reg *vendors.Registry) (*Config, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.validate(reg); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) validate(reg *vendors.Registry) error {
+	if len(c.Sources) == 0 {
+		return errors.New("config: no sources defined (add at least one under `sources:`)")
+	}
+	seen := map[string]bool{}
+	var errs []error
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if s.Lookback == 0 {
+			s.Lookback = 72 * time.Hour
+		}
+		if s.Interval == 0 {
+			s.Interval = 5 * time.Minute
+		}
+		if s.RatePerSecond == 0 {
+			s.RatePerSecond = 5
+		}
+		where := fmt.Sprintf("source %d (%s)", i+1, s.Name)
+		switch {
+		case !sourceName.MatchString(s.Name):
+			errs = append(errs, fmt.Errorf("%s: name must match %s", where, sourceName))
+		case seen[s.Name]:
+			errs = append(errs, fmt.Errorf("%s: duplicate name", where))
+		}
+		seen[s.Name] = true
+		if _, err := reg.Get(s.Vendor); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
+		if s.Account == "" {
+			errs = append(errs, fmt.Errorf("%s: account is required (a label, not a credential)", where))
+		}
+		if s.Window != nil {
+			if _, _, err := s.Window.Range(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			}
+		}
+		if s.Lookback < time.Minute || s.Interval < time.Second || s.RatePerSecond < 0 || s.PageSize < 0 {
+			errs = append(errs, fmt.Errorf("%s: lookback must be ≥ 1m, interval ≥ 1s, rate_per_second and page_size ≥ 0", where))
+		}
+		for name, ref := range s.Credentials {
+			if (ref.Env == "") == (ref.File == "") {
+				errs = append(errs, fmt.Errorf("%s: credential %s: set exactly one of env or file", where, name))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ResolveCredentials reads every credential of s from its environment
+// variable or file. Errors name the source, credential and reference, never
+// a secret value.
+func (s Source) ResolveCredentials() (map[string]string, error) {
+	out := make(map[string]string, len(s.Credentials))
+	for name, ref := range s.Credentials {
+		switch {
+		case ref.Env != "":
+			v, ok := os.LookupEnv(ref.Env)
+			if !ok || v == "" {
+				return nil, fmt.Errorf("source %s: credential %s: environment variable %s is not set", s.Name, name, ref.Env)
+			}
+			out[name] = v
+		default:
+			b, err := os.ReadFile(ref.File)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: credential %s: %w", s.Name, name, err)
+			}
+			out[name] = strings.TrimSpace(string(b))
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,336 @@
+// Package sink is the last stage: a durable JetStream consumer of EVENTS that
+// batches events by count and by time, writes each batch to ClickHouse, and
+// acknowledges the batch's messages only after ClickHouse accepted it. While
+// ClickHouse is unreachable it keeps the batch, retries with backoff and tells
+// JetStream the messages are still in progress, so nothing is redelivered
+// early and nothing is lost. Events that can never be written (undecodable,
+// unknown type) go to the DLQ with the reason.
+package sink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/yongjin-dev/yongjin/internal/bus"
+	"github.com/yongjin-dev/yongjin/pkg/events"
+)
+
+// Stage is this stage's name in DLQ subjects and headers.
+const Stage = "sink"
+
+// Store is where batches go. Insert must be atomic enough that a retry of the
+// same batch is harmless (the ClickHouse model is idempotent by natural key and
+// version), and must return an error wrapping ErrBadEvent when an event can
+// never be written.
+type Store interface {
+	Insert(ctx context.Context, envs []events.Envelope) error
+}
+
+// ErrBadEvent is what a Store wraps for an event no retry can write.
+var ErrBadEvent = errors.New("bad event")
+
+// Config configures the sink.
+type Config struct {
+	// Durable is the EVENTS consumer name (default "sink").
+	Durable string
+	// FilterSubjects restricts which events are consumed (default all).
+	FilterSubjects []string
+	// BatchSize is the most events per ClickHouse insert (default 5000).
+	BatchSize int
+	// FlushInterval is the longest a partial batch waits (default 1 s).
+	FlushInterval time.Duration
+	// AckWait is the consumer ack wait (default 60 s); in-progress signals are
+	// sent at a third of it while a batch is being retried.
+	AckWait time.Duration
+	// MaxRetryWait caps one backoff wait while ClickHouse is down (default 30 s).
+	MaxRetryWait time.Duration
+	// IsBadEvent reports whether a Store error means a bad event (default:
+	// errors.Is(err, ErrBadEvent)).
+	IsBadEvent func(error) bool
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+func (c *Config) setDefaults() {
+	if c.Durable == "" {
+		c.Durable = "sink"
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 5000
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = time.Second
+	}
+	if c.AckWait == 0 {
+		c.AckWait = 60 * time.Second
+	}
+	if c.MaxRetryWait == 0 {
+		c.MaxRetryWait = 30 * time.Second
+	}
+	if c.IsBadEvent == nil {
+		c.IsBadEvent = func(err error) bool { return errors.Is(err, ErrBadEvent) }
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports a configuration error.
+func (c Config) Validate() error {
+	if c.BatchSize < 1 || c.BatchSize > 100000 {
+		return fmt.Errorf("batch size must be 1..100000, got %d", c.BatchSize)
+	}
+	if c.FlushInterval < 10*time.Millisecond {
+		return fmt.Errorf("flush interval %s is too short (minimum 10ms)", c.FlushInterval)
+	}
+	if c.AckWait < 5*time.Second {
+		return fmt.Errorf("ack wait %s is too short (minimum 5s)", c.AckWait)
+	}
+	return nil
+}
+
+type metrics struct {
+	rows       *prometheus.CounterVec
+	batches    prometheus.Counter
+	retries    prometheus.Counter
+	deadLetter *prometheus.CounterVec
+	batchSize  prometheus.Histogram
+}
+
+func newMetrics(r prometheus.Registerer) *metrics {
+	m := &metrics{
+		rows:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_sink_events_written_total", Help: "Events written to ClickHouse and acknowledged, by type."}, []string{"type"}),
+		batches:    prometheus.NewCounter(prometheus.CounterOpts{Name: "yongjin_sink_batches_total", Help: "Batches ClickHouse accepted."}),
+		retries:    prometheus.NewCounter(prometheus.CounterOpts{Name: "yongjin_sink_insert_retries_total", Help: "Retried ClickHouse inserts."}),
+		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_sink_dead_letters_total", Help: "Events dead-lettered by the sink, by reason class."}, []string{"reason"}),
+		batchSize:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "yongjin_sink_batch_size", Help: "Events per ClickHouse insert.", Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
+	}
+	if r != nil {
+		r.MustRegister(m.rows, m.batches, m.retries, m.deadLetter, m.batchSize)
+	}
+	return m
+}
+
+// Service is a running sink.
+type Service struct {
+	cfg   Config
+	js    jetstream.JetStream
+	store Store
+	m     *metrics
+}
+
+// New validates cfg and returns a sink reading through js into store.
+func New(cfg Config, js jetstream.JetStream, store Store) (*Service, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("sink config: %w", err)
+	}
+	return &Service{cfg: cfg, js: js, store: store, m: newMetrics(cfg.Registerer)}, nil
+}
+
+// Provision creates or updates the durable EVENTS consumer, waiting for the
+// normalizer to create the stream.
+func (s *Service) Provision(ctx context.Context) (jetstream.Consumer, error) {
+	return bus.EnsureConsumer(ctx, s.js, bus.EventsStream, bus.ConsumerOptions{
+		Durable:        s.cfg.Durable,
+		FilterSubjects: s.cfg.FilterSubjects,
+		AckWait:        s.cfg.AckWait,
+		MaxDeliver:     -1, // the sink never gives up on a writable event; bad ones are dead-lettered
+		MaxAckPending:  4 * s.cfg.BatchSize,
+	}, s.cfg.Logger)
+}
+
+// Run fetches, writes and acknowledges batches until ctx ends. A batch that is
+// being written when ctx ends is finished (bounded by AckWait) before Run returns.
+func (s *Service) Run(ctx context.Context, cons jetstream.Consumer) error {
+	s.cfg.Logger.Info("sink running", "consumer", s.cfg.Durable, "batch_size", s.cfg.BatchSize, "flush_interval", s.cfg.FlushInterval.String())
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(s.cfg.BatchSize, jetstream.FetchMaxWait(s.cfg.FlushInterval))
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			s.cfg.Logger.Warn("fetch failed, retrying", "err", err)
+			sleep(ctx, s.cfg.FlushInterval)
+			continue
+		}
+		var msgs []jetstream.Msg
+		for m := range batch.Messages() {
+			msgs = append(msgs, m)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			s.cfg.Logger.Debug("fetch ended early", "err", err)
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		// Finish the batch even if shutdown starts now: its messages are ours.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.AckWait)
+		err = s.writeBatch(wctx, ctx, msgs)
+		cancel()
+		if err != nil {
+			s.cfg.Logger.Error("batch not written; it will be redelivered", "events", len(msgs), "err", err)
+		}
+	}
+	s.cfg.Logger.Info("sink stopped")
+	return nil
+}
+
+// writeBatch writes msgs to the store and acks them. stop ends the retrying
+// (the messages then stay unacknowledged and are redelivered).
+func (s *Service) writeBatch(ctx, stop context.Context, msgs []jetstream.Msg) error {
+	envs := make([]events.Envelope, 0, len(msgs))
+	good := make([]jetstream.Msg, 0, len(msgs))
+	for _, m := range msgs {
+		e, err := decodeEvent(m.Data())
+		if err != nil {
+			if err := s.deadLetter(ctx, m, err); err != nil {
+				return err
+			}
+			continue
+		}
+		envs = append(envs, e)
+		good = append(good, m)
+	}
+	if len(envs) > 0 {
+		if err := s.insertWithRetry(ctx, stop, good, envs); err != nil {
+			return err
+		}
+	}
+	for i, m := range good {
+		if err := m.Ack(); err != nil {
+			// The rows are in ClickHouse; a redelivery rewrites the same versions.
+			s.cfg.Logger.Warn("ack failed; event will be redelivered and rewritten idempotently", "err", err)
+		}
+		s.m.rows.WithLabelValues(envs[i].Type).Inc()
+	}
+	s.m.batches.Inc()
+	s.m.batchSize.Observe(float64(len(envs)))
+	return nil
+}
+
+func (s *Service) insertWithRetry(ctx, stop context.Context, msgs []jetstream.Msg, envs []events.Envelope) error {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = 200 * time.Millisecond
+	b.MaxInterval = s.cfg.MaxRetryWait
+	b.RandomizationFactor = 0.5
+	b.MaxElapsedTime = 0
+	for {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.AckWait/2)
+		err := s.store.Insert(actx, envs)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if s.cfg.IsBadEvent(err) {
+			return s.isolateBadEvents(ctx, msgs, envs)
+		}
+		s.m.retries.Inc()
+		wait := b.NextBackOff()
+		s.cfg.Logger.Warn("clickhouse insert failed, retrying", "events", len(envs), "retry_in", wait.String(), "err", err)
+		if !s.holdWhileWaiting(stop, msgs, wait) {
+			return fmt.Errorf("stopping: %w", err)
+		}
+	}
+}
+
+// holdWhileWaiting waits d while telling JetStream, at least every third of
+// the ack wait, that msgs are still being worked on. It returns false if stop
+// ended first.
+func (s *Service) holdWhileWaiting(stop context.Context, msgs []jetstream.Msg, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		for _, m := range msgs {
+			_ = m.InProgress()
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return true
+		}
+		t := time.NewTimer(min(left, s.cfg.AckWait/3))
+		select {
+		case <-stop.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// isolateBadEvents writes the batch one event at a time, dead-letters the
+// ones the store refuses as bad and fails on anything else.
+func (s *Service) isolateBadEvents(ctx context.Context, msgs []jetstream.Msg, envs []events.Envelope) error {
+	for i, e := range envs {
+		err := s.store.Insert(ctx, []events.Envelope{e})
+		switch {
+		case err == nil:
+		case s.cfg.IsBadEvent(err):
+			if err := s.deadLetter(ctx, msgs[i], err); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+func decodeEvent(data []byte) (events.Envelope, error) {
+	var e events.Envelope
+	if err := json.Unmarshal(data, &e); err != nil {
+		return e, fmt.Errorf("undecodable event: %w", err)
+	}
+	if _, err := events.Decode(e); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+func (s *Service) deadLetter(ctx context.Context, m jetstream.Msg, reason error) error {
+	vendor := "unknown"
+	if i := strings.LastIndexByte(m.Subject(), '.'); i >= 0 {
+		vendor = m.Subject()[i+1:]
+	}
+	dl := nats.NewMsg(bus.DLQSubject(Stage, vendor))
+	for k, v := range m.Headers() {
+		if k == nats.MsgIdHdr {
+			continue
+		}
+		dl.Header[k] = v
+	}
+	var seq string
+	if md, err := m.Metadata(); err == nil {
+		seq = fmt.Sprint(md.Sequence.Stream)
+	}
+	dl.Header.Set(bus.HdrDLQStage, Stage)
+	dl.Header.Set(bus.HdrDLQReason, reason.Error())
+	dl.Header.Set(bus.HdrDLQSubject, m.Subject())
+	dl.Header.Set(bus.HdrDLQStreamSeq, seq)
+	dl.Header.Set(bus.HdrDLQAt, time.Now().UTC().Format(time.RFC3339Nano))
+	dl.Data = m.Data()
+	if err := bus.PublishSync(ctx, s.js, dl, "dlq-"+Stage+"-"+seq, nil); err != nil {
+		return fmt.Errorf("dead-letter event seq %s: %w", seq, err)
+	}
+	s.m.deadLetter.WithLabelValues("bad_event").Inc()
+	s.cfg.Logger.Error("event dead-lettered", "seq", seq, "reason", reason.Error())
+	return m.Ack()
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,374 @@
+package douke
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+)
+
+// DefaultBaseURL is veapi's production base URL (veapi serves plain HTTP only).
+const DefaultBaseURL = "http://api.veapi.cn"
+
+// Path is the kol_OrderAds path, appended to the base URL.
+const Path = "/douke/kol_OrderAds"
+
+// MaxPageSize is the largest page size veapi accepts (and the default).
+const MaxPageSize = 20
+
+// Credential names accepted in SourceConfig.Credentials.
+const (
+	// CredVekey is veapi's API key (required).
+	CredVekey = "vekey"
+	// CredAccessToken carries the creator's Buyin authorisation (optional).
+	CredAccessToken = "access_token"
+)
+
+// earliest is the earliest start_time veapi supports: 2021-10-01 00:00:00 CST.
+var earliest = time.Date(2021, 10, 1, 0, 0, 0, 0, cst)
+
+// rateLimitRetryAfter is how long a throttled answer asks to wait (veapi does
+// not say; one second is a guess).
+const rateLimitRetryAfter = time.Second
+
+// Fetcher walks the kol_OrderAds cursor pages of one time window for one
+// account. It implements vendors.Fetcher; it is immutable after NewFetcher,
+// so concurrent Walks are safe (they share one rate limiter).
+type Fetcher struct {
+	core     *client.Core
+	endpoint string
+	secrets  []string
+	// base holds the credentials and the validated static parameters.
+	base     url.Values
+	timeType string
+	size     int
+}
+
+var _ vendors.Fetcher = (*Fetcher)(nil)
+
+// NewFetcher validates cfg and returns a Fetcher.
+//
+//   - BaseURL: default DefaultBaseURL; an http(s) URL without query or fragment,
+//     to which Path is appended.
+//   - Credentials: "vekey" is required, "access_token" is optional; any other
+//     name is rejected (a misspelt credential would otherwise be ignored).
+//   - Params: time_type (pay|update; a Window's TimeType overrides it),
+//     distribution_type (Live|ProductDetail|Activity|Mix), pid, open_id,
+//     query_order_type (0|1), order_ids (1 to 10 comma-separated IDs of
+//     [0-9A-Za-z_-]); empty values and unknown names are rejected.
+//   - PageSize: 0 means MaxPageSize; otherwise 1..MaxPageSize.
+//
+// Errors name the offending setting but never contain a credential.
+func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return newFetcher(cfg, nil) }
+
+// newFetcher is NewFetcher with a hook to adjust the HTTP core's config (tests
+// shorten backoff and lift the rate limit).
+func newFetcher(cfg vendors.SourceConfig, tune func(*client.Config)) (*Fetcher, error) {
+	f := &Fetcher{base: url.Values{}}
+	credNames := make([]string, 0, len(cfg.Credentials))
+	for name, v := range cfg.Credentials {
+		credNames = append(credNames, name)
+		if t := strings.TrimSpace(v); t != "" {
+			f.secrets = append(f.secrets, v, t)
+		}
+	}
+	// longest first, so a secret containing another is redacted whole
+	sort.Slice(f.secrets, func(i, j int) bool { return len(f.secrets[i]) > len(f.secrets[j]) })
+	sort.Strings(credNames)
+	for _, name := range credNames {
+		if name != CredVekey && name != CredAccessToken {
+			return nil, fmt.Errorf("douke: unknown credential %q (known: %s, %s)", name, CredVekey, CredAccessToken)
+		}
+	}
+	vekey := strings.TrimSpace(cfg.Credentials[CredVekey])
+	if vekey == "" {
+		return nil, fmt.Errorf("douke: missing credential %q", CredVekey)
+	}
+	f.base.Set("vekey", vekey)
+	if tok := strings.TrimSpace(cfg.Credentials[CredAccessToken]); tok != "" {
+		f.base.Set("access_token", tok)
+	}
+
+	base := cfg.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		shown := base
+		if err == nil && u.User != nil {
+			shown = u.Redacted()
+		}
+		return nil, fmt.Errorf("douke: base URL %q: want http(s)://host[:port][/prefix] without user info, query or fragment",
+			client.Redact(shown, f.secrets...))
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + Path
+	u.RawPath = ""
+	f.endpoint = u.String()
+
+	switch {
+	case cfg.PageSize == 0:
+		f.size = MaxPageSize
+	case cfg.PageSize >= 1 && cfg.PageSize <= MaxPageSize:
+		f.size = cfg.PageSize
+	default:
+		return nil, fmt.Errorf("douke: page size %d: want 1..%d (0 = %d)", cfg.PageSize, MaxPageSize, MaxPageSize)
+	}
+
+	if err := f.setParams(cfg.Params); err != nil {
+		return nil, errors.New(client.Redact(err.Error(), f.secrets...))
+	}
+
+	cc := client.Config{HTTPClient: cfg.HTTPClient, Secrets: f.secrets}
+	if tune != nil {
+		tune(&cc)
+	}
+	f.core = client.New(cc)
+	return f, nil
+}
+
+// setParams validates the configured vendor parameters into f.
+func (f *Fetcher) setParams(params map[string]string) error {
+	names := make([]string, 0, len(params))
+	for n := range params {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		rule, ok := paramRules[name]
+		if !ok {
+			return fmt.Errorf("douke: unknown param %q (known: %s)", name, strings.Join(paramNames(), ", "))
+		}
+		v := strings.TrimSpace(params[name])
+		if v == "" {
+			return fmt.Errorf("douke: param %s: empty value (omit it instead)", name)
+		}
+		nv, err := rule(v)
+		if err != nil {
+			return fmt.Errorf("douke: param %s: %v", name, err)
+		}
+		if name == "time_type" {
+			f.timeType = nv
+			continue
+		}
+		f.base.Set(name, nv)
+	}
+	return nil
+}
+
+func oneOf(allowed ...string) func(string) (string, error) {
+	return func(v string) (string, error) {
+		for _, a := range allowed {
+			if v == a {
+				return v, nil
+			}
+		}
+		return "", fmt.Errorf("%q: want one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+func anyValue(v string) (string, error) { return v, nil }
+
+// paramRules validates (and normalises) each accepted parameter.
+var paramRules = map[string]func(string) (string, error){
+	"time_type":         oneOf("pay", "update"),
+	"distribution_type": oneOf("Live", "ProductDetail", "Activity", "Mix"),
+	"pid":               anyValue,
+	"open_id":           anyValue,
+	"query_order_type":  oneOf("0", "1"),
+	"order_ids": func(v string) (string, error) {
+		parts := strings.Split(v, ",")
+		if len(parts) > 10 {
+			return "", fmt.Errorf("%d order IDs: at most 10", len(parts))
+		}
+		for i, p := range parts {
+			p = strings.TrimSpace(p)
+			if !validKey(p) {
+				return "", fmt.Errorf("order ID %d %q: want a non-empty [0-9A-Za-z_-] ID", i+1, p)
+			}
+			parts[i] = p
+		}
+		return strings.Join(parts, ","), nil
+	},
+}
+
+func paramNames() []string {
+	out := make([]string, 0, len(paramRules))
+	for n := range paramRules {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Walk fetches every page of w in cursor order and calls emit for each page
+// whose envelope reported success (empty pages included).
+//
+// The window is checked first (after truncation to whole seconds): start not
+// before 2021-10-01 00:00:00 CST, end after start, end at most start+90 days,
+// time type pay or update; a violation returns an error wrapping
+// client.ErrPermanent without any request (split long ranges with
+// vendors.SplitWindow). start_time and end_time are sent as CST wall-clock
+// times; time_type is w.TimeType, else the configured time_type, else "pay".
+//
+// Paging: the first request sends cursor "0", each next one the data.cursor
+// of the previous answer. Walk stops after a page with no orders, with fewer
+// orders than the page size, or whose returned cursor is "", "0", equal to the
+// cursor sent or one already sent (a cycle).
+//
+// Errors are wrapped as "douke page <cursor>: …" and never contain a
+// credential; see classify for how veapi answers map to client errors.
+func (f *Fetcher) Walk(ctx context.Context, w vendors.Window, emit func(context.Context, vendors.Page) error) error {
+	q, err := f.windowQuery(w)
+	if err != nil {
+		return err
+	}
+	cursor := "0"
+	sent := map[string]bool{}
+	for {
+		sent[cursor] = true
+		page, resp, err := f.fetch(ctx, q, cursor)
+		if err != nil {
+			return fmt.Errorf("douke page %s: %w", cursor, err)
+		}
+		p := vendors.Page{Cursor: cursor, HTTPStatus: resp.Status, Body: resp.Body, Records: len(page.Orders)}
+		if err := emit(ctx, p); err != nil {
+			return fmt.Errorf("douke page %s: emit: %w", cursor, err)
+		}
+		next := strings.TrimSpace(page.Cursor)
+		if len(page.Orders) == 0 || len(page.Orders) < f.size || next == "" || next == "0" || sent[next] {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// windowQuery validates w and returns the query of its first page without cursor.
+func (f *Fetcher) windowQuery(w vendors.Window) (url.Values, error) {
+	tt := f.timeType
+	if w.TimeType != "" {
+		tt = w.TimeType
+	}
+	if tt == "" {
+		tt = "pay"
+	}
+	if tt != "pay" && tt != "update" {
+		return nil, fmt.Errorf("douke window: %w: time type %q: want pay or update", client.ErrPermanent, tt)
+	}
+	s, e := w.Start.Truncate(time.Second), w.End.Truncate(time.Second)
+	if s.Before(earliest) {
+		return nil, fmt.Errorf("douke window: %w: start %s is before the earliest supported %s",
+			client.ErrPermanent, s.In(cst).Format(TimeLayout), earliest.Format(TimeLayout))
+	}
+	if !e.After(s) {
+		return nil, fmt.Errorf("douke window: %w: end %s is not after start %s",
+			client.ErrPermanent, e.In(cst).Format(TimeLayout), s.In(cst).Format(TimeLayout))
+	}
+	if e.Sub(s) > MaxWindow {
+		return nil, fmt.Errorf("douke window: %w: %s to %s spans more than %s (split it with vendors.SplitWindow)",
+			client.ErrPermanent, s.In(cst).Format(TimeLayout), e.In(cst).Format(TimeLayout), MaxWindow)
+	}
+	q := url.Values{}
+	for k, v := range f.base {
+		q[k] = append([]string(nil), v...)
+	}
+	q.Set("size", strconv.Itoa(f.size))
+	q.Set("start_time", s.In(cst).Format(TimeLayout))
+	q.Set("end_time", e.In(cst).Format(TimeLayout))
+	q.Set("time_type", tt)
+	return q, nil
+}
+
+// fetch requests one page and returns it decoded with the raw response.
+func (f *Fetcher) fetch(ctx context.Context, q url.Values, cursor string) (*Page, client.Response, error) {
+	var page *Page
+	check := func(r client.Response) error {
+		p, err := DecodePage(r.Body)
+		if err != nil {
+			return classify(err)
+		}
+		page = p
+		return nil
+	}
+	newReq := func(ctx context.Context) (*http.Request, error) {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		v.Set("cursor", cursor)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.endpoint+"?"+v.Encode(), nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "application/json")
+		return req, nil
+	}
+	resp, err := f.core.Do(ctx, newReq, check)
+	if err != nil {
+		return nil, resp, err
+	}
+	if page == nil { // cannot happen: Do succeeds only after check passed
+		return nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
+	}
+	return page, resp, nil
+}
+
+// Keywords (lower case) that classify a veapi error message. veapi documents no
+// error codes, so classification is by message; rate limiting is tested first
+// ("vekey调用过于频繁" is a throttle, not a bad key), then authorisation, then
+// transient server trouble; anything else is permanent.
+var (
+	rateLimitWords    = []string{"频繁", "频率", "限流", "超限", "上限", "limit", "too many", "qps"}
+	unauthorizedWords = []string{"vekey", "key", "token", "授权", "秘钥", "密钥", "权限", "unauthori", "authoriz", "authent"}
+	transientWords    = []string{"繁忙", "超时", "稍后", "busy", "timeout", "timed out", "try again"}
+	// Codes (as sent in "error") that mean the same regardless of the message;
+	// HTTP-like values are the only ones worth guessing.
+	rateLimitCodes    = map[string]bool{"429": true}
+	unauthorizedCodes = map[string]bool{"401": true, "403": true}
+)
+
+// classify maps a DecodePage error of an HTTP 2xx answer to a client error:
+//   - an *APIError whose code is 429 or whose msg mentions 频繁/频率/限流/超限/
+//     上限/limit/too many/qps → *client.RateLimitedError (RetryAfter 1 s);
+//   - else code 401/403 or msg mentioning vekey/key/token/授权/秘钥/密钥/权限/
+//     unauthori/authoriz/authent (not bare "auth": "author_openid" is a
+//     parameter) → client.ErrUnauthorized;
+//   - else msg mentioning 繁忙/超时/稍后/busy/timeout/timed out/try again →
+//     client.ErrTransient;
+//   - else → client.ErrPermanent;
+//   - an undecodable body (vendors.ErrMalformedPage, e.g. a truncated page) →
+//     client.ErrTransient.
+//
+// Vendor errors keep the *APIError in the chain (code and msg in the text).
+func classify(err error) error {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return fmt.Errorf("%w: undecodable 200 body: %v", client.ErrTransient, err)
+	}
+	msg := strings.ToLower(ae.Msg)
+	has := func(words []string) bool {
+		for _, w := range words {
+			if strings.Contains(msg, w) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case rateLimitCodes[ae.Code] || has(rateLimitWords):
+		return &client.RateLimitedError{RetryAfter: rateLimitRetryAfter, Detail: ae.Error()}
+	case unauthorizedCodes[ae.Code] || has(unauthorizedWords):
+		return fmt.Errorf("%w: %w", client.ErrUnauthorized, ae)
+	case has(transientWords):
+		return fmt.Errorf("%w: %w", client.ErrTransient, ae)
+	}
+	return fmt.Errorf("%w: %w", client.ErrPermanent, ae)
+}
