@@ -86,20 +86,20 @@ func run(ctx context.Context, o devstack.Options, advance time.Duration) error {
 	}
 	defer st.Close()
 	clock1 := st.Sandbox.Clock().Now()
-	step("sandbox at %s: polling douke orders paid %s .. %s (time_type=pay)", clock1.Format(time.DateTime), o.Sandbox.From.Format(time.DateOnly), clock1.Format(time.DateOnly))
+	step("sandbox clock at %s CST: polling douke orders paid %s .. %s (time_type=pay)", clock1.In(sandbox.CST).Format(time.DateTime), o.Sandbox.From.In(sandbox.CST).Format(time.DateOnly), clock1.In(sandbox.CST).Format(time.DateOnly))
 	s1, err := st.Poller.Poll(ctx, st.DoukeSource(o.Sandbox.From, clock1, "pay"), o.Sandbox.From, clock1, "pay")
 	if err != nil {
 		return err
 	}
 	step("published %d pages, %d orders to YONGJIN_RAW", s1.Pages, s1.Records)
 	clock2 := st.Sandbox.Clock().Advance(advance)
-	step("sandbox clock advanced to %s: orders were received, settled and refunded meanwhile", clock2.Format(time.DateTime))
+	step("sandbox clock advanced to %s CST: orders were received, settled and refunded meanwhile", clock2.In(sandbox.CST).Format(time.DateTime))
 	lookFrom := clock1.Add(-time.Hour)
 	s2, err := st.Poller.Poll(ctx, st.DoukeSource(lookFrom, clock2, "update"), lookFrom, clock2, "update")
 	if err != nil {
 		return err
 	}
-	step("polled changes %s .. %s (time_type=update): %d pages, %d orders", lookFrom.Format(time.DateTime), clock2.Format(time.DateTime), s2.Pages, s2.Records)
+	step("polled changes %s .. %s (time_type=update): %d pages, %d orders", lookFrom.In(sandbox.CST).Format(time.DateTime), clock2.In(sandbox.CST).Format(time.DateTime), s2.Pages, s2.Records)
 	step("waiting for the normalizer and the sink to catch up")
 	last := ""
 	if err := st.WaitCaughtUp(ctx, func(stage string, pending uint64) {

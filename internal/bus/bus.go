@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -68,8 +69,10 @@ func Connect(cfg ConnConfig) (*nats.Conn, error) {
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500 * time.Millisecond),
 		nats.RetryOnFailedConnect(true),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			log.Warn("nats disconnected", "err", err)
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if err != nil && !nc.IsClosed() && !nc.IsDraining() {
+				log.Warn("nats disconnected, reconnecting", "err", err)
+			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("nats reconnected", "server", nc.ConnectedUrlRedacted()) }),
 	}
@@ -80,20 +83,43 @@ func Connect(cfg ConnConfig) (*nats.Conn, error) {
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to nats %s: %w", redactURL(url), err)
+		return nil, connectError(url, err)
 	}
 	return nc, nil
 }
 
+// connectError describes a failed Connect without credentials: the URL is
+// redacted, and a URL parse error (which quotes the URL, or a piece of it,
+// password included) is replaced by a fixed text.
+func connectError(u string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = errors.New("invalid server URL")
+	}
+	return fmt.Errorf("connect to nats %s: %w", redactURL(u), err)
+}
+
+// redactURL hides the user information of every server in u, a NATS URL or a
+// comma-separated list of them, without parsing: the URL that reaches an
+// error message is often one that does not parse (an unescaped '%' in a
+// password), and nats.go accepts URLs without a scheme.
 func redactURL(u string) string {
 	if u == "" {
 		return "(in-process)"
 	}
-	if p, err := url.Parse(u); err == nil && p.User != nil {
-		p.User = url.User("[REDACTED]")
-		return p.String()
+	servers := strings.Split(u, ",")
+	for i, s := range servers {
+		prefix, rest, ok := strings.Cut(s, "://")
+		if !ok {
+			prefix, rest = "", s
+		} else {
+			prefix += "://"
+		}
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			servers[i] = prefix + "[REDACTED]" + rest[at:]
+		}
 	}
-	return u
+	return strings.Join(servers, ",")
 }
 
 // StreamOptions are the operator-tunable stream settings.

@@ -159,7 +159,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	subConn, err := bus.Connect(bus.ConnConfig{Name: "devstack-normalizer-sub", InProcess: s.NATS, Logger: o.Logger}) // closed by the normalizer's subscriber
+	// The normalizer's subscriber gets a connection of its own: Watermill drains
+	// it on shutdown. Close closes it again in case the drain is still running.
+	subConn, err := connect("devstack-normalizer-sub")
 	if err != nil {
 		return nil, err
 	}
@@ -186,41 +188,43 @@ func (s *Stack) DoukeSource(from, to time.Time, timeType string) poller.Source {
 
 // WaitCaughtUp returns when the normalizer and then the sink have
 // acknowledged everything in their streams (every polled page is in
-// ClickHouse), or when ctx ends. It checks the consumers' state; progress is
-// reported through report (may be nil).
+// ClickHouse), or when ctx ends. Progress is reported through report (may be nil).
 func (s *Stack) WaitCaughtUp(ctx context.Context, report func(stage string, pending uint64)) error {
-	for _, c := range []struct{ stream, durable string }{{bus.RawStream, "normalizer"}, {bus.EventsStream, "sink"}} {
-		cons, err := s.JS.Consumer(ctx, c.stream, c.durable)
-		if err != nil {
-			return err
-		}
-		tick := time.NewTicker(50 * time.Millisecond)
-		for {
-			info, err := cons.Info(ctx)
-			if err != nil {
-				tick.Stop()
-				return fmt.Errorf("consumer %s: %w", c.durable, err)
-			}
-			left := info.NumPending + uint64(info.NumAckPending)
-			if report != nil {
-				report(c.durable, left)
-			}
-			if left == 0 {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				tick.Stop()
-				return fmt.Errorf("waiting for %s (%d left): %w", c.durable, left, ctx.Err())
-			case err := <-s.errs:
-				tick.Stop()
-				return fmt.Errorf("a stage stopped: %v", err)
-			case <-tick.C:
-			}
-		}
-		tick.Stop()
+	if err := s.WaitConsumer(ctx, bus.RawStream, "normalizer", report); err != nil {
+		return err
 	}
-	return nil
+	return s.WaitConsumer(ctx, bus.EventsStream, "sink", report)
+}
+
+// WaitConsumer returns when the durable consumer on stream has no pending and
+// no unacknowledged messages, checking its state every 50 ms.
+func (s *Stack) WaitConsumer(ctx context.Context, stream, durable string, report func(stage string, pending uint64)) error {
+	cons, err := s.JS.Consumer(ctx, stream, durable)
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", durable, err)
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("consumer %s: %w", durable, err)
+		}
+		left := info.NumPending + uint64(info.NumAckPending)
+		if report != nil {
+			report(durable, left)
+		}
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s (%d left): %w", durable, left, ctx.Err())
+		case err := <-s.errs:
+			return fmt.Errorf("a stage stopped: %v", err)
+		case <-tick.C:
+		}
+	}
 }
 
 // Summary is the ClickHouse summary (shipped queries) for platform ("" = all).

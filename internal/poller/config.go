@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -111,7 +112,8 @@ func ParseConfig(b []byte, reg *vendors.Registry) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	var c Config
-	if err := dec.Decode(&c); err != nil {
+	// an empty (or comments-only) file is io.EOF: report it as "no sources"
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	if err := c.validate(reg); err != nil {

@@ -102,7 +102,11 @@ func (p *Poller) Poll(ctx context.Context, src Source, from, to time.Time, timeT
 	}
 	f, err := v.NewFetcher(vendors.SourceConfig{
 		BaseURL: src.BaseURL, Account: src.Account, Credentials: creds, Params: src.Params,
-		PageSize: src.PageSize, HTTPClient: p.o.HTTPClient,
+		PageSize: src.PageSize, HTTPClient: p.o.HTTPClient, RatePerSecond: src.RatePerSecond,
+		OnRetry: func(err error, wait time.Duration) {
+			p.m.retries.Inc()
+			p.o.Logger.Warn("vendor call failed, retrying", "source", src.Name, "retry_in", wait.String(), "err", err)
+		},
 	})
 	if err != nil {
 		return st, fmt.Errorf("source %s: %w", src.Name, err)

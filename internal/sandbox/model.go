@@ -160,10 +160,12 @@ func (o *Order) BuyerOpenID() string {
 }
 
 // stepAt is the index of the order's current step at Unix time t, or -1 when
-// the order is not paid yet.
+// the order is not visible yet. A step becomes visible at its vendor update
+// time (the alliance records a change a little after it happens), so an
+// order never shows an update_time later than the sandbox clock.
 func (o *Order) stepAt(t int64) int {
 	k := -1
-	for i := 0; i < int(o.n) && o.steps[i].at <= t; i++ {
+	for i := 0; i < int(o.n) && o.steps[i].upd <= t; i++ {
 		k = i
 	}
 	return k
@@ -207,7 +209,7 @@ func (s *State) Line(r events.Role) Line {
 }
 
 // At reports the order's state at clock time t; ok is false when the order is
-// not paid yet at t (it is invisible then).
+// not visible yet at t (its first update time is after t).
 func (o *Order) At(t time.Time) (s State, ok bool) {
 	k := o.stepAt(t.Unix())
 	if k < 0 {

@@ -183,11 +183,17 @@ func TestStateRules(t *testing.T) {
 	for i := 0; i < b.Len(); i++ {
 		o := b.Order(i)
 		sch := o.Schedule()
-		if _, ok := o.At(sch[0].At.Add(-time.Second)); ok {
-			t.Fatalf("order %d visible before payment", o.ID)
+		if _, ok := o.At(sch[0].UpdatedAt.Add(-time.Second)); ok {
+			t.Fatalf("order %d visible before its first update time", o.ID)
 		}
 		for j, tr := range sch {
-			for _, at := range []time.Time{tr.At, tr.UpdatedAt} {
+			if j > 0 {
+				// a change is invisible until its vendor update time
+				if s, _ := o.At(tr.UpdatedAt.Add(-time.Second)); s.Status != sch[j-1].Status {
+					t.Fatalf("order %d step %d visible before its update time", o.ID, j)
+				}
+			}
+			for _, at := range []time.Time{tr.UpdatedAt} {
 				s, ok := o.At(at)
 				if !ok || s.Status != tr.Status || !s.UpdatedAt.Equal(tr.UpdatedAt) {
 					t.Fatalf("order %d at step %d: state %+v, want %s updated %s", o.ID, j, s, tr.Status, tr.UpdatedAt)

@@ -49,6 +49,10 @@ type SourceConfig struct {
 	PageSize int
 	// HTTPClient is used for every request; nil means a client with sane timeouts.
 	HTTPClient *http.Client
+	// RatePerSecond bounds this source's request rate (0 = the client core's default).
+	RatePerSecond float64
+	// OnRetry, if set, is told about every retried request (logs, metrics).
+	OnRetry func(err error, wait time.Duration)
 }
 
 // Fetcher walks the pages of a window for one configured source.

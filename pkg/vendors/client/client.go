@@ -76,7 +76,8 @@ type Config struct {
 	MaxBackoff time.Duration
 	// Secrets are redacted from every error the core returns.
 	Secrets []string
-	// OnRetry, if set, is called before each retry sleep (for logs and metrics).
+	// OnRetry, if set, is called before each retry sleep (for logs and metrics)
+	// with the redacted error.
 	OnRetry func(err error, wait time.Duration)
 }
 
@@ -156,7 +157,8 @@ func (c *Core) Do(ctx context.Context, newReq func(context.Context) (*http.Reque
 			wait = ra
 		}
 		if c.cfg.OnRetry != nil {
-			c.cfg.OnRetry(err, wait)
+			// OnRetry feeds logs: it gets the redacted error, like Do's caller.
+			c.cfg.OnRetry(c.redactErr(err), wait)
 		}
 	}
 	err := backoff.RetryNotify(op, backoff.WithContext(b, ctx), notify)

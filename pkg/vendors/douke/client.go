@@ -127,7 +127,7 @@ func newFetcher(cfg vendors.SourceConfig, tune func(*client.Config)) (*Fetcher, 
 		return nil, errors.New(client.Redact(err.Error(), f.secrets...))
 	}
 
-	cc := client.Config{HTTPClient: cfg.HTTPClient, Secrets: f.secrets}
+	cc := client.Config{HTTPClient: cfg.HTTPClient, Secrets: f.secrets, RatePerSecond: cfg.RatePerSecond, OnRetry: cfg.OnRetry}
 	if tune != nil {
 		tune(&cc)
 	}

@@ -1,0 +1,290 @@
+package devstack_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/yongjin-dev/yongjin/internal/bus"
+	"github.com/yongjin-dev/yongjin/internal/clickhouse"
+	"github.com/yongjin-dev/yongjin/internal/devstack"
+	"github.com/yongjin-dev/yongjin/internal/normalizer"
+	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/sink"
+	"github.com/yongjin-dev/yongjin/internal/summary"
+	"github.com/yongjin-dev/yongjin/internal/testenv"
+	"github.com/yongjin-dev/yongjin/pkg/events"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var (
+	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
+	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
+	clock1  = time.Date(2026, 10, 20, 0, 0, 0, 0, sandbox.CST) // mid-range: many orders still paid
+)
+
+// startStack runs the whole pipeline against a fresh ClickHouse database and
+// a sandbox of n orders with its clock at clock1.
+func startStack(t *testing.T, n int) *devstack.Stack {
+	t.Helper()
+	addr := testenv.ClickHouseAddr(t)
+	db := testenv.NewDatabase(t, addr)
+	user, pass := testenv.ClickHouseCredentials()
+	sc := sandbox.DefaultConfig()
+	sc.Seed, sc.Orders, sc.From, sc.To, sc.Clock = 7, n, payFrom, payTo, clock1
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := devstack.Start(ctx, devstack.Options{
+		DataDir:    t.TempDir(),
+		ClickHouse: clickhouse.Config{Addr: addr, Database: db, Username: user, Password: pass},
+		Sandbox:    sc,
+	})
+	if err != nil {
+		t.Fatalf("start stack: %v", err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
+func poll(t *testing.T, ctx context.Context, st *devstack.Stack, from, to time.Time, timeType string) {
+	t.Helper()
+	stats, err := st.Poller.Poll(ctx, st.DoukeSource(from, to, timeType), from, to, timeType)
+	if err != nil {
+		t.Fatalf("poll %s %s..%s: %v", timeType, from, to, err)
+	}
+	if stats.Pages == 0 {
+		t.Fatalf("poll %s %s..%s published no pages", timeType, from, to)
+	}
+	if err := st.WaitCaughtUp(ctx, nil); err != nil {
+		t.Fatalf("wait for the pipeline: %v", err)
+	}
+}
+
+func assertMatchesTruth(t *testing.T, ctx context.Context, st *devstack.Stack, want sandbox.Truth) summary.Summary {
+	t.Helper()
+	got, err := st.Summary(ctx, "douke")
+	if err != nil {
+		t.Fatalf("clickhouse summary: %v", err)
+	}
+	if diff := summary.Diff(want.Summary, got); len(diff) > 0 {
+		for _, d := range diff {
+			t.Errorf("at %s: %s", want.At.Format(time.DateTime), d)
+		}
+		t.FailNow()
+	}
+	if n, err := st.Store.CountOrders(ctx); err != nil || n != int64(len(want.Orders)) {
+		t.Fatalf("CountOrders = %d, %v; sandbox has %d orders", n, err, len(want.Orders))
+	}
+	return got
+}
+
+// TestPipelineMatchesSandboxTruth polls the sandbox, lets its clock move so
+// orders are received, settled and refunded (some after settlement), polls
+// the changes, and requires ClickHouse to equal the sandbox's ground truth
+// exactly after each poll. Every event on EVENTS must validate against the
+// published JSON Schemas and nothing may be dead-lettered.
+func TestPipelineMatchesSandboxTruth(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	st := startStack(t, 3000)
+
+	poll(t, ctx, st, payFrom, clock1, "pay")
+	truth1 := st.Sandbox.Truth("douke")
+	if len(truth1.Orders) == 0 {
+		t.Fatal("sandbox shows no orders at the first poll")
+	}
+	assertMatchesTruth(t, ctx, st, truth1)
+
+	clock2 := st.Sandbox.Clock().Advance(30 * 24 * time.Hour)
+	truth2 := st.Sandbox.Truth("douke")
+	if len(summary.Diff(truth1.Summary, truth2.Summary)) == 0 {
+		t.Fatal("no order changed between the polls; the test would prove nothing")
+	}
+	changed, refundedAfterSettle := statusChanges(truth1, truth2)
+	if changed == 0 || refundedAfterSettle == 0 {
+		t.Fatalf("want orders changing status and refunds after settlement between polls, got %d changed, %d settled→refunded", changed, refundedAfterSettle)
+	}
+	// new orders paid after clock1 and changes of old ones: one update-time window
+	poll(t, ctx, st, clock1.Add(-time.Hour), clock2, "update")
+	assertMatchesTruth(t, ctx, st, truth2)
+
+	if n, err := st.DeadLetters(ctx); err != nil || n != 0 {
+		t.Fatalf("dead letters = %d, %v; want 0", n, err)
+	}
+	validated := validateAllEvents(t, ctx, st.JS)
+	t.Logf("%d orders (%d changed status between polls, %d refunded after settlement), %d events validated", len(truth2.Orders), changed, refundedAfterSettle, validated)
+}
+
+func statusChanges(a, b sandbox.Truth) (changed, refundedAfterSettle int) {
+	before := map[string]events.Status{}
+	for _, o := range a.Orders {
+		before[o.OrderID] = o.Status
+	}
+	for _, o := range b.Orders {
+		if s, ok := before[o.OrderID]; ok && s != o.Status {
+			changed++
+			if s == events.StatusSettled && o.Status == events.StatusRefunded {
+				refundedAfterSettle++
+			}
+		}
+	}
+	return changed, refundedAfterSettle
+}
+
+// validateAllEvents reads the whole EVENTS stream with an ordered consumer and
+// validates every event against the JSON Schemas.
+func validateAllEvents(t *testing.T, ctx context.Context, js jetstream.JetStream) int {
+	t.Helper()
+	stream, err := js.Stream(ctx, bus.EventsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := int(info.State.Msgs)
+	oc, err := js.OrderedConsumer(ctx, bus.EventsStream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for n < total {
+		batch, err := oc.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			n++
+			if err := events.Validate(m.Data()); err != nil {
+				t.Fatalf("event on %s fails its schema: %v\n%s", m.Subject(), err, m.Data())
+			}
+			if m.Headers().Get("Nats-Msg-Id") == "" {
+				t.Fatalf("event on %s has no Nats-Msg-Id", m.Subject())
+			}
+		}
+		if got == 0 {
+			t.Fatalf("read %d of %d events, then nothing", n, total)
+		}
+	}
+	if total == 0 {
+		t.Fatal("EVENTS is empty")
+	}
+	return n
+}
+
+// TestRedeliveryAndReplayDoNotDoubleCount delivers every record several more
+// times — a re-poll of the same windows, a replay of RAW through a second
+// normalizer consumer, a replay of all EVENTS through a second sink into the
+// same tables, and a sink whose first insert succeeds but reports failure —
+// and requires the shipped query's answer to stay exactly the sandbox's truth.
+func TestRedeliveryAndReplayDoNotDoubleCount(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	st := startStack(t, 1500)
+	clock := st.Sandbox.Clock().Advance(15 * 24 * time.Hour)
+	poll(t, ctx, st, payFrom, clock, "pay")
+	truth := st.Sandbox.Truth("douke")
+	assertMatchesTruth(t, ctx, st, truth)
+	eventsBefore := streamMsgs(t, ctx, st.JS, bus.EventsStream)
+
+	// 1. re-poll: new raw pages, same records → same event IDs → de-duplicated
+	poll(t, ctx, st, payFrom, clock, "pay")
+	if got := streamMsgs(t, ctx, st.JS, bus.EventsStream); got != eventsBefore {
+		t.Fatalf("re-poll grew EVENTS from %d to %d messages; deterministic IDs should de-duplicate", eventsBefore, got)
+	}
+	assertMatchesTruth(t, ctx, st, truth)
+
+	// 2. replay RAW through a second durable normalizer
+	norm, err := normalizer.New(normalizer.Config{Durable: "normalizer-replay"}, st.Registry, st.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := norm.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	subConn, err := bus.Connect(bus.ConnConfig{Name: "test-replay", InProcess: st.NATS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 2)
+	go func() { done <- norm.Run(runCtx, subConn) }()
+	if err := st.WaitConsumer(ctx, bus.RawStream, "normalizer-replay", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := streamMsgs(t, ctx, st.JS, bus.EventsStream); got != eventsBefore {
+		t.Fatalf("RAW replay grew EVENTS from %d to %d messages", eventsBefore, got)
+	}
+
+	// 3. replay every event into ClickHouse again, through a sink whose first
+	// insert is written but reported as failed (so that batch lands twice)
+	flaky := &insertThenFail{store: st.Store}
+	sk, err := sink.New(sink.Config{Durable: "sink-replay", BatchSize: 700, FlushInterval: 50 * time.Millisecond,
+		IsBadEvent: func(err error) bool { return errors.Is(err, clickhouse.ErrBadEvent) }}, st.JS, flaky)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := sk.Provision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- sk.Run(runCtx, cons) }()
+	if err := st.WaitConsumer(ctx, bus.EventsStream, "sink-replay", nil); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	<-done
+	<-done
+	info, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.AckFloor.Stream < uint64(eventsBefore) || flaky.calls < 2 || !flaky.failedOnce {
+		t.Fatalf("replay sink acked up to %d of %d events in %d inserts (failed once: %v); the replay did not happen", info.AckFloor.Stream, eventsBefore, flaky.calls, flaky.failedOnce)
+	}
+	assertMatchesTruth(t, ctx, st, truth)
+	if n, err := st.DeadLetters(ctx); err != nil || n != 0 {
+		t.Fatalf("dead letters = %d, %v; want 0", n, err)
+	}
+}
+
+func streamMsgs(t *testing.T, ctx context.Context, js jetstream.JetStream, name string) int {
+	t.Helper()
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(info.State.Msgs)
+}
+
+// insertThenFail writes its first batch to ClickHouse and then reports a
+// failure, as a connection lost after the server accepted the insert would.
+type insertThenFail struct {
+	store      *clickhouse.Store
+	calls      int
+	failedOnce bool
+}
+
+func (s *insertThenFail) Insert(ctx context.Context, envs []events.Envelope) error {
+	s.calls++
+	if err := s.store.Insert(ctx, envs); err != nil {
+		return err
+	}
+	if !s.failedOnce {
+		s.failedOnce = true
+		return fmt.Errorf("connection reset after the insert was accepted")
+	}
+	return nil
+}
