@@ -59,6 +59,10 @@ func (s *Summary) Normalize() {
 	})
 }
 
+func (s Summary) clone() Summary {
+	return Summary{Orders: append([]OrderRow(nil), s.Orders...), Commissions: append([]CommissionRow(nil), s.Commissions...)}
+}
+
 // TotalOrders is the number of orders over every row.
 func (s Summary) TotalOrders() int64 {
 	var n int64
@@ -71,6 +75,7 @@ func (s Summary) TotalOrders() int64 {
 // Diff lists every difference between want and got, one line each; it is
 // empty when they are equal.
 func Diff(want, got Summary) []string {
+	want, got = want.clone(), got.clone()
 	want.Normalize()
 	got.Normalize()
 	var out []string
@@ -120,8 +125,9 @@ func keys[V any](a, b map[string]V) []string {
 	return out
 }
 
-// Print writes the summary as two aligned tables; amounts are shown in fen and yuan.
+// Print writes the summary as two aligned tables; amounts are in fen.
 func Print(w io.Writer, title string, s Summary) {
+	s = s.clone()
 	s.Normalize()
 	fmt.Fprintf(w, "%s\n", title)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
