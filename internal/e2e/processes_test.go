@@ -287,4 +287,3 @@ func assertJSONLogs(t *testing.T, p *proc) {
 		t.Fatalf("%s wrote no logs", p.name)
 	}
 }
-
