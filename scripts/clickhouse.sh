@@ -12,6 +12,7 @@
 #   ch.log ch.err stdout.log     logs
 #   pid port http_port           the running server's pid and ports
 # If YONGJIN_CLICKHOUSE_ADDR is set, you brought your own ClickHouse: start and addr just print it.
+# YONGJIN_CLICKHOUSE_START_TIMEOUT (seconds, default 60) bounds waiting for the server to answer.
 # Only the address goes to stdout; progress and errors go to stderr.
 set -euo pipefail
 

@@ -78,3 +78,17 @@ func BenchmarkInsertBaseline(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkInsertDecode measures Insert's client-side decoding and checks
+// alone (no server), to tell its share of BenchmarkInsert's time.
+func BenchmarkInsertDecode(b *testing.B) {
+	envs := benchEnvelopes(b)
+	b.ResetTimer()
+	for range b.N {
+		if _, _, err := decodeBatch(envs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(len(envs)*b.N)/b.Elapsed().Seconds(), "rows/s")
+}

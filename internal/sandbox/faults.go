@@ -62,6 +62,21 @@ func (e *Env) Vendor() string { return e.vendor }
 // Clock is the sandbox clock.
 func (e *Env) Clock() *Clock { return e.srv.clock }
 
+// Seed is the sandbox seed; vendor handlers derive their own generated data
+// (plans, creator snapshots) from it so the same seed gives the same data.
+func (e *Env) Seed() int64 { return e.srv.cfg.Seed }
+
+// Accounts lists the vendor's configured accounts in configuration order.
+func (e *Env) Accounts() []Account {
+	var out []Account
+	for _, a := range e.srv.cfg.Accounts {
+		if a.Vendor == e.vendor {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Books lists the vendor's accounts' books in configuration order.
 func (e *Env) Books() []*Book { return e.books }
 

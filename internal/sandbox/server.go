@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/yongjin-dev/yongjin/internal/summary"
 )
 
 // VendorHandler is one vendor protocol served by the sandbox. Register mounts
@@ -20,6 +22,15 @@ type VendorHandler interface {
 	// Mount registers the vendor's endpoints at their real paths on mux. env
 	// gives the vendor's books, the clock and fault injection.
 	Mount(mux *http.ServeMux, env *Env)
+}
+
+// TruthProvider is implemented by vendor handlers whose ground truth is not
+// the order model's as it stands (reference data such as plans or creator
+// snapshots, or vendor-specific status semantics). The server then reports
+// the handler's summary for that vendor; Truth.Orders stays the model's
+// per-order view (empty for vendors without orders).
+type TruthProvider interface {
+	Truth(env *Env, at time.Time) summary.Summary
 }
 
 // AdminPrefix is the path prefix of the admin endpoints.
@@ -48,10 +59,11 @@ type Server struct {
 	clock *Clock
 	mux   *http.ServeMux
 
-	mu     sync.Mutex
-	faults Faults
-	envs   map[string]*Env // lookup only
-	names  []string        // registered vendors, in order
+	mu       sync.Mutex
+	faults   Faults
+	envs     map[string]*Env // lookup only
+	handlers map[string]VendorHandler
+	names    []string // registered vendors, in order
 }
 
 // NewServer generates the model of cfg and returns a server with the admin
@@ -65,7 +77,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if start.IsZero() {
 		start = cfg.To
 	}
-	s := &Server{cfg: cfg, model: m, clock: NewClock(start), mux: http.NewServeMux(), faults: cfg.Faults, envs: map[string]*Env{}}
+	s := &Server{cfg: cfg, model: m, clock: NewClock(start), mux: http.NewServeMux(), faults: cfg.Faults, envs: map[string]*Env{}, handlers: map[string]VendorHandler{}}
 	s.mountAdmin()
 	return s, nil
 }
@@ -80,6 +92,7 @@ func (s *Server) Register(h VendorHandler) error {
 	}
 	env := newEnv(s, name)
 	s.envs[name] = env
+	s.handlers[name] = h
 	s.names = append(s.names, name)
 	s.mu.Unlock()
 	h.Mount(s.mux, env)
@@ -104,7 +117,14 @@ func (s *Server) Truth(vendor string) Truth { return s.TruthAt(vendor, s.clock.N
 // TruthAt is vendor's ground truth at clock time at.
 func (s *Server) TruthAt(vendor string, at time.Time) Truth {
 	orders := s.model.OrderTruths(vendor, at)
-	return Truth{Vendor: vendor, At: at.In(CST), Summary: Summarize(orders), Orders: orders}
+	t := Truth{Vendor: vendor, At: at.In(CST), Summary: Summarize(orders), Orders: orders}
+	s.mu.Lock()
+	h, env := s.handlers[vendor], s.envs[vendor]
+	s.mu.Unlock()
+	if tp, ok := h.(TruthProvider); ok {
+		t.Summary, t.Orders = tp.Truth(env, at), nil
+	}
+	return t
 }
 
 // Faults reports the injected faults.

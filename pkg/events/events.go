@@ -37,7 +37,14 @@ type Kind string
 const (
 	KindOrder      Kind = "order"
 	KindCommission Kind = "commission"
+	// KindCommissionPlan is a platform commission plan (reference data).
+	KindCommissionPlan Kind = "commission_plan"
+	// KindCreatorExperience is a snapshot of a creator's order-experience indicators.
+	KindCreatorExperience Kind = "creator_experience"
 )
+
+// Kinds lists every kind this version emits.
+var Kinds = []Kind{KindOrder, KindCommission, KindCommissionPlan, KindCreatorExperience}
 
 // Version is the schema version of the events this package emits.
 const Version = "v1"
@@ -238,10 +245,90 @@ func (c CommissionLine) Envelope() (Envelope, error) {
 	return NewEnvelope(KindCommission, c.Platform, c.Account, c.Key(), c.Version, c.UpdatedAt, c)
 }
 
-// Decode parses an envelope's data into its typed payload: *Order or
-// *CommissionLine. It returns ErrUnknownType for any other type.
+// CommissionPlan is the payload of a commission_plan.v1 event: one
+// commission plan of one product as last observed. Its natural key is
+// (Platform, ProductID, PlanID); Version is the observation time in Unix
+// milliseconds (plans carry no update time), so the newest observation wins.
+type CommissionPlan struct {
+	Platform  string `json:"platform"`
+	Account   string `json:"account"`
+	ProductID string `json:"product_id"`
+	PlanID    string `json:"plan_id"`
+	RateBP    int64  `json:"rate_bp"`
+	// ContentType is the vendor's content-type code (e.g. Douyin 1 live, 2 video, 3 both).
+	ContentType int64 `json:"content_type"`
+	// ContentTypeLabel is "live", "video", "both" or "unknown".
+	ContentTypeLabel string `json:"content_type_label"`
+	// VendorStatus is the vendor's plan status code, verbatim.
+	VendorStatus int64 `json:"vendor_status"`
+	// CreatedDate is the vendor's creation date as sent ("2022-04-22"), "" if absent.
+	CreatedDate string    `json:"created_date"`
+	ObservedAt  time.Time `json:"observed_at"`
+	Version     int64     `json:"version"`
+}
+
+// Key is the natural key of the plan inside its platform: "<product>/<plan>".
+func (p CommissionPlan) Key() string { return p.ProductID + "/" + p.PlanID }
+
+// Envelope wraps the plan in its canonical envelope.
+func (p CommissionPlan) Envelope() (Envelope, error) {
+	return NewEnvelope(KindCommissionPlan, p.Platform, p.Account, p.Key(), p.Version, p.ObservedAt, p)
+}
+
+// Indicator is one numeric indicator of a creator snapshot.
+type Indicator struct {
+	// Name is the indicator's path in the vendor data, dotted ("order_cnt", "price.avg").
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+// CreatorOrderExperience is the payload of a creator_experience.v1 event: a
+// creator's commercial order-experience indicators for one period, as
+// observed on one day. Its natural key is (Platform, AuthorID, Period,
+// SnapshotDate); Version is the observation time in Unix milliseconds.
+type CreatorOrderExperience struct {
+	Platform string `json:"platform"`
+	Account  string `json:"account"`
+	AuthorID string `json:"author_id"`
+	// Period is the vendor's period, e.g. "DAY_30" or "DAY_90".
+	Period string `json:"period"`
+	// SnapshotDate is the observation day in China Standard Time (2006-01-02).
+	SnapshotDate string `json:"snapshot_date"`
+	// Indicators are the numeric values found in the vendor data, sorted by name.
+	Indicators []Indicator `json:"indicators"`
+	// Data is the vendor's data object verbatim.
+	Data       json.RawMessage `json:"data"`
+	ObservedAt time.Time       `json:"observed_at"`
+	Version    int64           `json:"version"`
+}
+
+// Key is the natural key of the snapshot: "<author>/<period>/<date>".
+func (c CreatorOrderExperience) Key() string {
+	return c.AuthorID + "/" + c.Period + "/" + c.SnapshotDate
+}
+
+// Envelope wraps the snapshot in its canonical envelope.
+func (c CreatorOrderExperience) Envelope() (Envelope, error) {
+	return NewEnvelope(KindCreatorExperience, c.Platform, c.Account, c.Key(), c.Version, c.ObservedAt, c)
+}
+
+// Decode parses an envelope's data into its typed payload: *Order,
+// *CommissionLine, *CommissionPlan or *CreatorOrderExperience. It returns
+// ErrUnknownType for any other type.
 func Decode(e Envelope) (any, error) {
 	switch e.Type {
+	case Type(KindCommissionPlan):
+		var p CommissionPlan
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return nil, fmt.Errorf("event %s: decode %s: %w", e.ID, e.Type, err)
+		}
+		return &p, nil
+	case Type(KindCreatorExperience):
+		var c CreatorOrderExperience
+		if err := json.Unmarshal(e.Data, &c); err != nil {
+			return nil, fmt.Errorf("event %s: decode %s: %w", e.ID, e.Type, err)
+		}
+		return &c, nil
 	case Type(KindOrder):
 		var o Order
 		if err := json.Unmarshal(e.Data, &o); err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -31,6 +32,9 @@ const (
 	HdrCursor      = "Yongjin-Cursor"
 	HdrHTTPStatus  = "Yongjin-Http-Status"
 	HdrFetchedAt   = "Yongjin-Fetched-At"
+	// HdrParams carries the non-secret request parameters the body does not
+	// repeat (e.g. spu_id, oAuthorId, period), URL-query encoded.
+	HdrParams = "Yongjin-Params"
 )
 
 // RawPage is one vendor response page as the poller fetched it: where it came
@@ -52,6 +56,9 @@ type RawPage struct {
 	Cursor     string
 	HTTPStatus int
 	FetchedAt  time.Time
+	// Params are the non-secret request parameters needed to interpret the
+	// body (e.g. spu_id, oAuthorId, period). Never credentials.
+	Params map[string]string
 	// Body is the vendor response body, byte-for-byte.
 	Body []byte
 }
@@ -63,15 +70,16 @@ func (p RawPage) Subject() string { return RawSubject(p.Vendor, p.Endpoint) }
 // with the same body yields the same ID, so a retried publish is stored once.
 func (p RawPage) MsgID() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%s\x00%s\x00", p.SourceID, p.Vendor, p.Endpoint, p.Account,
-		p.WindowStart.UnixMilli(), p.WindowEnd.UnixMilli(), p.TimeType, p.Cursor)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%s\x00%s\x00%s\x00", p.SourceID, p.Vendor, p.Endpoint, p.Account,
+		p.WindowStart.UnixMilli(), p.WindowEnd.UnixMilli(), p.TimeType, p.Cursor, encodeParams(p.Params))
 	h.Write(p.Body)
 	return "raw-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// Headers returns the envelope as NATS header values (single-valued).
+// Headers returns the envelope as NATS header values (single-valued;
+// Yongjin-Params only when the page has params).
 func (p RawPage) Headers() map[string]string {
-	return map[string]string{
+	h := map[string]string{
 		HdrSource:      p.SourceID,
 		HdrVendor:      p.Vendor,
 		HdrEndpoint:    p.Endpoint,
@@ -83,6 +91,18 @@ func (p RawPage) Headers() map[string]string {
 		HdrHTTPStatus:  strconv.Itoa(p.HTTPStatus),
 		HdrFetchedAt:   p.FetchedAt.UTC().Format(time.RFC3339Nano),
 	}
+	if len(p.Params) > 0 {
+		h[HdrParams] = encodeParams(p.Params)
+	}
+	return h
+}
+
+func encodeParams(m map[string]string) string {
+	v := url.Values{}
+	for k, x := range m {
+		v.Set(k, x)
+	}
+	return v.Encode() // sorted by key
 }
 
 // RawPageFromHeaders rebuilds a RawPage from its envelope headers (get returns
@@ -112,6 +132,16 @@ func RawPageFromHeaders(get func(string) string, body []byte) (RawPage, error) {
 	parse(HdrWindowStart, &p.WindowStart, time.RFC3339)
 	parse(HdrWindowEnd, &p.WindowEnd, time.RFC3339)
 	parse(HdrFetchedAt, &p.FetchedAt, time.RFC3339Nano)
+	if v := get(HdrParams); v != "" && err == nil {
+		q, perr := url.ParseQuery(v)
+		if perr != nil {
+			return p, fmt.Errorf("raw page: header %s: %w", HdrParams, perr)
+		}
+		p.Params = make(map[string]string, len(q))
+		for k := range q {
+			p.Params[k] = q.Get(k)
+		}
+	}
 	if v := get(HdrHTTPStatus); v != "" && err == nil {
 		if p.HTTPStatus, err = strconv.Atoi(v); err != nil {
 			err = fmt.Errorf("raw page: header %s: %w", HdrHTTPStatus, err)

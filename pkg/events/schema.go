@@ -24,7 +24,10 @@ var (
 
 func compileSchemas() {
 	c := jsonschema.NewCompiler()
-	names := map[string]string{"envelope": "envelope.v1.json", Type(KindOrder): Type(KindOrder) + ".json", Type(KindCommission): Type(KindCommission) + ".json"}
+	names := map[string]string{"envelope": "envelope.v1.json"}
+	for _, k := range Kinds {
+		names[Type(k)] = Type(k) + ".json"
+	}
 	compiled = map[string]*jsonschema.Schema{}
 	for key, file := range names {
 		raw, err := Schemas.ReadFile("schemas/" + file)

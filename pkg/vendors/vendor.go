@@ -32,6 +32,9 @@ type Page struct {
 	Body       []byte
 	// Records is how many records the page held (for progress and metrics).
 	Records int
+	// Params are the non-secret request parameters the body does not repeat
+	// but Normalize needs (e.g. spu_id, oAuthorId, period). Never credentials.
+	Params map[string]string
 }
 
 // SourceConfig is what a vendor client needs to poll one account.
