@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/yongjin-dev/yongjin/internal/bus"
@@ -287,4 +289,43 @@ func (s *insertThenFail) Insert(ctx context.Context, envs []events.Envelope) err
 		return fmt.Errorf("connection reset after the insert was accepted")
 	}
 	return nil
+}
+
+// TestMalformedPageIsDeadLettered publishes a page the normalizer cannot
+// read: it must land in the DLQ with its reason and original headers, be
+// acknowledged on RAW, and not stop the pages behind it.
+func TestMalformedPageIsDeadLettered(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	st := startStack(t, 200)
+	bad := events.RawPage{SourceID: "douke-demo", Vendor: "douke", Endpoint: "kol_orderads", Account: devstack.DoukeAccount,
+		Cursor: "0", HTTPStatus: 200, FetchedAt: time.Now(), Body: []byte(`{"error":"0","msg":"ok","data":{"orders":[{"order_id":"1"}]}}`)}
+	msg := nats.NewMsg(bad.Subject())
+	for k, v := range bad.Headers() {
+		msg.Header.Set(k, v)
+	}
+	msg.Data = bad.Body
+	if _, err := st.JS.PublishMsg(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, st, payFrom, clock1, "pay") // good pages behind the bad one
+	assertMatchesTruth(t, ctx, st, st.Sandbox.Truth("douke"))
+	dlq, err := st.JS.Stream(ctx, bus.DLQStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := dlq.Info(ctx)
+	if err != nil || info.State.Msgs != 1 {
+		t.Fatalf("DLQ holds %d messages (%v); want exactly the malformed page", info.State.Msgs, err)
+	}
+	m, err := dlq.GetLastMsgForSubject(ctx, bus.DLQSubject("normalizer", "douke"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason := m.Header.Get(bus.HdrDLQReason); !strings.Contains(reason, "missing pay_success_time") {
+		t.Fatalf("DLQ reason %q does not say what was wrong", reason)
+	}
+	if string(m.Data) != string(bad.Body) || m.Header.Get(events.HdrCursor) != "0" || m.Header.Get(bus.HdrDLQStage) != "normalizer" {
+		t.Fatalf("DLQ message lost the original body or headers: %v %q", m.Header, m.Data)
+	}
 }
