@@ -1,0 +1,73 @@
+package douke_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
+)
+
+// benchPage fetches one full 20-order page from the sandbox.
+func benchPage(b *testing.B) events.RawPage {
+	b.Helper()
+	cfg := sandbox.DefaultConfig()
+	cfg.Accounts = []sandbox.Account{douke.SandboxAccount("bench", "bench-vekey")}
+	srv, err := douke.SandboxServer(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	f, err := douke.New().NewFetcher(vendors.SourceConfig{BaseURL: ts.URL, Account: "bench", Credentials: map[string]string{"vekey": "bench-vekey"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var page events.RawPage
+	err = f.Walk(context.Background(), vendors.Window{Start: cfg.From, End: cfg.From.Add(10 * 24 * time.Hour), TimeType: "pay"},
+		func(_ context.Context, p vendors.Page) error {
+			if page.Body == nil && p.Records == 20 {
+				page = events.RawPage{Vendor: "douke", Endpoint: "kol_orderads", Account: "bench", Body: p.Body}
+			}
+			return nil
+		})
+	if err != nil || page.Body == nil {
+		b.Fatalf("no full page: %v", err)
+	}
+	return page
+}
+
+// BenchmarkNormalizePage maps one 20-order page to its 100 events.
+// Compare with BenchmarkNormalizePageBaseline (decoding the same bytes into
+// generic JSON) from the same run.
+func BenchmarkNormalizePage(b *testing.B) {
+	page := benchPage(b)
+	b.SetBytes(int64(len(page.Body)))
+	b.ResetTimer()
+	for b.Loop() {
+		envs, err := douke.New().Normalize(page)
+		if err != nil || len(envs) != 100 {
+			b.Fatalf("%d events, %v", len(envs), err)
+		}
+	}
+	b.ReportMetric(float64(b.N*20)/b.Elapsed().Seconds(), "orders/s")
+}
+
+// BenchmarkNormalizePageBaseline only decodes the page into map[string]any.
+func BenchmarkNormalizePageBaseline(b *testing.B) {
+	page := benchPage(b)
+	b.SetBytes(int64(len(page.Body)))
+	b.ResetTimer()
+	for b.Loop() {
+		var v map[string]any
+		if err := json.Unmarshal(page.Body, &v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*20)/b.Elapsed().Seconds(), "orders/s")
+}
