@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -83,43 +84,105 @@ func main() {
 	}
 }
 
+// paramFlag collects repeated --param key=value flags.
+type paramFlag map[string]string
+
+func (p paramFlag) String() string { return fmt.Sprint(map[string]string(p)) }
+
+func (p paramFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want key=value, got %q", v)
+	}
+	p[k] = val
+	return nil
+}
+
+// rawEnvelopeFile is a raw page as the poller publishes it: the envelope
+// headers and the vendor body (a JSON string holding the exact bytes, or the
+// body's JSON itself).
+type rawEnvelopeFile struct {
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
 // inspect implements `normalizer inspect`; it returns the exit status.
 func inspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("normalizer inspect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	vendor := fs.String("vendor", "", "vendor whose response body FILE holds (required), e.g. douke")
+	vendor := fs.String("vendor", "", "vendor whose page FILE holds: "+strings.Join(all.Registry().Names(), ", ")+" (required unless FILE is a raw-page envelope)")
 	account := fs.String("account", "inspect", "account label to put in the events")
+	params := paramFlag{}
+	fs.Var(params, "param", "request parameter the body does not carry, key=value (repeatable), e.g. spu_id=7089053269443495980 or oAuthorId=...")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: normalizer inspect --vendor V [--account A] FILE|-\n\nReads one raw vendor response body from FILE (or - for stdin) and prints the\ncanonical events it maps to, one JSON object per line.")
+		fmt.Fprintln(stderr, `usage: normalizer inspect [--vendor V] [--account A] [--param k=v ...] FILE|-
+
+Reads one page from FILE (or - for stdin) and prints the canonical events it
+maps to, one JSON object per line. FILE is either the vendor's response body,
+or a raw-page envelope as the poller publishes it:
+  {"headers": {"Yongjin-Vendor": "douke", "Yongjin-Endpoint": "kol_orderads", ...}, "body": "<exact body>"}
+A vendor error envelope or an unreadable page exits with status 1.`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *vendor == "" || fs.NArg() != 1 {
+	if fs.NArg() != 1 {
 		fs.Usage()
 		return 2
 	}
-	reg := all.Registry()
-	v, err := reg.Get(*vendor)
-	if err != nil {
-		fmt.Fprintln(stderr, "normalizer inspect:", err)
-		return 2
-	}
-	var body []byte
+	var data []byte
+	var err error
 	if name := fs.Arg(0); name == "-" {
-		body, err = io.ReadAll(stdin)
+		data, err = io.ReadAll(stdin)
 	} else {
-		body, err = os.ReadFile(name)
+		data, err = os.ReadFile(name)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "normalizer inspect:", err)
 		return 1
 	}
-	page := events.RawPage{Vendor: v.Name(), Endpoint: v.Endpoint(), Account: *account, SourceID: "inspect", HTTPStatus: 200, Body: body}
+	page := events.RawPage{Account: *account, SourceID: "inspect", HTTPStatus: 200, FetchedAt: time.Now().UTC(), Body: data}
+	var env rawEnvelopeFile
+	if json.Unmarshal(data, &env) == nil && env.Headers != nil && env.Body != nil {
+		var body []byte
+		var s string
+		if json.Unmarshal(env.Body, &s) == nil {
+			body = []byte(s)
+		} else {
+			body = env.Body
+		}
+		if page, err = events.RawPageFromHeaders(func(k string) string { return env.Headers[k] }, body); err != nil {
+			fmt.Fprintln(stderr, "normalizer inspect: raw-page envelope:", err)
+			return 1
+		}
+		if page.FetchedAt.IsZero() {
+			page.FetchedAt = time.Now().UTC()
+		}
+	}
+	reg := all.Registry()
+	if page.Vendor == "" {
+		page.Vendor = *vendor
+	}
+	if page.Vendor == "" {
+		fmt.Fprintln(stderr, "normalizer inspect: --vendor is required for a bare vendor body")
+		return 2
+	}
+	v, err := reg.Get(page.Vendor)
+	if err != nil {
+		fmt.Fprintln(stderr, "normalizer inspect:", err)
+		return 2
+	}
+	page.Endpoint = v.Endpoint()
+	if len(params) > 0 && page.Params == nil {
+		page.Params = map[string]string{}
+	}
+	for k, val := range params {
+		page.Params[k] = val
+	}
 	envs, err := v.Normalize(page)
 	if err != nil {
-		fmt.Fprintf(stderr, "normalizer inspect: cannot read %s page %s: %v\n", *vendor, fs.Arg(0), err)
+		fmt.Fprintf(stderr, "normalizer inspect: cannot read %s page %s: %v\n", page.Vendor, fs.Arg(0), err)
 		return 1
 	}
 	w := bufio.NewWriter(stdout)
