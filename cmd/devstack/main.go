@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/app"
@@ -86,20 +87,20 @@ func run(ctx context.Context, o devstack.Options, advance time.Duration) error {
 	}
 	defer st.Close()
 	clock1 := st.Sandbox.Clock().Now()
-	step("sandbox clock at %s CST: polling douke orders paid %s .. %s (time_type=pay)", clock1.In(sandbox.CST).Format(time.DateTime), o.Sandbox.From.In(sandbox.CST).Format(time.DateOnly), clock1.In(sandbox.CST).Format(time.DateOnly))
-	s1, err := st.Poller.Poll(ctx, st.DoukeSource(o.Sandbox.From, clock1, "pay"), o.Sandbox.From, clock1, "pay")
+	step("sandbox clock at %s CST: polling %d sources (%s) for everything paid since %s",
+		clock1.In(sandbox.CST).Format(time.DateTime), len(st.Sources), sourceNames(st), o.Sandbox.From.In(sandbox.CST).Format(time.DateOnly))
+	s1, err := st.PollInitial(ctx, o.Sandbox.From, clock1)
 	if err != nil {
 		return err
 	}
-	step("published %d pages, %d orders to YONGJIN_RAW", s1.Pages, s1.Records)
+	step("published %d pages, %d records to YONGJIN_RAW", s1.Pages, s1.Records)
 	clock2 := st.Sandbox.Clock().Advance(advance)
-	step("sandbox clock advanced to %s CST: orders were received, settled and refunded meanwhile", clock2.In(sandbox.CST).Format(time.DateTime))
-	lookFrom := clock1.Add(-time.Hour)
-	s2, err := st.Poller.Poll(ctx, st.DoukeSource(lookFrom, clock2, "update"), lookFrom, clock2, "update")
+	step("sandbox clock advanced to %s CST: orders were received, settled and refunded, plans and creator indicators changed", clock2.In(sandbox.CST).Format(time.DateTime))
+	s2, err := st.PollChanges(ctx, o.Sandbox.From, clock1, clock2)
 	if err != nil {
 		return err
 	}
-	step("polled changes %s .. %s (time_type=update): %d pages, %d orders", lookFrom.In(sandbox.CST).Format(time.DateTime), clock2.In(sandbox.CST).Format(time.DateTime), s2.Pages, s2.Records)
+	step("polled the changes (douke by update time, Taobao by re-scanning its pay range, snapshots again): %d pages, %d records", s2.Pages, s2.Records)
 	step("waiting for the normalizer and the sink to catch up")
 	last := ""
 	if err := st.WaitCaughtUp(ctx, func(stage string, pending uint64) {
@@ -110,11 +111,11 @@ func run(ctx context.Context, o devstack.Options, advance time.Duration) error {
 	}); err != nil {
 		return err
 	}
-	got, err := st.Summary(ctx, "douke")
+	got, err := st.Summary(ctx, "")
 	if err != nil {
 		return err
 	}
-	want := st.Sandbox.Truth("douke").Summary
+	want := st.Truth()
 	fmt.Println()
 	summary.Print(os.Stdout, "ClickHouse (shipped query, latest version of each order):", got)
 	fmt.Println()
@@ -130,6 +131,29 @@ func run(ctx context.Context, o devstack.Options, advance time.Duration) error {
 		}
 		return fmt.Errorf("ClickHouse differs from the sandbox ground truth in %d rows", len(diff))
 	}
-	fmt.Printf("OK: ClickHouse matches the sandbox ground truth: %d orders; %d dead letters.\n", got.TotalOrders(), dlq)
+	fmt.Printf("OK: ClickHouse matches the sandbox ground truth: %d orders, %d plans, %d creator snapshots; %d dead letters.\n",
+		got.TotalOrders(), totalPlans(got), totalSnapshots(got), dlq)
 	return nil
+}
+
+func sourceNames(st *devstack.Stack) string {
+	names := make([]string, len(st.Sources))
+	for i, s := range st.Sources {
+		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func totalPlans(s summary.Summary) (n int64) {
+	for _, r := range s.Plans {
+		n += r.Plans
+	}
+	return n
+}
+
+func totalSnapshots(s summary.Summary) (n int64) {
+	for _, r := range s.Snapshots {
+		n += r.Snapshots
+	}
+	return n
 }

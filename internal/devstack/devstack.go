@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -28,9 +27,9 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/sink"
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
 )
 
 // Options configure a Stack.
@@ -48,12 +47,6 @@ type Options struct {
 	Logger            *slog.Logger
 }
 
-// DoukeVekey is the sandbox vekey of the demo douke account.
-const DoukeVekey = "sandbox-vekey-demo"
-
-// DoukeAccount is the demo douke account label.
-const DoukeAccount = "demo"
-
 // Stack is a running pipeline.
 type Stack struct {
 	o       Options
@@ -66,12 +59,14 @@ type Stack struct {
 	Poller     *poller.Poller
 	Registry   *vendors.Registry
 
-	vekeyFile string
-	httpSrv   *http.Server
-	conns     []*nats.Conn
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	errs      chan error
+	// Sources are the poller sources covering every sandbox account.
+	Sources []poller.Source
+
+	httpSrv *http.Server
+	conns   []*nats.Conn
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	errs    chan error
 }
 
 // Start starts every part and returns when the streams and consumers exist.
@@ -86,7 +81,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		o.SinkFlushInterval = 200 * time.Millisecond
 	}
 	if len(o.Sandbox.Accounts) == 0 {
-		o.Sandbox.Accounts = []sandbox.Account{douke.SandboxAccount(DoukeAccount, DoukeVekey)}
+		o.Sandbox.Accounts = vendorsandbox.DemoAccounts("demo")
 	}
 	s := &Stack{o: o, Registry: all.Registry(), errs: make(chan error, 4)}
 	defer func() {
@@ -94,19 +89,10 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 			s.Close()
 		}
 	}()
-	// The demo account's vekey is handed to the poller the way Kubernetes
-	// hands it a Secret: as a mounted file.
-	s.vekeyFile = filepath.Join(o.DataDir, "secrets", "douke-vekey")
-	if err = os.MkdirAll(filepath.Dir(s.vekeyFile), 0o700); err != nil {
-		return nil, err
-	}
-	if err = os.WriteFile(s.vekeyFile, []byte(DoukeVekey+"\n"), 0o600); err != nil {
-		return nil, err
-	}
 	if s.NATS, err = natsserver.Start(natsserver.Options{StoreDir: filepath.Join(o.DataDir, "nats"), Port: -1}); err != nil {
 		return nil, err
 	}
-	if s.Sandbox, err = douke.SandboxServer(o.Sandbox); err != nil {
+	if s.Sandbox, err = vendorsandbox.NewServer(o.Sandbox); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -114,6 +100,10 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, fmt.Errorf("sandbox listen: %w", err)
 	}
 	s.SandboxURL = "http://" + ln.Addr().String()
+	// Credentials reach the poller the way Kubernetes hands it Secrets: as files.
+	if s.Sources, err = vendorsandbox.Sources(s.SandboxURL, o.Sandbox.Accounts, o.Sandbox.Seed, filepath.Join(o.DataDir, "secrets")); err != nil {
+		return nil, err
+	}
 	s.httpSrv = &http.Server{Handler: s.Sandbox.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go s.httpSrv.Serve(ln)
 
@@ -173,17 +163,46 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	return s, nil
 }
 
-// DoukeSource is the demo douke source polling the sandbox over [from, to].
-func (s *Stack) DoukeSource(from, to time.Time, timeType string) poller.Source {
-	return poller.Source{
-		Name: "douke-demo", Vendor: "douke", Account: DoukeAccount, BaseURL: s.SandboxURL,
-		Credentials:   map[string]poller.CredentialRef{"vekey": {File: s.vekeyFile}},
-		Params:        map[string]string{"time_type": timeType},
-		Window:        &poller.FixedWindow{From: from.Format(time.RFC3339), To: to.Format(time.RFC3339)},
-		Lookback:      72 * time.Hour,
-		Interval:      time.Minute,
-		RatePerSecond: 1000,
+// PollInitial polls every source for everything paid in [payFrom, now].
+func (s *Stack) PollInitial(ctx context.Context, payFrom, now time.Time) (poller.Stats, error) {
+	return s.pollAll(ctx, func(src poller.Source) (time.Time, time.Time, string) {
+		return vendorsandbox.InitialWindow(src, payFrom, now)
+	})
+}
+
+// PollChanges polls every source for what changed since the last poll.
+func (s *Stack) PollChanges(ctx context.Context, payFrom, since, now time.Time) (poller.Stats, error) {
+	return s.pollAll(ctx, func(src poller.Source) (time.Time, time.Time, string) {
+		return vendorsandbox.ChangeWindow(src, payFrom, since, now)
+	})
+}
+
+func (s *Stack) pollAll(ctx context.Context, window func(poller.Source) (time.Time, time.Time, string)) (poller.Stats, error) {
+	var total poller.Stats
+	for _, src := range s.Sources {
+		from, to, tt := window(src)
+		st, err := s.Poller.Poll(ctx, src, from, to, tt)
+		total.Windows += st.Windows
+		total.Pages += st.Pages
+		total.Records += st.Records
+		if err != nil {
+			return total, err
+		}
 	}
+	return total, nil
+}
+
+// Truth is the sandbox's ground truth of every vendor, merged.
+func (s *Stack) Truth() summary.Summary {
+	seen := map[string]bool{}
+	var parts []summary.Summary
+	for _, a := range s.o.Sandbox.Accounts {
+		if !seen[a.Vendor] {
+			seen[a.Vendor] = true
+			parts = append(parts, s.Sandbox.Truth(a.Vendor).Summary)
+		}
+	}
+	return summary.Merge(parts...)
 }
 
 // WaitCaughtUp returns when the normalizer and then the sink have

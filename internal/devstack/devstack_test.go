@@ -15,10 +15,12 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/devstack"
 	"github.com/yongjin-dev/yongjin/internal/normalizer"
+	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/sink"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
+	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 )
 
@@ -53,34 +55,45 @@ func startStack(t *testing.T, n int) *devstack.Stack {
 	return st
 }
 
-func poll(t *testing.T, ctx context.Context, st *devstack.Stack, from, to time.Time, timeType string) {
+// poll polls every source: everything paid since payFrom when since is
+// zero, else what changed since since.
+func poll(t *testing.T, ctx context.Context, st *devstack.Stack, since, now time.Time) {
 	t.Helper()
-	stats, err := st.Poller.Poll(ctx, st.DoukeSource(from, to, timeType), from, to, timeType)
+	var stats poller.Stats
+	var err error
+	if since.IsZero() {
+		stats, err = st.PollInitial(ctx, payFrom, now)
+	} else {
+		stats, err = st.PollChanges(ctx, payFrom, since, now)
+	}
 	if err != nil {
-		t.Fatalf("poll %s %s..%s: %v", timeType, from, to, err)
+		t.Fatalf("poll %s..%s: %v", since, now, err)
 	}
 	if stats.Pages == 0 {
-		t.Fatalf("poll %s %s..%s published no pages", timeType, from, to)
+		t.Fatalf("poll %s..%s published no pages", since, now)
 	}
 	if err := st.WaitCaughtUp(ctx, nil); err != nil {
 		t.Fatalf("wait for the pipeline: %v", err)
 	}
 }
 
-func assertMatchesTruth(t *testing.T, ctx context.Context, st *devstack.Stack, want sandbox.Truth) summary.Summary {
+// assertMatchesTruth requires ClickHouse's shipped queries to equal the
+// sandbox's ground truth of every vendor at the sandbox clock.
+func assertMatchesTruth(t *testing.T, ctx context.Context, st *devstack.Stack) summary.Summary {
 	t.Helper()
-	got, err := st.Summary(ctx, "douke")
+	want := st.Truth()
+	got, err := st.Summary(ctx, "")
 	if err != nil {
 		t.Fatalf("clickhouse summary: %v", err)
 	}
-	if diff := summary.Diff(want.Summary, got); len(diff) > 0 {
+	if diff := summary.Diff(want, got); len(diff) > 0 {
 		for _, d := range diff {
-			t.Errorf("at %s: %s", want.At.Format(time.DateTime), d)
+			t.Errorf("at %s: %s", st.Sandbox.Clock().Now().Format(time.DateTime), d)
 		}
 		t.FailNow()
 	}
-	if n, err := st.Store.CountOrders(ctx); err != nil || n != int64(len(want.Orders)) {
-		t.Fatalf("CountOrders = %d, %v; sandbox has %d orders", n, err, len(want.Orders))
+	if n, err := st.Store.CountOrders(ctx); err != nil || n != want.TotalOrders() {
+		t.Fatalf("CountOrders = %d, %v; sandbox has %d orders", n, err, want.TotalOrders())
 	}
 	return got
 }
@@ -95,12 +108,12 @@ func TestPipelineMatchesSandboxTruth(t *testing.T) {
 	defer cancel()
 	st := startStack(t, 3000)
 
-	poll(t, ctx, st, payFrom, clock1, "pay")
+	poll(t, ctx, st, time.Time{}, clock1)
 	truth1 := st.Sandbox.Truth("douke")
 	if len(truth1.Orders) == 0 {
 		t.Fatal("sandbox shows no orders at the first poll")
 	}
-	assertMatchesTruth(t, ctx, st, truth1)
+	assertMatchesTruth(t, ctx, st)
 
 	clock2 := st.Sandbox.Clock().Advance(30 * 24 * time.Hour)
 	truth2 := st.Sandbox.Truth("douke")
@@ -111,9 +124,9 @@ func TestPipelineMatchesSandboxTruth(t *testing.T) {
 	if changed == 0 || refundedAfterSettle == 0 {
 		t.Fatalf("want orders changing status and refunds after settlement between polls, got %d changed, %d settled→refunded", changed, refundedAfterSettle)
 	}
-	// new orders paid after clock1 and changes of old ones: one update-time window
-	poll(t, ctx, st, clock1.Add(-time.Hour), clock2, "update")
-	assertMatchesTruth(t, ctx, st, truth2)
+	// new orders paid after clock1 and changes of old ones
+	poll(t, ctx, st, clock1, clock2)
+	assertMatchesTruth(t, ctx, st)
 
 	if n, err := st.DeadLetters(ctx); err != nil || n != 0 {
 		t.Fatalf("dead letters = %d, %v; want 0", n, err)
@@ -192,17 +205,16 @@ func TestRedeliveryAndReplayDoNotDoubleCount(t *testing.T) {
 	defer cancel()
 	st := startStack(t, 1500)
 	clock := st.Sandbox.Clock().Advance(15 * 24 * time.Hour)
-	poll(t, ctx, st, payFrom, clock, "pay")
-	truth := st.Sandbox.Truth("douke")
-	assertMatchesTruth(t, ctx, st, truth)
+	poll(t, ctx, st, time.Time{}, clock)
+	assertMatchesTruth(t, ctx, st)
 	eventsBefore := streamMsgs(t, ctx, st.JS, bus.EventsStream)
 
 	// 1. re-poll: new raw pages, same records → same event IDs → de-duplicated
-	poll(t, ctx, st, payFrom, clock, "pay")
+	poll(t, ctx, st, time.Time{}, clock)
 	if got := streamMsgs(t, ctx, st.JS, bus.EventsStream); got != eventsBefore {
 		t.Fatalf("re-poll grew EVENTS from %d to %d messages; deterministic IDs should de-duplicate", eventsBefore, got)
 	}
-	assertMatchesTruth(t, ctx, st, truth)
+	assertMatchesTruth(t, ctx, st)
 
 	// 2. replay RAW through a second durable normalizer
 	norm, err := normalizer.New(normalizer.Config{Durable: "normalizer-replay"}, st.Registry, st.JS)
@@ -252,7 +264,7 @@ func TestRedeliveryAndReplayDoNotDoubleCount(t *testing.T) {
 	if info.AckFloor.Stream < uint64(eventsBefore) || flaky.calls < 2 || !flaky.failedOnce {
 		t.Fatalf("replay sink acked up to %d of %d events in %d inserts (failed once: %v); the replay did not happen", info.AckFloor.Stream, eventsBefore, flaky.calls, flaky.failedOnce)
 	}
-	assertMatchesTruth(t, ctx, st, truth)
+	assertMatchesTruth(t, ctx, st)
 	if n, err := st.DeadLetters(ctx); err != nil || n != 0 {
 		t.Fatalf("dead letters = %d, %v; want 0", n, err)
 	}
@@ -298,7 +310,7 @@ func TestMalformedPageIsDeadLettered(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	st := startStack(t, 200)
-	bad := events.RawPage{SourceID: "douke-demo", Vendor: "douke", Endpoint: "kol_orderads", Account: devstack.DoukeAccount,
+	bad := events.RawPage{SourceID: "douke-demo", Vendor: "douke", Endpoint: "kol_orderads", Account: vendorsandbox.DemoAccount,
 		Cursor: "0", HTTPStatus: 200, FetchedAt: time.Now(), Body: []byte(`{"error":"0","msg":"ok","data":{"orders":[{"order_id":"1"}]}}`)}
 	msg := nats.NewMsg(bad.Subject())
 	for k, v := range bad.Headers() {
@@ -308,8 +320,8 @@ func TestMalformedPageIsDeadLettered(t *testing.T) {
 	if _, err := st.JS.PublishMsg(ctx, msg); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, ctx, st, payFrom, clock1, "pay") // good pages behind the bad one
-	assertMatchesTruth(t, ctx, st, st.Sandbox.Truth("douke"))
+	poll(t, ctx, st, time.Time{}, clock1) // good pages behind the bad one
+	assertMatchesTruth(t, ctx, st)
 	dlq, err := st.JS.Stream(ctx, bus.DLQStream)
 	if err != nil {
 		t.Fatal(err)
