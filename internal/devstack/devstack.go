@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yongjin-dev/yongjin/internal/bus"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
@@ -45,6 +46,8 @@ type Options struct {
 	SinkBatchSize     int
 	SinkFlushInterval time.Duration
 	Logger            *slog.Logger
+	// Registerer receives every stage's metrics (nil = not registered).
+	Registerer prometheus.Registerer
 }
 
 // Stack is a running pipeline.
@@ -127,11 +130,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if s.JS, err = jetstream.New(pubConn); err != nil {
 		return nil, err
 	}
-	s.Poller = poller.New(s.JS, s.Registry, poller.Options{Logger: o.Logger.With("service", "poller")})
+	s.Poller = poller.New(s.JS, s.Registry, poller.Options{Logger: o.Logger.With("service", "poller"), Registerer: o.Registerer})
 	if err = s.Poller.Provision(ctx); err != nil {
 		return nil, err
 	}
-	norm, err := normalizer.New(normalizer.Config{Logger: o.Logger.With("service", "normalizer")}, s.Registry, s.JS)
+	norm, err := normalizer.New(normalizer.Config{Logger: o.Logger.With("service", "normalizer"), Registerer: o.Registerer}, s.Registry, s.JS)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +142,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	sk, err := sink.New(sink.Config{
-		BatchSize: o.SinkBatchSize, FlushInterval: o.SinkFlushInterval, Logger: o.Logger.With("service", "sink"),
+		BatchSize: o.SinkBatchSize, FlushInterval: o.SinkFlushInterval, Logger: o.Logger.With("service", "sink"), Registerer: o.Registerer,
 		IsBadEvent: func(err error) bool { return errors.Is(err, clickhouse.ErrBadEvent) },
 	}, s.JS, s.Store)
 	if err != nil {
