@@ -85,7 +85,7 @@ func BenchmarkInsertDecode(b *testing.B) {
 	envs := benchEnvelopes(b)
 	b.ResetTimer()
 	for range b.N {
-		if _, _, err := decodeBatch(envs); err != nil {
+		if _, err := decodeBatch(envs); err != nil {
 			b.Fatal(err)
 		}
 	}

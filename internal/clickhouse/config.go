@@ -9,7 +9,8 @@
 // columns.
 //
 // Idempotency model: every table is a ReplacingMergeTree keyed by the
-// record's natural key and versioned by the vendor's update time, and every
+// record's natural key and versioned by the vendor's update time (for
+// commission plans and creator snapshots, the observation time), and every
 // shipped query reads it with FINAL, so a redelivered, re-polled or replayed
 // record (or an older version arriving after a newer one) never changes a
 // result. Callers may therefore retry a failed Insert with the same batch.

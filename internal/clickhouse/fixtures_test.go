@@ -2,6 +2,8 @@ package clickhouse
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +81,37 @@ func line(o events.Order, role events.Role, rateBP, estimated, settled int64) ev
 
 type enveloper interface {
 	Envelope() (events.Envelope, error)
+}
+
+// plan builds a commission plan observed at t0+observed (with milliseconds,
+// like every fixture version).
+func plan(platform, productID, planID string, rateBP, vendorStatus int64, observed time.Duration) events.CommissionPlan {
+	at := t0.Add(observed)
+	return events.CommissionPlan{
+		Platform: platform, Account: "acct-1", ProductID: productID, PlanID: planID,
+		RateBP: rateBP, ContentType: 1, ContentTypeLabel: "live", VendorStatus: vendorStatus,
+		CreatedDate: "2022-04-22", ObservedAt: at, Version: at.UnixMilli(),
+	}
+}
+
+// snap builds a creator snapshot observed at t0+observed whose indicators
+// are values, named i00, i01, ... (sorted), with the matching vendor data.
+func snap(platform, authorID, period, day string, observed time.Duration, values ...float64) events.CreatorOrderExperience {
+	at := t0.Add(observed)
+	data := map[string]float64{}
+	ind := make([]events.Indicator, len(values))
+	for i, v := range values {
+		ind[i] = events.Indicator{Name: fmt.Sprintf("i%02d", i), Value: v}
+		data[ind[i].Name] = v
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		panic(err)
+	}
+	return events.CreatorOrderExperience{
+		Platform: platform, Account: "acct-1", AuthorID: authorID, Period: period,
+		SnapshotDate: day, Indicators: ind, Data: raw, ObservedAt: at, Version: at.UnixMilli(),
+	}
 }
 
 func envelopes(t testing.TB, items ...enveloper) []events.Envelope {
@@ -168,6 +201,16 @@ func onlyPlatform(s summary.Summary, p string) summary.Summary {
 			out.Commissions = append(out.Commissions, r)
 		}
 	}
+	for _, r := range s.Plans {
+		if r.Platform == p {
+			out.Plans = append(out.Plans, r)
+		}
+	}
+	for _, r := range s.Snapshots {
+		if r.Platform == p {
+			out.Snapshots = append(out.Snapshots, r)
+		}
+	}
 	return out
 }
 
@@ -179,6 +222,14 @@ func requireSummary(t testing.TB, s *Store, platform string, want summary.Summar
 	}
 	if d := summary.Diff(want, got); len(d) > 0 {
 		t.Fatalf("Summary(%q) differs from expectations:\n%s", platform, strings.Join(d, "\n"))
+	}
+}
+
+// requireEmpty checks that no table holds a record.
+func requireEmpty(t testing.TB, s *Store) {
+	t.Helper()
+	for _, table := range []string{"orders", "commission_lines", "commission_plans", "creator_snapshots"} {
+		requireCount(t, s, table, 0)
 	}
 }
 

@@ -28,11 +28,30 @@ var lineColumns = []string{
 	"version", "event_id", "ingested_at",
 }
 
-// DateTime's range: what a ClickHouse DateTime column can hold.
+// planColumns are the commission_plans columns Insert writes, in order.
+var planColumns = []string{
+	"platform", "account", "product_id", "plan_id", "rate_bp", "content_type",
+	"content_type_label", "vendor_status", "created_date", "observed_at",
+	"version", "event_id", "ingested_at",
+}
+
+// snapshotColumns are the creator_snapshots columns Insert writes, in order.
+var snapshotColumns = []string{
+	"platform", "account", "author_id", "period", "snapshot_date",
+	"indicator_names", "indicator_values", "data", "observed_at",
+	"version", "event_id", "ingested_at",
+}
+
+// DateTime's range: what a ClickHouse DateTime column can hold. Date
+// columns are held to the same days (a Date can go a little further on
+// current releases, but not before 1970).
 var (
 	minDateTime = time.Unix(0, 0).UTC()
 	maxDateTime = time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
 )
+
+// snapshotDateLayout is the format of CreatorOrderExperience.SnapshotDate.
+const snapshotDateLayout = "2006-01-02"
 
 type orderRow struct {
 	eventID string
@@ -44,28 +63,53 @@ type lineRow struct {
 	c       *events.CommissionLine
 }
 
-// Insert writes the envelopes' records: order.v1 events into orders and
-// commission.v1 events into commission_lines, one native batch per table.
+type planRow struct {
+	eventID string
+	p       *events.CommissionPlan
+}
+
+type snapshotRow struct {
+	eventID string
+	c       *events.CreatorOrderExperience
+	// day is c.SnapshotDate parsed, midnight UTC.
+	day time.Time
+	// names and values are c.Indicators split into the two array columns.
+	names  []string
+	values []float64
+}
+
+// batch is a decoded Insert batch, split by table.
+type batch struct {
+	orders []orderRow
+	lines  []lineRow
+	plans  []planRow
+	snaps  []snapshotRow
+}
+
+// Insert writes the envelopes' records, one native batch per table that
+// receives any: order.v1 events into orders, commission.v1 into
+// commission_lines, commission_plan.v1 into commission_plans and
+// creator_experience.v1 into creator_snapshots.
 //
 // Every envelope is decoded and checked before anything is sent; the first
 // that cannot be stored makes Insert return a *BadEventError (matching
 // ErrBadEvent) and write nothing, so the caller can dead-letter that event
 // and retry the rest. Connection and server errors are returned wrapped with
-// the server address; IsTransient tells which are worth retrying. The two
-// tables are written one after the other, not atomically; retrying the whole
-// batch after a failure is safe because re-inserted versions never
-// double-count (see the package documentation).
+// the server address; IsTransient tells which are worth retrying. The tables
+// are written one after the other, not atomically; retrying the whole batch
+// after a failure is safe because re-inserted versions never double-count
+// (see the package documentation).
 func (s *Store) Insert(ctx context.Context, envs []events.Envelope) error {
-	orders, lines, err := decodeBatch(envs)
+	b, err := decodeBatch(envs)
 	if err != nil {
 		return err
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	if len(orders) > 0 {
-		if err := s.sendBatch(ctx, "orders", orderColumns, len(orders), func(b driver.Batch) error {
-			for _, r := range orders {
+	if len(b.orders) > 0 {
+		if err := s.sendBatch(ctx, "orders", orderColumns, len(b.orders), func(bt driver.Batch) error {
+			for _, r := range b.orders {
 				o := r.o
-				if err := b.Append(
+				if err := bt.Append(
 					o.Platform, o.Account, o.OrderID, o.ParentOrderID, o.ProductID, o.ProductName,
 					o.ShopID, o.ShopName, o.AuthorID, o.AuthorName, o.BuyerOpenID, o.Channel,
 					o.Quantity, o.Currency, o.PaidFen, o.EstimatedBaseFen, o.SettledBaseFen,
@@ -81,16 +125,50 @@ func (s *Store) Insert(ctx context.Context, envs []events.Envelope) error {
 			return err
 		}
 	}
-	if len(lines) > 0 {
-		if err := s.sendBatch(ctx, "commission_lines", lineColumns, len(lines), func(b driver.Batch) error {
-			for _, r := range lines {
+	if len(b.lines) > 0 {
+		if err := s.sendBatch(ctx, "commission_lines", lineColumns, len(b.lines), func(bt driver.Batch) error {
+			for _, r := range b.lines {
 				c := r.c
-				if err := b.Append(
+				if err := bt.Append(
 					c.Platform, c.Account, c.OrderID, string(c.Role), c.RateBP, c.Currency,
 					c.EstimatedFen, c.SettledFen, string(c.OrderStatus), c.PaidAt.UTC(), c.UpdatedAt.UTC(),
 					uint64(c.Version), r.eventID, now,
 				); err != nil {
 					return fmt.Errorf("append commission event %s: %w", r.eventID, err)
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	if len(b.plans) > 0 {
+		if err := s.sendBatch(ctx, "commission_plans", planColumns, len(b.plans), func(bt driver.Batch) error {
+			for _, r := range b.plans {
+				p := r.p
+				if err := bt.Append(
+					p.Platform, p.Account, p.ProductID, p.PlanID, p.RateBP, p.ContentType,
+					p.ContentTypeLabel, p.VendorStatus, p.CreatedDate, p.ObservedAt.UTC(),
+					uint64(p.Version), r.eventID, now,
+				); err != nil {
+					return fmt.Errorf("append commission plan event %s: %w", r.eventID, err)
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	if len(b.snaps) > 0 {
+		if err := s.sendBatch(ctx, "creator_snapshots", snapshotColumns, len(b.snaps), func(bt driver.Batch) error {
+			for _, r := range b.snaps {
+				c := r.c
+				if err := bt.Append(
+					c.Platform, c.Account, c.AuthorID, c.Period, r.day,
+					r.names, r.values, string(c.Data), c.ObservedAt.UTC(),
+					uint64(c.Version), r.eventID, now,
+				); err != nil {
+					return fmt.Errorf("append creator snapshot event %s: %w", r.eventID, err)
 				}
 			}
 			return nil
@@ -121,36 +199,46 @@ func (s *Store) sendBatch(ctx context.Context, table string, cols []string, n in
 }
 
 // decodeBatch decodes and checks every envelope, splitting them by table.
-func decodeBatch(envs []events.Envelope) ([]orderRow, []lineRow, error) {
-	var orders []orderRow
-	var lines []lineRow
+func decodeBatch(envs []events.Envelope) (batch, error) {
+	var b batch
 	for i, e := range envs {
 		bad := func(err error) error {
 			return &BadEventError{Index: i, EventID: e.ID, Type: e.Type, Err: err}
 		}
 		if e.ID == "" {
-			return nil, nil, bad(errors.New("empty event id"))
+			return batch{}, bad(errors.New("empty event id"))
 		}
 		p, err := events.Decode(e)
 		if err != nil {
-			return nil, nil, bad(err)
+			return batch{}, bad(err)
 		}
 		switch v := p.(type) {
 		case *events.Order:
 			if err := checkOrder(v); err != nil {
-				return nil, nil, bad(err)
+				return batch{}, bad(err)
 			}
-			orders = append(orders, orderRow{eventID: e.ID, o: v})
+			b.orders = append(b.orders, orderRow{eventID: e.ID, o: v})
 		case *events.CommissionLine:
 			if err := checkLine(v); err != nil {
-				return nil, nil, bad(err)
+				return batch{}, bad(err)
 			}
-			lines = append(lines, lineRow{eventID: e.ID, c: v})
+			b.lines = append(b.lines, lineRow{eventID: e.ID, c: v})
+		case *events.CommissionPlan:
+			if err := checkPlan(v); err != nil {
+				return batch{}, bad(err)
+			}
+			b.plans = append(b.plans, planRow{eventID: e.ID, p: v})
+		case *events.CreatorOrderExperience:
+			r, err := snapshot(e.ID, v)
+			if err != nil {
+				return batch{}, bad(err)
+			}
+			b.snaps = append(b.snaps, r)
 		default:
-			return nil, nil, bad(fmt.Errorf("%w %T", events.ErrUnknownType, p))
+			return batch{}, bad(fmt.Errorf("%w %T", events.ErrUnknownType, p))
 		}
 	}
-	return orders, lines, nil
+	return b, nil
 }
 
 func checkOrder(o *events.Order) error {
@@ -187,6 +275,68 @@ func checkLine(c *events.CommissionLine) error {
 	}
 	errs = append(errs, checkTime("paid_at", c.PaidAt), checkTime("updated_at", c.UpdatedAt))
 	return errors.Join(errs...)
+}
+
+func checkPlan(p *events.CommissionPlan) error {
+	var errs []error
+	if p.Platform == "" {
+		errs = append(errs, errors.New("empty platform"))
+	}
+	if p.ProductID == "" {
+		errs = append(errs, errors.New("empty product_id"))
+	}
+	if p.PlanID == "" {
+		errs = append(errs, errors.New("empty plan_id"))
+	}
+	if p.Version < 0 {
+		errs = append(errs, fmt.Errorf("negative version %d", p.Version))
+	}
+	errs = append(errs, checkTime("observed_at", p.ObservedAt))
+	return errors.Join(errs...)
+}
+
+// snapshot checks a creator snapshot and prepares its row: the parsed
+// snapshot date and the indicators as two parallel arrays.
+func snapshot(eventID string, c *events.CreatorOrderExperience) (snapshotRow, error) {
+	var errs []error
+	if c.Platform == "" {
+		errs = append(errs, errors.New("empty platform"))
+	}
+	if c.AuthorID == "" {
+		errs = append(errs, errors.New("empty author_id"))
+	}
+	if c.Period == "" {
+		errs = append(errs, errors.New("empty period"))
+	}
+	day, err := time.Parse(snapshotDateLayout, c.SnapshotDate)
+	switch {
+	case c.SnapshotDate == "":
+		errs = append(errs, errors.New("empty snapshot_date"))
+	case err != nil:
+		errs = append(errs, fmt.Errorf("snapshot_date %q is not a date (YYYY-MM-DD): %w", c.SnapshotDate, err))
+	case day.Format(snapshotDateLayout) != c.SnapshotDate:
+		// Defensive (the layout admits one spelling per day): the stored
+		// date must name the same snapshot as the event's key.
+		errs = append(errs, fmt.Errorf("snapshot_date %q is not in canonical form", c.SnapshotDate))
+	case day.Before(minDateTime) || day.After(maxDateTime):
+		errs = append(errs, fmt.Errorf("snapshot_date %s is outside Date's range (1970-01-01 to 2105-12-31)", c.SnapshotDate))
+	}
+	if c.Version < 0 {
+		errs = append(errs, fmt.Errorf("negative version %d", c.Version))
+	}
+	errs = append(errs, checkTime("observed_at", c.ObservedAt))
+	if err := errors.Join(errs...); err != nil {
+		return snapshotRow{}, err
+	}
+	r := snapshotRow{
+		eventID: eventID, c: c, day: day,
+		names:  make([]string, len(c.Indicators)),
+		values: make([]float64, len(c.Indicators)),
+	}
+	for i, in := range c.Indicators {
+		r.names[i], r.values[i] = in.Name, in.Value
+	}
+	return r, nil
 }
 
 // checkTime rejects times a DateTime column cannot hold (including the zero

@@ -35,6 +35,11 @@ var Migrations = []Migration{
 		Name:       "orders and commission_lines",
 		Statements: []string{ordersDDL, commissionLinesDDL},
 	},
+	{
+		Version:    2,
+		Name:       "commission_plans and creator_snapshots",
+		Statements: []string{commissionPlansDDL, creatorSnapshotsDDL},
+	},
 }
 
 // ordersDDL creates the orders table: one row per order version, the latest
@@ -96,6 +101,56 @@ ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(paid_at)
 ORDER BY (platform, order_id, role)`
 
+// commissionPlansDDL creates the commission_plans table: one row per
+// observation of a product's commission plan (commission_plan.v1), the
+// newest observation (highest version, the observation time in Unix ms) wins.
+// Plans are small reference data, so the table has no partition key.
+const commissionPlansDDL = `CREATE TABLE IF NOT EXISTS {db}.commission_plans
+(
+    platform           String,
+    account            String,
+    product_id         String,
+    plan_id            String,
+    rate_bp            Int64,
+    content_type       Int64,
+    content_type_label String,
+    vendor_status      Int64,
+    created_date       String,
+    observed_at        DateTime('UTC'),
+    version            UInt64,
+    event_id           String,
+    ingested_at        DateTime('UTC') DEFAULT now()
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY (platform, product_id, plan_id)`
+
+// creatorSnapshotsDDL creates the creator_snapshots table: one row per
+// observation of a creator's order-experience indicators for one period on
+// one day (creator_experience.v1), the newest observation wins.
+// indicator_names and indicator_values are parallel arrays (the payload's
+// indicators, sorted by name); data is the vendor's JSON object verbatim.
+// snapshot_date is a Date (the China Standard Time day of the observation);
+// it is part of the sorting key, so every version of a snapshot lies in the
+// same monthly partition and FINAL and merges see them together.
+const creatorSnapshotsDDL = `CREATE TABLE IF NOT EXISTS {db}.creator_snapshots
+(
+    platform         String,
+    account          String,
+    author_id        String,
+    period           String,
+    snapshot_date    Date,
+    indicator_names  Array(String),
+    indicator_values Array(Float64),
+    data             String,
+    observed_at      DateTime('UTC'),
+    version          UInt64,
+    event_id         String,
+    ingested_at      DateTime('UTC') DEFAULT now()
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(snapshot_date)
+ORDER BY (platform, author_id, period, snapshot_date)`
+
 const createDatabase = `CREATE DATABASE IF NOT EXISTS {db}`
 
 // schemaMigrationsDDL records applied migrations. Racing sinks may record a
@@ -122,6 +177,12 @@ const (
 // every statement is idempotent. A database migrated by a newer yongjin
 // (versions this one does not know) is left as it is.
 func (s *Store) Migrate(ctx context.Context) error {
+	return s.migrate(ctx, Migrations)
+}
+
+// migrate is Migrate with the list of migrations as a parameter, so tests
+// can build the schema of an older yongjin.
+func (s *Store) migrate(ctx context.Context, migrations []Migration) error {
 	for _, q := range []string{createDatabase, schemaMigrationsDDL} {
 		if err := s.execDDL(ctx, q); err != nil {
 			return fmt.Errorf("migrate: %w", err)
@@ -135,7 +196,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	for _, v := range applied {
 		done[v] = true
 	}
-	for _, m := range Migrations {
+	for _, m := range migrations {
 		if done[m.Version] {
 			continue
 		}

@@ -22,6 +22,8 @@ const (
 	QueryOrdersSummary     = "orders_summary"
 	QueryCommissionSummary = "commission_summary"
 	QueryCountOrders       = "count_orders"
+	QueryPlansSummary      = "plans_summary"
+	QuerySnapshotsSummary  = "snapshots_summary"
 )
 
 // shippedQueries are SummarySQL's queries by name, comments removed.
@@ -72,7 +74,7 @@ func mustParseQueries(sql string) map[string]string {
 	if err != nil {
 		panic("clickhouse: queries/summary.sql: " + err.Error())
 	}
-	for _, n := range []string{QueryOrdersSummary, QueryCommissionSummary, QueryCountOrders} {
+	for _, n := range []string{QueryOrdersSummary, QueryCommissionSummary, QueryCountOrders, QueryPlansSummary, QuerySnapshotsSummary} {
 		if q[n] == "" {
 			panic("clickhouse: queries/summary.sql lacks query " + n)
 		}
@@ -86,8 +88,10 @@ func (s *Store) query(name string) string {
 }
 
 // Summary computes the commission summary from the latest version of every
-// order and commission line (the shipped queries, read with FINAL), for one
-// platform or, when platform is "", for all. Rows come back normalized.
+// order, commission line, commission plan and creator snapshot (the shipped
+// queries, read with FINAL), for one platform or, when platform is "", for
+// all. Rows come back normalized; a kind with no rows is left nil, as
+// summary.FromEvents leaves it.
 func (s *Store) Summary(ctx context.Context, platform string) (summary.Summary, error) {
 	var out summary.Summary
 	filter := func(q string) (string, []any) {
@@ -141,6 +145,50 @@ func (s *Store) Summary(ctx context.Context, platform string) (summary.Summary, 
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return out, s.wrap("summary: commission lines", err)
+	}
+
+	q, args = filter(s.query(QueryPlansSummary))
+	rows, err = s.conn.Query(ctx, q, args...)
+	if err != nil {
+		return out, s.wrap("summary: commission plans", err)
+	}
+	for rows.Next() {
+		var (
+			r summary.PlanRow
+			n uint64
+		)
+		if err := rows.Scan(&r.Platform, &r.VendorStatus, &n, &r.RateBPSum); err != nil {
+			rows.Close()
+			return out, s.wrap("summary: commission plans: scan", err)
+		}
+		r.Plans = int64(n)
+		out.Plans = append(out.Plans, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, s.wrap("summary: commission plans", err)
+	}
+
+	q, args = filter(s.query(QuerySnapshotsSummary))
+	rows, err = s.conn.Query(ctx, q, args...)
+	if err != nil {
+		return out, s.wrap("summary: creator snapshots", err)
+	}
+	for rows.Next() {
+		var (
+			r              summary.SnapshotRow
+			n, nIndicators uint64
+		)
+		if err := rows.Scan(&r.Platform, &r.Period, &n, &nIndicators, &r.IndicatorMilliSum); err != nil {
+			rows.Close()
+			return out, s.wrap("summary: creator snapshots: scan", err)
+		}
+		r.Snapshots, r.Indicators = int64(n), int64(nIndicators)
+		out.Snapshots = append(out.Snapshots, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, s.wrap("summary: creator snapshots", err)
 	}
 	out.Normalize()
 	return out, nil

@@ -85,8 +85,8 @@ func TestShippedQueries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(q) != 3 {
-		t.Fatalf("queries/summary.sql has %d named queries, want 3: %v", len(q), q)
+	if len(q) != 5 {
+		t.Fatalf("queries/summary.sql has %d named queries, want 5: %v", len(q), q)
 	}
 	for name, sql := range q {
 		if !strings.Contains(sql, " FINAL") {

@@ -8,8 +8,9 @@ import (
 )
 
 // MilliRound is how an indicator value enters IndicatorMilliSum: rounded to
-// thousandths (half away from zero) as an integer. ClickHouse computes the
-// same with toInt64(round(v * 1000)).
+// thousandths (half away from zero) as an integer. ClickHouse's round() rounds
+// halves differently across releases, so the shipped snapshots_summary query
+// computes the same value with trunc() (internal/clickhouse/queries/summary.sql).
 func MilliRound(v float64) int64 { return int64(math.Round(v * 1000)) }
 
 // FromEvents summarizes canonical events the way the shipped ClickHouse

@@ -55,3 +55,41 @@ ORDER BY platform, order_status, role;
 -- Distinct orders stored (latest versions only).
 SELECT count() AS order_count
 FROM yongjin.orders FINAL;
+
+-- name: plans_summary
+-- Commission plans per platform and vendor plan status: how many, and the sum
+-- of their rates (basis points). Reference data: the newest observation of
+-- each (platform, product_id, plan_id) counts once.
+SELECT
+    platform,
+    vendor_status,
+    count()      AS plan_count,
+    sum(rate_bp) AS rate_bp_total
+FROM yongjin.commission_plans FINAL
+GROUP BY platform, vendor_status
+ORDER BY platform, vendor_status;
+
+-- name: snapshots_summary
+-- Creator order-experience snapshots per platform and period: how many
+-- snapshots, how many indicator values they hold, and the sum of every value
+-- rounded to thousandths, as an exact integer (Go: summary.MilliRound).
+--
+-- The rounding is spelled out instead of using round(): on Float64, round()
+-- rounds halves to even on current ClickHouse (round(2.5) = 2) but away from
+-- zero on the 18.16 package (round(2.5) = 3), and halves are common here
+-- (0.0025 * 1000 = 2.5). With x = v * 1000, the expression
+--     toInt64(trunc(x)) + if(abs(x - trunc(x)) >= 0.5, if(x < 0, -1, 1), 0)
+-- rounds half away from zero on every release and equals Go's
+-- math.Round(x) bit for bit: trunc is exact, and so is x - trunc(x).
+SELECT
+    platform,
+    period,
+    count()                       AS snapshot_count,
+    sum(length(indicator_values)) AS indicator_count,
+    sum(arraySum(arrayMap(
+        x -> toInt64(trunc(x)) + if(abs(x - trunc(x)) >= 0.5, if(x < 0, -1, 1), 0),
+        arrayMap(v -> v * 1000, indicator_values)
+    )))                           AS indicator_milli_sum
+FROM yongjin.creator_snapshots FINAL
+GROUP BY platform, period
+ORDER BY platform, period;
