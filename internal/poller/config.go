@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -37,14 +38,25 @@ type Source struct {
 	// Window is a fixed range to poll; when absent the poller polls the rolling
 	// range [now-Lookback, now].
 	Window *FixedWindow `yaml:"window"`
-	// Lookback is the length of the rolling window (default 72h).
+	// Lookback is how far before the checkpoint each run starts again, so
+	// records that changed late are read again (default 72h). Without a
+	// checkpoint store it is the length of the rolling window [now-Lookback, now].
 	Lookback time.Duration `yaml:"lookback"`
+	// Start is where polling begins when the source has no checkpoint yet
+	// (a config time; default now-Lookback).
+	Start string `yaml:"start"`
+	// WindowSize caps one query's window (default and maximum: the vendor's limit;
+	// 7 days for vendors without one).
+	WindowSize time.Duration `yaml:"window_size"`
 	// Interval is the time between polls in `poller run` (default 5m).
 	Interval time.Duration `yaml:"interval"`
 	// PageSize is the requested page size (0 = vendor maximum).
 	PageSize int `yaml:"page_size"`
 	// RatePerSecond bounds requests per second for this source (default 5).
+	// Sources of one vendor account share one budget: the smallest of theirs.
 	RatePerSecond float64 `yaml:"rate_per_second"`
+
+	httpClient *http.Client // set by the scheduler: the account's shared budget
 }
 
 // CredentialRef says where a secret is read from: an environment variable or
@@ -157,6 +169,14 @@ func (c *Config) validate(reg *vendors.Registry) error {
 			if _, _, err := s.Window.Range(); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", where, err))
 			}
+		}
+		if s.Start != "" {
+			if _, err := ParseTime(s.Start); err != nil {
+				errs = append(errs, fmt.Errorf("%s: start: %w", where, err))
+			}
+		}
+		if s.WindowSize < 0 || (s.WindowSize > 0 && s.WindowSize < time.Minute) {
+			errs = append(errs, fmt.Errorf("%s: window_size must be at least 1m", where))
 		}
 		if s.Lookback < time.Minute || s.Interval < time.Second || s.RatePerSecond < 0 || s.PageSize < 0 {
 			errs = append(errs, fmt.Errorf("%s: lookback must be ≥ 1m, interval ≥ 1s, rate_per_second and page_size ≥ 0", where))

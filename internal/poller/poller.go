@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -32,8 +33,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// HTTPClient is shared by vendor clients (nil = 30 s timeout client).
 	HTTPClient *http.Client
-	// Now is the clock used for rolling windows (nil = time.Now).
+	// Now is the clock used for rolling windows and checkpoints (nil = time.Now).
 	Now func() time.Time
+	// Holder names this replica in checkpoints and leases (default the host name).
+	Holder string
 }
 
 type metrics struct {
@@ -63,6 +66,9 @@ type Poller struct {
 	reg *vendors.Registry
 	o   Options
 	m   *metrics
+
+	mu      sync.Mutex
+	clients map[string]*http.Client // per vendor account: the shared rate budget
 }
 
 // New returns a Poller publishing through js.
@@ -73,7 +79,10 @@ func New(js jetstream.JetStream, reg *vendors.Registry, o Options) *Poller {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Poller{js: js, reg: reg, o: o, m: newMetrics(o.Registerer)}
+	if o.Holder == "" {
+		o.Holder, _ = os.Hostname()
+	}
+	return &Poller{js: js, reg: reg, o: o, m: newMetrics(o.Registerer), clients: map[string]*http.Client{}}
 }
 
 // Provision creates or updates the RAW stream.
@@ -100,9 +109,14 @@ func (p *Poller) Poll(ctx context.Context, src Source, from, to time.Time, timeT
 	if err != nil {
 		return st, err
 	}
+	httpClient, rps := p.o.HTTPClient, src.RatePerSecond
+	if src.httpClient != nil {
+		// the account's shared budget limits requests; the client core adds none
+		httpClient, rps = src.httpClient, 1e9
+	}
 	f, err := v.NewFetcher(vendors.SourceConfig{
 		BaseURL: src.BaseURL, Account: src.Account, Credentials: creds, Params: src.Params,
-		PageSize: src.PageSize, HTTPClient: p.o.HTTPClient, RatePerSecond: src.RatePerSecond,
+		PageSize: src.PageSize, HTTPClient: httpClient, RatePerSecond: rps,
 		OnRetry: func(err error, wait time.Duration) {
 			p.m.retries.Inc()
 			p.o.Logger.Warn("vendor call failed, retrying", "source", src.Name, "retry_in", wait.String(), "err", err)

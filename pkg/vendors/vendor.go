@@ -143,3 +143,12 @@ func SplitWindow(start, end time.Time, max time.Duration, timeType string) []Win
 	}
 	return out
 }
+
+// Incremental is implemented by vendors whose records carry times the poller
+// can window on. IncrementalTimeTypes lists the time types an incremental
+// poll covers, each with its own checkpoint (douke: "update"; Taobao TOP:
+// "pay" and "confirm", since it has no update-time filter). Vendors that do
+// not implement it are snapshot sources: each run fetches everything once.
+type Incremental interface {
+	IncrementalTimeTypes() []string
+}
