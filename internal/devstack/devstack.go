@@ -38,6 +38,9 @@ type Options struct {
 	// DataDir holds the embedded NATS store (DataDir/nats). Reusing it keeps
 	// streams and consumer positions across runs.
 	DataDir string
+	// NATSListen makes the embedded server listen on a loopback TCP port too,
+	// so separate processes (pollers) can connect to NATSURL.
+	NATSListen bool
 	// ClickHouse is where the sink writes.
 	ClickHouse clickhouse.Config
 	// Sandbox configures the vendor sandbox (accounts are added by Start when empty).
@@ -92,7 +95,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 			s.Close()
 		}
 	}()
-	if s.NATS, err = natsserver.Start(natsserver.Options{StoreDir: filepath.Join(o.DataDir, "nats"), Port: -1}); err != nil {
+	port := -1
+	if o.NATSListen {
+		port = 0
+	}
+	if s.NATS, err = natsserver.Start(natsserver.Options{StoreDir: filepath.Join(o.DataDir, "nats"), Port: port}); err != nil {
 		return nil, err
 	}
 	if s.Sandbox, err = vendorsandbox.NewServer(o.Sandbox); err != nil {

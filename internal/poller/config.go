@@ -178,8 +178,8 @@ func (c *Config) validate(reg *vendors.Registry) error {
 		if s.WindowSize < 0 || (s.WindowSize > 0 && s.WindowSize < time.Minute) {
 			errs = append(errs, fmt.Errorf("%s: window_size must be at least 1m", where))
 		}
-		if s.Lookback < time.Minute || s.Interval < time.Second || s.RatePerSecond < 0 || s.PageSize < 0 {
-			errs = append(errs, fmt.Errorf("%s: lookback must be ≥ 1m, interval ≥ 1s, rate_per_second and page_size ≥ 0", where))
+		if s.Lookback < time.Minute || s.Interval < 100*time.Millisecond || s.RatePerSecond < 0 || s.PageSize < 0 {
+			errs = append(errs, fmt.Errorf("%s: lookback must be ≥ 1m, interval ≥ 100ms, rate_per_second and page_size ≥ 0 (got lookback %s, interval %s)", where, s.Lookback, s.Interval))
 		}
 		for name, ref := range s.Credentials {
 			if (ref.Env == "") == (ref.File == "") {
