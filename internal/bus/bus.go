@@ -55,6 +55,8 @@ type ConnConfig struct {
 	InProcess nats.InProcessConnProvider
 	// Logger receives connection state changes.
 	Logger *slog.Logger
+	// FirstConnectWait bounds the wait for the first connection (default 30 s).
+	FirstConnectWait time.Duration
 }
 
 // Connect opens a connection that reconnects forever (services must survive a
@@ -84,6 +86,24 @@ func Connect(cfg ConnConfig) (*nats.Conn, error) {
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return nil, connectError(url, err)
+	}
+	// RetryOnFailedConnect returns at once; wait (bounded) for the first
+	// connection so a wrong address fails with a clear error, not a timeout later.
+	wait := cfg.FirstConnectWait
+	if wait == 0 {
+		wait = 30 * time.Second
+	}
+	deadline := time.Now().Add(wait)
+	for !nc.IsConnected() {
+		if time.Now().After(deadline) {
+			lastErr := nc.LastError()
+			nc.Close()
+			if lastErr == nil {
+				lastErr = errors.New("no connection")
+			}
+			return nil, fmt.Errorf("nats server %s not reachable after %s: %v", redactURL(url), wait, lastErr)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	return nc, nil
 }
