@@ -18,6 +18,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/app"
 	"github.com/yongjin-dev/yongjin/internal/bus"
 	"github.com/yongjin-dev/yongjin/internal/cli"
+	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/normalizer"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
@@ -27,12 +28,16 @@ const synopsis = `normalizer — map raw vendor pages (YONGJIN_RAW) to canonical
 
 Usage:
   normalizer [run] [flags]                        consume RAW until SIGTERM
+  normalizer dlq list|show SEQ|redrive [...]     inspect and redrive dead-lettered pages
   normalizer inspect --vendor V [--account A] FILE|-
                                                   print the canonical events one vendor
                                                   response body maps to, one JSON per line`
 
 func main() {
 	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "dlq" {
+		os.Exit(dlq.Command("normalizer", args[1:], os.Stdout, os.Stderr))
+	}
 	if len(args) > 0 && args[0] == "inspect" {
 		os.Exit(inspect(args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}

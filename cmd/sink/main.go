@@ -15,6 +15,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/app"
 	"github.com/yongjin-dev/yongjin/internal/cli"
+	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/sink"
 	"github.com/yongjin-dev/yongjin/internal/summary"
@@ -26,12 +27,16 @@ Usage:
   sink [run] [flags]     apply the schema, then consume EVENTS until SIGTERM
   sink migrate [flags]   apply the schema migrations and exit
   sink summary [flags]   print the commission summary (latest version of every order)
+  sink dlq list|show SEQ|redrive [...]   inspect and redrive dead-lettered events
 
 The ClickHouse password is read from $YONGJIN_CLICKHOUSE_PASSWORD or the file
 named by $YONGJIN_CLICKHOUSE_PASSWORD_FILE, never from a flag.`
 
 func main() {
 	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "dlq" {
+		os.Exit(dlq.Command("sink", args[1:], os.Stdout, os.Stderr))
+	}
 	mode := "run"
 	if len(args) > 0 && (args[0] == "run" || args[0] == "migrate" || args[0] == "summary") {
 		mode, args = args[0], args[1:]
