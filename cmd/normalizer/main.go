@@ -20,6 +20,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/normalizer"
+	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
 )
@@ -28,6 +29,8 @@ const synopsis = `normalizer — map raw vendor pages (YONGJIN_RAW) to canonical
 
 Usage:
   normalizer [run] [flags]                        consume RAW until SIGTERM
+  normalizer replay --since T [--vendor V]        re-derive events from RAW pages stored since T
+                                                  (after a normalizer fix); never double-counts
   normalizer dlq list|show SEQ|redrive [...]     inspect and redrive dead-lettered pages
   normalizer inspect --vendor V [--account A] FILE|-
                                                   print the canonical events one vendor
@@ -41,8 +44,9 @@ func main() {
 	if len(args) > 0 && args[0] == "inspect" {
 		os.Exit(inspect(args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	if len(args) > 0 && args[0] == "run" {
-		args = args[1:]
+	mode := "run"
+	if len(args) > 0 && (args[0] == "run" || args[0] == "replay") {
+		mode, args = args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("normalizer", flag.ExitOnError)
 	var common app.Common
@@ -52,6 +56,8 @@ func main() {
 	fs.DurationVar(&cfg.AckWait, "ack-wait", 60*time.Second, "JetStream ack wait per page")
 	fs.IntVar(&cfg.MaxDeliver, "max-deliver", 10, "deliveries of a failing page before it is dead-lettered")
 	fs.IntVar(&cfg.Workers, "workers", 4, "pages processed concurrently")
+	replayVendor := fs.String("vendor", "", "replay: only this vendor's pages")
+	replaySince := fs.String("since", "", "replay: pages stored in RAW since this time (required for replay)")
 	if err := cli.Parse(fs, "YONGJIN_NORMALIZER", synopsis, args); err != nil {
 		fmt.Fprintln(os.Stderr, "normalizer:", err)
 		os.Exit(2)
@@ -80,6 +86,21 @@ func main() {
 	svc, err := normalizer.New(cfg, all.Registry(), js)
 	if err != nil {
 		app.Fatal(rt.Log, "invalid configuration", err)
+	}
+	if mode == "replay" {
+		if *replaySince == "" {
+			app.Fatal(rt.Log, "replay", fmt.Errorf("--since is required"))
+		}
+		since, err := poller.ParseTime(*replaySince)
+		if err != nil {
+			app.Fatal(rt.Log, "replay --since", err)
+		}
+		st, err := svc.Replay(ctx, *replayVendor, since, nil)
+		fmt.Printf("replayed %d pages into %d events; %d pages dead-lettered\n", st.Pages, st.Events, st.DeadLettered)
+		if err != nil {
+			app.Fatal(rt.Log, "replay", err)
+		}
+		return
 	}
 	if err := svc.Provision(ctx); err != nil {
 		app.Fatal(rt.Log, "provision", err)
