@@ -105,6 +105,7 @@ func main() {
 	if err := svc.Provision(ctx); err != nil {
 		app.Fatal(rt.Log, "provision", err)
 	}
+	rt.Registry.MustRegister(bus.NewLagCollector(js, bus.RawStream, cfg.Durable))
 	if err := svc.Run(ctx, subConn); err != nil {
 		app.Fatal(rt.Log, "normalizer", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/yongjin-dev/yongjin/internal/app"
+	"github.com/yongjin-dev/yongjin/internal/bus"
 	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/dlq"
@@ -108,6 +109,7 @@ func main() {
 	if err != nil {
 		app.Fatal(rt.Log, "provision", err)
 	}
+	rt.Registry.MustRegister(bus.NewLagCollector(js, bus.EventsStream, cfg.Durable))
 	if err := svc.Run(ctx, cons); err != nil {
 		app.Fatal(rt.Log, "sink", err)
 	}

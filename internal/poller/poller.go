@@ -44,6 +44,7 @@ type metrics struct {
 	errors         *prometheus.CounterVec
 	retries        prometheus.Counter
 	lastSuccess    *prometheus.GaugeVec
+	checkpointAge  *prometheus.GaugeVec
 }
 
 func newMetrics(r prometheus.Registerer) *metrics {
@@ -53,9 +54,11 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		errors:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_poller_poll_errors_total", Help: "Failed polls, by source."}, []string{"source"}),
 		retries:     prometheus.NewCounter(prometheus.CounterOpts{Name: "yongjin_poller_retries_total", Help: "Retried vendor calls and RAW publishes."}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "yongjin_poller_last_success_timestamp_seconds", Help: "When each source last completed a poll."}, []string{"source"}),
+		checkpointAge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "yongjin_poller_checkpoint_age_seconds",
+			Help: "How far each part's checkpoint lags behind the poller's clock after its last window."}, []string{"part"}),
 	}
 	if r != nil {
-		r.MustRegister(m.pages, m.records, m.errors, m.retries, m.lastSuccess)
+		r.MustRegister(m.pages, m.records, m.errors, m.retries, m.lastSuccess, m.checkpointAge)
 	}
 	return m
 }

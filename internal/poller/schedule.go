@@ -188,6 +188,7 @@ func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, 
 		}); err != nil {
 			return st, err
 		}
+		p.m.checkpointAge.WithLabelValues(key).Set(p.o.Now().Sub(cp.Position).Seconds())
 		if report != nil {
 			report(Progress{Part: part, WindowsDone: i + 1, WindowsTotal: len(windows), Pages: st.Pages, Records: st.Records,
 				Position: w.End, Started: started, Now: time.Now()})
