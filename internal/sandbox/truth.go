@@ -44,10 +44,13 @@ func (m *Model) OrderTruths(vendor string, at time.Time) []OrderTruth {
 	for _, b := range m.Books(vendor) {
 		for i := range b.orders {
 			o := &b.orders[i]
-			k := o.stepAt(t)
-			if k < 0 {
+			if o.steps[0].at > t {
 				// IDs follow pay times: every later order is unpaid too.
 				break
+			}
+			k := o.stepAt(t)
+			if k < 0 {
+				continue // paid, but not visible until its first update time
 			}
 			s := o.stateOf(k)
 			ot := OrderTruth{
