@@ -44,7 +44,7 @@ func main() {
 	to := fs.String("to", "2026-11-01", "end of the pay range (CST, exclusive)")
 	clock := fs.String("clock", "2026-11-05", "sandbox time of the first poll (CST)")
 	advance := fs.Duration("advance", 20*24*time.Hour, "how far the sandbox clock moves before the second poll")
-	logLevel := fs.String("log-level", "warn", "log level")
+	logLevel := fs.String("log-level", "error", "log level (warn shows retries, e.g. the Taobao clock correction against the sandbox)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	if err := cli.Parse(fs, "YONGJIN_DEVSTACK", synopsis, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)

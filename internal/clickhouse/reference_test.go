@@ -104,8 +104,9 @@ func TestPlansSnapshotsSummary(t *testing.T) {
 		{Platform: "taoke", VendorStatus: 0, Plans: 1, RateBPSum: 500},
 	}
 	wantSnaps := []summary.SnapshotRow{
-		// 12346 - 1235 + 1 + 3 (halves away from zero) + 12400 + 3000
-		{Platform: "douke", Period: "DAY_30", Snapshots: 3, Indicators: 6, IndicatorMilliSum: 26515},
+		// only each creator's newest day counts: author-1 on 2024-03-02 (12400 + 3000)
+		// and author-2 (no indicators); author-1's 2024-03-01 snapshot is history
+		{Platform: "douke", Period: "DAY_30", Snapshots: 2, Indicators: 2, IndicatorMilliSum: 15400},
 		{Platform: "douke", Period: "DAY_90", Snapshots: 1, Indicators: 2, IndicatorMilliSum: 98600},
 		// 1e9 - 3
 		{Platform: "taoke", Period: "DAY_30", Snapshots: 1, Indicators: 2, IndicatorMilliSum: 999999997},

@@ -87,6 +87,9 @@ func TestReplicaKilledSourcesTakenOver(t *testing.T) {
 	for _, s := range st.Sources {
 		s.Start = payFrom.Format(time.RFC3339)
 		s.Lookback, s.WindowSize, s.Interval, s.RatePerSecond = 2*time.Hour, 2*24*time.Hour, 200*time.Millisecond, 50
+		if s.Vendor == "taobao-live" {
+			s.Lookback = 60 * 24 * time.Hour // the after-sale refund horizon (no update-time filter)
+		}
 		srcs = append(srcs, s)
 	}
 	cfg := writeSources(t, srcs)

@@ -40,6 +40,18 @@ func FromEvents(envs []events.Envelope) (Summary, error) {
 			platform, version = v.Platform, v.Version
 		}
 		k := fmt.Sprintf("%s\x00%s\x00%s", e.Type, platform, e.Subject)
+		if c, ok := p.(*events.CreatorOrderExperience); ok {
+			// only each creator's newest day counts (as in the shipped query)
+			k = fmt.Sprintf("%s\x00%s\x00%s\x00%s", e.Type, platform, c.AuthorID, c.Period)
+			if cur, ok := latest[k]; ok {
+				old := cur.payload.(*events.CreatorOrderExperience)
+				if old.SnapshotDate > c.SnapshotDate || old.SnapshotDate == c.SnapshotDate && cur.version > version {
+					continue
+				}
+			}
+			latest[k] = versioned{version, p}
+			continue
+		}
 		if cur, ok := latest[k]; !ok || version >= cur.version {
 			latest[k] = versioned{version, p}
 		}

@@ -14,11 +14,14 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/taobaolive"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
 )
 
 // Handlers are the sandbox protocols of every shipped vendor.
 func Handlers() []sandbox.VendorHandler {
-	return []sandbox.VendorHandler{douke.SandboxHandler{}}
+	return []sandbox.VendorHandler{douke.SandboxHandler{}, taobaolive.SandboxHandler{}, douyinpoi.NewSandboxHandler(), xingtu.SandboxHandler{}}
 }
 
 // NewServer builds a sandbox serving every vendor of cfg.Accounts' vendors
@@ -44,6 +47,9 @@ const DemoAccount = "demo"
 func DemoAccounts(secretSuffix string) []sandbox.Account {
 	return []sandbox.Account{
 		douke.SandboxAccount(DemoAccount, "vekey-"+secretSuffix),
+		taobaolive.SandboxAccount(DemoAccount, "appkey-"+secretSuffix, "appsecret-"+secretSuffix, "session-"+secretSuffix),
+		douyinpoi.SandboxAccount(DemoAccount, "clientkey-"+secretSuffix, "clientsecret-"+secretSuffix),
+		xingtu.SandboxAccount(DemoAccount, "token-"+secretSuffix),
 	}
 }
 
@@ -73,7 +79,12 @@ func Sources(baseURL string, accounts []sandbox.Account, seed int64, secretDir s
 			src.Credentials[name] = poller.CredentialRef{File: path}
 		}
 		switch a.Vendor {
-		case "douke":
+		case "douke", "taobao-live":
+		case "douyin-poi":
+			src.Params["spu_ids"] = joinIDs(douyinpoi.SandboxSPUs(seed, a.Name))
+		case "xingtu":
+			src.Params["author_ids"] = joinIDs(xingtu.SandboxAuthors(seed, a.Name))
+			src.Params["periods"] = "DAY_30,DAY_90"
 		default:
 			return nil, fmt.Errorf("vendorsandbox: no demo source for vendor %q", a.Vendor)
 		}

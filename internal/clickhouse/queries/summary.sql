@@ -70,9 +70,11 @@ GROUP BY platform, vendor_status
 ORDER BY platform, vendor_status;
 
 -- name: snapshots_summary
--- Creator order-experience snapshots per platform and period: how many
--- snapshots, how many indicator values they hold, and the sum of every value
--- rounded to thousandths, as an exact integer (Go: summary.MilliRound).
+-- Current creator order-experience indicators per platform and period: of
+-- each creator's daily snapshots only the newest day counts (older days stay
+-- in the table as history). How many creators, how many indicator values
+-- their newest snapshots hold, and the sum of every value rounded to
+-- thousandths, as an exact integer (Go: summary.MilliRound).
 --
 -- The rounding is spelled out instead of using round(): on Float64, round()
 -- rounds halves to even on current ClickHouse (round(2.5) = 2) but away from
@@ -90,6 +92,15 @@ SELECT
         x -> toInt64(trunc(x)) + if(abs(x - trunc(x)) >= 0.5, if(x < 0, -1, 1), 0),
         arrayMap(v -> v * 1000, indicator_values)
     )))                           AS indicator_milli_sum
-FROM yongjin.creator_snapshots FINAL
+FROM
+(
+    SELECT
+        platform,
+        period,
+        author_id,
+        argMax(indicator_values, snapshot_date) AS indicator_values
+    FROM yongjin.creator_snapshots FINAL
+    GROUP BY platform, period, author_id
+)
 GROUP BY platform, period
 ORDER BY platform, period;

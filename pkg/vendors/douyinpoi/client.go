@@ -1,0 +1,440 @@
+package douyinpoi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+)
+
+// DefaultBaseURL is the Douyin Open Platform's production base URL.
+const DefaultBaseURL = "https://open.douyin.com"
+
+// PlanPath is the plan-list path, appended to the base URL.
+const PlanPath = "/poi/plan/list/"
+
+// MaxPageSize is the largest page size the API accepts (and the default).
+const MaxPageSize = 100
+
+// MaxPages bounds the pages Walk requests for one SPU (a guard against an
+// answer whose page_count never ends).
+const MaxPages = 10000
+
+// Credential names accepted in SourceConfig.Credentials (both required).
+const (
+	CredClientKey    = "client_key"
+	CredClientSecret = "client_secret"
+)
+
+// Param names accepted in SourceConfig.Params.
+const (
+	// ParamSPUIDs lists the SPUs to poll: comma-separated positive decimal
+	// int64 IDs (required).
+	ParamSPUIDs = "spu_ids"
+	// ParamPageSize is the page size 1..100 (optional).
+	ParamPageSize = "page_size"
+)
+
+// Retry-after values for the platform's throttle answers (it documents none).
+const (
+	// QuotaRetryAfter is how long 2190001 (quota used up) asks to wait.
+	QuotaRetryAfter = time.Minute
+	// TokenLimitRetryAfter is how long 10020 (too many token requests) asks to wait.
+	TokenLimitRetryAfter = time.Minute
+)
+
+// Douyin error codes this package branches on (PROTOCOL-NOTES section 2).
+const (
+	CodeBusy              = 2100004 // system busy, retry
+	CodeInvalidParam      = 2100005 // invalid parameter
+	CodeNoPermission      = 2100007 // no permission (e.g. an SPU the app does not own)
+	CodeUserBanned        = 2100009 // user banned
+	CodeQuota             = 2190001 // quota used up
+	CodeTokenInvalid      = 2190002 // access_token invalid
+	CodeNotAuthorised     = 2190003 // user has not authorised this API
+	CodeNoCapability      = 2190004 // app lacks this capability
+	CodeTokenExpired      = 2190008 // access_token expired
+	CodeTokenMismatch     = 2190015 // access_token / open_id mismatch
+	CodeParam             = 10002   // parameter error
+	CodeBadClientKey      = 10003   // bad client_key
+	CodeTokenInvalidOAuth = 10008   // token invalid or expired
+	CodeBadClientSecret   = 10013   // bad client_secret
+	CodeTokenLimit        = 10020   // token request limit reached
+)
+
+// Fetcher walks the plan pages of the configured SPUs for one app. It
+// implements vendors.Fetcher; it is immutable after NewFetcher (the token
+// cache is internally synchronised), so concurrent Walks are safe.
+type Fetcher struct {
+	core     *client.Core
+	tokens   *TokenSource
+	endpoint string
+	secrets  []string
+	spuIDs   []string
+	size     int
+}
+
+var _ vendors.Fetcher = (*Fetcher)(nil)
+
+// NewFetcher validates cfg and returns a Fetcher.
+//
+//   - BaseURL: default DefaultBaseURL; an http(s) URL without user info,
+//     query or fragment, to which TokenPath and PlanPath are appended.
+//   - Credentials: "client_key" and "client_secret", both required; any other
+//     name is rejected.
+//   - Params: "spu_ids" (required): comma-separated positive decimal int64
+//     IDs, no duplicates, kept as exact text; "page_size" (optional) 1..100.
+//     Unknown names and empty values are rejected.
+//   - PageSize: 0 means MaxPageSize (or params page_size); otherwise 1..100,
+//     and it must agree with params page_size when both are given.
+//
+// Fetchers with the same base URL and app credentials share one process-wide
+// TokenSource (the platform keeps at most two tokens of an app alive).
+// Errors name the offending setting but never contain a credential.
+func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return newFetcher(cfg, nil) }
+
+// fetcherHooks adjust a Fetcher for tests.
+type fetcherHooks struct {
+	// tune adjusts both HTTP cores' config (backoff, rate limit).
+	tune func(*client.Config)
+	// now is the private token source's clock (nil: time.Now).
+	now func() time.Time
+}
+
+// newFetcher is NewFetcher; with hooks the token source is private to the
+// Fetcher and built with the hooks.
+func newFetcher(cfg vendors.SourceConfig, hooks *fetcherHooks) (*Fetcher, error) {
+	f := &Fetcher{}
+	names := make([]string, 0, len(cfg.Credentials))
+	var secrets []string
+	for name, v := range cfg.Credentials {
+		names = append(names, name)
+		secrets = append(secrets, v, strings.TrimSpace(v))
+	}
+	f.secrets = longestFirst(secrets...)
+	sort.Strings(names)
+	for _, name := range names {
+		if name != CredClientKey && name != CredClientSecret {
+			return nil, fmt.Errorf("douyin-poi: unknown credential %q (known: %s, %s)", name, CredClientKey, CredClientSecret)
+		}
+	}
+	key := strings.TrimSpace(cfg.Credentials[CredClientKey])
+	secret := strings.TrimSpace(cfg.Credentials[CredClientSecret])
+	if key == "" {
+		return nil, fmt.Errorf("douyin-poi: missing credential %q", CredClientKey)
+	}
+	if secret == "" {
+		return nil, fmt.Errorf("douyin-poi: missing credential %q", CredClientSecret)
+	}
+
+	var err error
+	if f.endpoint, err = endpointURL(cfg.BaseURL, PlanPath, f.secrets...); err != nil {
+		return nil, err
+	}
+	tokenURL, _ := endpointURL(cfg.BaseURL, TokenPath, f.secrets...)
+
+	if err := f.setParams(cfg.Params, cfg.PageSize); err != nil {
+		return nil, errors.New(client.Redact(err.Error(), f.secrets...))
+	}
+
+	cc := client.Config{HTTPClient: cfg.HTTPClient, Secrets: f.secrets, RatePerSecond: cfg.RatePerSecond}
+	if onRetry := cfg.OnRetry; onRetry != nil {
+		// the core knows the credentials but not the rotating access token
+		cc.OnRetry = func(err error, wait time.Duration) { onRetry(redact(err, f.tokens.recentTokens()...), wait) }
+	}
+	if hooks != nil && hooks.tune != nil {
+		hooks.tune(&cc)
+	}
+	f.core = client.New(cc)
+	if hooks != nil {
+		tc := client.Config{HTTPClient: cfg.HTTPClient}
+		if hooks.tune != nil {
+			hooks.tune(&tc)
+		}
+		f.tokens = newTokenSource(tokenURL, key, secret, tc, hooks.now)
+	} else {
+		f.tokens = sharedTokenSource(tokenURL, key, secret, cfg.HTTPClient)
+	}
+	return f, nil
+}
+
+// endpointURL validates base (default DefaultBaseURL) and appends path.
+func endpointURL(base, path string, secrets ...string) (string, error) {
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		shown := base
+		if err == nil && u.User != nil {
+			shown = u.Redacted()
+		}
+		return "", fmt.Errorf("douyin-poi: base URL %q: want http(s)://host[:port][/prefix] without user info, query or fragment",
+			client.Redact(shown, secrets...))
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	u.RawPath = ""
+	return u.String(), nil
+}
+
+// setParams validates the configured parameters into f.
+func (f *Fetcher) setParams(params map[string]string, pageSize int) error {
+	names := make([]string, 0, len(params))
+	for n := range params {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if n != ParamSPUIDs && n != ParamPageSize {
+			return fmt.Errorf("douyin-poi: unknown param %q (known: %s, %s)", n, ParamPageSize, ParamSPUIDs)
+		}
+		if strings.TrimSpace(params[n]) == "" {
+			return fmt.Errorf("douyin-poi: param %s: empty value (omit it instead)", n)
+		}
+	}
+	if pageSize < 0 || pageSize > MaxPageSize {
+		return fmt.Errorf("douyin-poi: page size %d: want 1..%d (0 = %d)", pageSize, MaxPageSize, MaxPageSize)
+	}
+	f.size = pageSize
+	if v, ok := params[ParamPageSize]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > MaxPageSize {
+			return fmt.Errorf("douyin-poi: param %s: %q: want an integer 1..%d", ParamPageSize, clip(v, 40), MaxPageSize)
+		}
+		if pageSize != 0 && pageSize != n {
+			return fmt.Errorf("douyin-poi: param %s %d disagrees with the source page size %d", ParamPageSize, n, pageSize)
+		}
+		f.size = n
+	}
+	if f.size == 0 {
+		f.size = MaxPageSize
+	}
+	v, ok := params[ParamSPUIDs]
+	if !ok {
+		return fmt.Errorf("douyin-poi: missing param %s (comma-separated SPU IDs)", ParamSPUIDs)
+	}
+	seen := map[string]bool{}
+	for i, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if _, err := parseSPU(p); err != nil {
+			return fmt.Errorf("douyin-poi: param %s: SPU %d: %v", ParamSPUIDs, i+1, err)
+		}
+		if seen[p] {
+			return fmt.Errorf("douyin-poi: param %s: SPU %s listed twice", ParamSPUIDs, p)
+		}
+		seen[p] = true
+		f.spuIDs = append(f.spuIDs, p)
+	}
+	return nil
+}
+
+// SPUIDs returns the configured SPU IDs in polling order.
+func (f *Fetcher) SPUIDs() []string { return append([]string(nil), f.spuIDs...) }
+
+// PageSize returns the page size Walk requests.
+func (f *Fetcher) PageSize() int { return f.size }
+
+// Walk fetches every plan page of every configured SPU, SPUs in configured
+// order and pages from page_no 1, and calls emit for each page whose envelope
+// reported success (an empty page included). The window is ignored: plans
+// are reference data listed as they are now.
+//
+// Each emitted vendors.Page has Params {"spu_id": "<id>"} and Cursor
+// "<spu_id>:<page_no>". Paging stops after the page where page_no >=
+// page_count, or after an empty page (when page_count is absent it is derived
+// from total, and failing that a short page ends the SPU); more than MaxPages
+// pages is an error wrapping client.ErrPermanent.
+//
+// Every request carries the cached client_token; when the plan API answers
+// 2190002, 2190008 or 10008 the token is invalidated, a new one obtained and
+// the request sent once more — a second refusal is an error wrapping
+// client.ErrUnauthorized. See classify for the other codes. Errors are
+// wrapped as "douyin-poi spu <id> page <n>: …" and never contain a
+// credential or a token.
+func (f *Fetcher) Walk(ctx context.Context, _ vendors.Window, emit func(context.Context, vendors.Page) error) error {
+	for _, spu := range f.spuIDs {
+		for pageNo := 1; ; pageNo++ {
+			if pageNo > MaxPages {
+				return fmt.Errorf("douyin-poi spu %s: %w: more than %d pages", spu, client.ErrPermanent, MaxPages)
+			}
+			page, resp, err := f.fetch(ctx, spu, pageNo)
+			if err != nil {
+				return fmt.Errorf("douyin-poi spu %s page %d: %w", spu, pageNo, err)
+			}
+			p := vendors.Page{
+				Cursor: spu + ":" + strconv.Itoa(pageNo), HTTPStatus: resp.Status, Body: resp.Body,
+				Records: len(page.Plans), Params: map[string]string{ParamSPUID: spu},
+			}
+			if err := emit(ctx, p); err != nil {
+				return fmt.Errorf("douyin-poi spu %s page %d: emit: %w", spu, pageNo, err)
+			}
+			if last(page, pageNo, f.size) {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// last reports whether page (number pageNo, requested with size) ends its SPU.
+func last(page *Page, pageNo, size int) bool {
+	if len(page.Plans) == 0 {
+		return true
+	}
+	count := page.PageCount
+	if count == 0 && page.Total > 0 {
+		count = (page.Total + int64(size) - 1) / int64(size)
+	}
+	if count > 0 {
+		return int64(pageNo) >= count
+	}
+	return len(page.Plans) < size
+}
+
+// fetch requests one page with the cached token, refreshing the token once
+// when the API refuses it.
+func (f *Fetcher) fetch(ctx context.Context, spu string, pageNo int) (*Page, client.Response, error) {
+	body := []byte(`{"spu_id":` + spu + `,"page_no":` + strconv.Itoa(pageNo) + `,"page_size":` + strconv.Itoa(f.size) + `}`)
+	for refreshed := false; ; refreshed = true {
+		tok, err := f.tokens.Token(ctx)
+		if err != nil {
+			return nil, client.Response{}, err
+		}
+		page, resp, err := f.fetchWith(ctx, tok, body)
+		var tr *tokenRejectedError
+		if err != nil && errors.As(err, &tr) && !refreshed {
+			f.tokens.Invalidate(tok)
+			continue
+		}
+		return page, resp, redact(err, append(f.tokens.recentTokens(), tok)...)
+	}
+}
+
+// fetchWith sends one page request with token tok through the HTTP core.
+func (f *Fetcher) fetchWith(ctx context.Context, tok string, body []byte) (*Page, client.Response, error) {
+	var page *Page
+	check := func(r client.Response) error {
+		p, err := DecodePage(r.Body)
+		if err != nil {
+			return classify(err)
+		}
+		page = p
+		return nil
+	}
+	newReq := func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.endpoint, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("access-token", tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		return req, nil
+	}
+	resp, err := f.core.Do(ctx, newReq, check)
+	if err != nil {
+		return nil, resp, err
+	}
+	if page == nil { // cannot happen: Do succeeds only after check passed
+		return nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
+	}
+	return page, resp, nil
+}
+
+// tokenRejectedError is a plan-API answer refusing the access token (2190002,
+// 2190008, 10008): the caller refreshes the token and retries once. It wraps
+// client.ErrUnauthorized and the *APIError.
+type tokenRejectedError struct{ api *APIError }
+
+func (e *tokenRejectedError) Error() string {
+	return fmt.Sprintf("%v: access token refused: %v", client.ErrUnauthorized, e.api)
+}
+
+func (e *tokenRejectedError) Unwrap() []error { return []error{client.ErrUnauthorized, e.api} }
+
+// classify maps a DecodePage/DecodeToken error of an HTTP 2xx answer to a
+// client error:
+//   - 2100004 (busy) → *client.RateLimitedError without a wait (the core
+//     backs off exponentially);
+//   - 2190001 (quota used up) → *client.RateLimitedError, RetryAfter
+//     QuotaRetryAfter; 10020 (token request limit) → RetryAfter
+//     TokenLimitRetryAfter;
+//   - 2190002, 2190008, 10008 (token invalid/expired) → an error wrapping
+//     client.ErrUnauthorized that Fetcher.fetch recognises to refresh the
+//     token and retry once;
+//   - 2100007, 2100009, 2190003, 2190004, 2190015, 10003, 10013 →
+//     client.ErrUnauthorized;
+//   - 2100005, 10002 and any other code → client.ErrPermanent;
+//   - an undecodable body (vendors.ErrMalformedPage) → client.ErrTransient.
+//
+// Vendor errors keep the *APIError in the chain (codes, descriptions, logid).
+func classify(err error) error {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return fmt.Errorf("%w: undecodable 200 body: %v", client.ErrTransient, err)
+	}
+	switch ae.Code {
+	case CodeBusy:
+		return &client.RateLimitedError{Detail: ae.Error()}
+	case CodeQuota:
+		return &client.RateLimitedError{RetryAfter: QuotaRetryAfter, Detail: ae.Error()}
+	case CodeTokenLimit:
+		return &client.RateLimitedError{RetryAfter: TokenLimitRetryAfter, Detail: ae.Error()}
+	case CodeTokenInvalid, CodeTokenExpired, CodeTokenInvalidOAuth:
+		return &tokenRejectedError{api: ae}
+	case CodeNoPermission, CodeUserBanned, CodeNotAuthorised, CodeNoCapability, CodeTokenMismatch, CodeBadClientKey, CodeBadClientSecret:
+		return fmt.Errorf("%w: %w", client.ErrUnauthorized, ae)
+	}
+	return fmt.Errorf("%w: %w", client.ErrPermanent, ae)
+}
+
+// longestFirst returns the non-empty values, longest first (so a secret
+// containing another is redacted whole), without duplicates.
+func longestFirst(vs ...string) []string {
+	var out []string
+	for _, v := range vs {
+		if v == "" {
+			continue
+		}
+		dup := false
+		for _, o := range out {
+			dup = dup || o == v
+		}
+		if !dup {
+			out = append(out, v)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// redactedError hides secrets in an error's text while keeping errors.Is/As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact hides the given secrets (e.g. the current access token, which the
+// HTTP core does not know) in err's text; nil stays nil.
+func redact(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := client.Redact(err.Error(), longestFirst(secrets...)...)
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}

@@ -1,0 +1,287 @@
+package taobaolive
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
+)
+
+// TimeLayout is the layout of every TOP time value (China Standard Time).
+const TimeLayout = "2006-01-02 15:04:05"
+
+// Channel is the canonical Order.Channel of every order: the endpoint only
+// reports Taobao Live orders.
+const Channel = "live"
+
+// cst is China Standard Time (UTC+8 without daylight saving), the zone of
+// every TOP time. A fixed zone avoids a tzdata dependency.
+var cst = time.FixedZone("CST", 8*3600)
+
+// The TOP order_status codes (request enum; the response sends the code or a label).
+const (
+	statusNone        = 0
+	statusPaid        = 2 // PAID_DONE 订单已支付
+	statusReceived    = 3 // FINISH_SETTLE 订单已确认收货 (receipt confirmed, despite the name)
+	statusRefundClose = 4 // REFUND_CLOSE 订单售中退款关闭 (closed by an in-sale refund)
+	statusRefunded    = 5 // CANCEL 订单有退款 (has an after-sale refund, despite the name)
+)
+
+// statusCodes maps every known order_status spelling to its code: the
+// numeric code, the documented label, the label without "订单", the enum
+// name, and "已结束" ("finished", the response sample's value), read as
+// receipt confirmed.
+var statusCodes = map[string]int{
+	"2": statusPaid, "订单已支付": statusPaid, "已支付": statusPaid, "PAID_DONE": statusPaid,
+	"3": statusReceived, "订单已确认收货": statusReceived, "已确认收货": statusReceived, "FINISH_SETTLE": statusReceived, "已结束": statusReceived,
+	"4": statusRefundClose, "订单售中退款关闭": statusRefundClose, "售中退款关闭": statusRefundClose, "REFUND_CLOSE": statusRefundClose,
+	"5": statusRefunded, "订单有退款": statusRefunded, "有退款": statusRefunded, "CANCEL": statusRefunded,
+}
+
+var commonStatus = map[int]events.Status{
+	statusPaid:        events.StatusPaid,
+	statusReceived:    events.StatusReceived,
+	statusRefundClose: events.StatusCancelled,
+	statusRefunded:    events.StatusRefunded,
+}
+
+// statusCode returns the TOP code of an order_status value (0 if unknown).
+func statusCode(v string) int { return statusCodes[strings.TrimSpace(v)] }
+
+// MapStatus maps a response order_status (code or label) to the common life
+// cycle: 2/订单已支付 → paid, 3/订单已确认收货/已结束 → received,
+// 4/订单售中退款关闭 → cancelled, 5/订单有退款 → refunded, anything else →
+// unknown. TOP reports no settlement, so "settled" never occurs.
+func MapStatus(v string) events.Status {
+	if s, ok := commonStatus[statusCode(v)]; ok {
+		return s
+	}
+	return events.StatusUnknown
+}
+
+// Normalize maps one raw querypredictorderlist page to canonical events: for
+// each order in vendor order, its order.v1 envelope followed by its two
+// commission.v1 envelopes (creator, service_provider). It is pure: the same
+// page always yields the same envelopes. A vendor error (error_response or
+// result.success=false) returns an error wrapping vendors.ErrVendorError; an
+// undecodable page, an order MapOrder rejects or a raw page without an
+// account label returns an error wrapping vendors.ErrMalformedPage (naming
+// the element's index and the reason).
+func Normalize(p events.RawPage) ([]events.Envelope, error) {
+	if err := checkAccount(p.Account); err != nil {
+		return nil, fmt.Errorf("taobao-live normalize: %w", err)
+	}
+	page, err := DecodePage(p.Body)
+	if err != nil {
+		return nil, fmt.Errorf("taobao-live normalize: %w", err)
+	}
+	out := make([]events.Envelope, 0, 3*len(page.Orders))
+	for i, o := range page.Orders {
+		ord, lines, err := MapOrder(p.Account, o)
+		if err != nil {
+			return nil, fmt.Errorf("taobao-live normalize: elements[%d]: %w", i, err)
+		}
+		env, err := ord.Envelope()
+		if err != nil {
+			return nil, fmt.Errorf("taobao-live normalize: elements[%d]: %w: %v", i, vendors.ErrMalformedPage, err)
+		}
+		out = append(out, env)
+		for _, l := range lines {
+			env, err := l.Envelope()
+			if err != nil {
+				return nil, fmt.Errorf("taobao-live normalize: elements[%d]: %w: %v", i, vendors.ErrMalformedPage, err)
+			}
+			out = append(out, env)
+		}
+	}
+	return out, nil
+}
+
+// MapOrder maps one wire order of account to its canonical Order and its two
+// CommissionLines, always creator then service_provider (zero amounts
+// included, so a line's existence never depends on the order's state).
+//
+// Order: OrderID biz_order_id, ParentOrderID parent_order_id, ProductID
+// item_id, ProductName item_title, AuthorID and AuthorName ad_user_nick (TOP
+// gives no creator ID), ShopID/ShopName/BuyerOpenID empty, Channel "live",
+// Quantity buy_amount, PaidFen order_amount, EstimatedBaseFen
+// order_commission_amount, SettledBaseFen 0 (TOP reports no settlement).
+// Status: see MapStatus; VendorStatus is order_status verbatim. Times are
+// parsed as China Standard Time and stored in UTC; null, "" or
+// "0000-00-00 00:00:00" means "not yet": PaidAt order_paid_time; ReceivedAt
+// end_time for status 3 (and 已结束) and 5; RefundedAt end_time for status 4,
+// refund_end_time for status 5; SettledAt nil. UpdatedAt is modify_time or,
+// when that is empty, the latest of order_paid_time, end_time and
+// refund_end_time; Version is UpdatedAt in Unix milliseconds.
+//
+// Lines: creator RateBP partner_predict_amount (basis points), EstimatedFen
+// predict_amount; service_provider RateBP extend_info.outerAdUserDivRatio
+// (0 when absent or extend_info is not JSON), EstimatedFen out_ad_user_fee.
+// SettledFen is 0 on both: TOP reports predicted commission only.
+//
+// It returns an error wrapping vendors.ErrMalformedPage when account is
+// empty, biz_order_id is missing or not [0-9A-Za-z_-]+, order_paid_time is
+// missing, a time does not parse or lies before 1970, or buy_amount,
+// order_amount or order_commission_amount is negative.
+func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, error) {
+	if err := checkAccount(account); err != nil {
+		return events.Order{}, nil, err
+	}
+	id := strings.TrimSpace(string(o.BizOrderID))
+	if id == "" {
+		return events.Order{}, nil, malformed("order without biz_order_id")
+	}
+	if !validKey(id) {
+		return events.Order{}, nil, malformed("biz_order_id %q: want only [0-9A-Za-z_-]", clip(id, 40))
+	}
+	bad := func(format string, args ...any) error {
+		return malformed("order %s: %s", id, fmt.Sprintf(format, args...))
+	}
+	var times [4]*time.Time
+	for i, f := range []struct {
+		name string
+		v    FlexString
+	}{
+		{"order_paid_time", o.OrderPaidTime},
+		{"modify_time", o.ModifyTime},
+		{"end_time", o.EndTime},
+		{"refund_end_time", o.RefundEndTime},
+	} {
+		t, err := parseTime(f.v)
+		if err != nil {
+			return events.Order{}, nil, bad("%s: %v", f.name, err)
+		}
+		times[i] = t
+	}
+	paid, updated, end, refundEnd := times[0], times[1], times[2], times[3]
+	if paid == nil {
+		return events.Order{}, nil, bad("missing order_paid_time")
+	}
+	if updated == nil {
+		latest := *paid
+		for _, t := range []*time.Time{end, refundEnd} {
+			if t != nil && t.After(latest) {
+				latest = *t
+			}
+		}
+		updated = &latest
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"buy_amount", int64(o.BuyAmount)},
+		{"order_amount", int64(o.OrderAmount)},
+		{"order_commission_amount", int64(o.OrderCommissionAmount)},
+	} {
+		if f.v < 0 {
+			return events.Order{}, nil, bad("%s is negative (%d)", f.name, f.v)
+		}
+	}
+
+	code := statusCode(string(o.OrderStatus))
+	status := MapStatus(string(o.OrderStatus))
+	var received, refunded *time.Time
+	switch code {
+	case statusReceived:
+		received = end
+	case statusRefundClose:
+		refunded = end
+	case statusRefunded:
+		received, refunded = end, refundEnd
+	}
+	version := updated.UnixMilli()
+	ord := events.Order{
+		Platform:         Name,
+		Account:          account,
+		OrderID:          id,
+		ParentOrderID:    strings.TrimSpace(string(o.ParentOrderID)),
+		ProductID:        strings.TrimSpace(string(o.ItemID)),
+		ProductName:      string(o.ItemTitle),
+		AuthorID:         strings.TrimSpace(string(o.AdUserNick)),
+		AuthorName:       string(o.AdUserNick),
+		Channel:          Channel,
+		Quantity:         int64(o.BuyAmount),
+		Currency:         events.CurrencyCNY,
+		PaidFen:          int64(o.OrderAmount),
+		EstimatedBaseFen: int64(o.OrderCommissionAmount),
+		Status:           status,
+		VendorStatus:     string(o.OrderStatus),
+		PaidAt:           *paid,
+		UpdatedAt:        *updated,
+		ReceivedAt:       received,
+		RefundedAt:       refunded,
+		Version:          version,
+	}
+	line := func(role events.Role, rate, est int64) events.CommissionLine {
+		return events.CommissionLine{
+			Platform:     Name,
+			Account:      account,
+			OrderID:      id,
+			Role:         role,
+			RateBP:       rate,
+			Currency:     events.CurrencyCNY,
+			EstimatedFen: est,
+			OrderStatus:  status,
+			PaidAt:       *paid,
+			UpdatedAt:    *updated,
+			Version:      version,
+		}
+	}
+	var spRate int64
+	if o.ExtendInfo.HasOuterAdUserDivRatio {
+		spRate = o.ExtendInfo.OuterAdUserDivRatio
+	}
+	lines := []events.CommissionLine{
+		line(events.RoleCreator, int64(o.PartnerPredictAmount), int64(o.PredictAmount)),
+		line(events.RoleServiceProvider, spRate, int64(o.OutAdUserFee)),
+	}
+	return ord, lines, nil
+}
+
+var unixEpoch = time.Unix(0, 0)
+
+// parseTime parses a TOP time (CST) to UTC; empty values give nil.
+func parseTime(v FlexString) (*time.Time, error) {
+	s := strings.TrimSpace(string(v))
+	if s == "" || s == "0000-00-00 00:00:00" {
+		return nil, nil
+	}
+	t, err := time.ParseInLocation(TimeLayout, s, cst)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a %q time", clip(s, 40), TimeLayout)
+	}
+	if t.Before(unixEpoch) {
+		return nil, fmt.Errorf("%q is before 1970", s)
+	}
+	t = t.UTC()
+	return &t, nil
+}
+
+// validKey reports whether s matches the order_id pattern [0-9A-Za-z_-]+.
+func validKey(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkAccount rejects an account label that cannot appear in an event source.
+func checkAccount(account string) error {
+	if account == "" {
+		return malformed("raw page has no account label")
+	}
+	if strings.ContainsFunc(account, unicode.IsControl) {
+		return malformed("account label %q contains control characters", clip(account, 40))
+	}
+	return nil
+}

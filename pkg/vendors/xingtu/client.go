@@ -1,0 +1,401 @@
+package xingtu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+)
+
+// DefaultBaseURL is JustOneAPI's production base URL.
+const DefaultBaseURL = "https://api.justoneapi.com"
+
+// Path is the endpoint path, appended to the base URL.
+const Path = "/api/douyin-xingtu/gw/api/aggregator/get_author_order_experience/v1"
+
+// CredToken is the SourceConfig.Credentials key of the JustOneAPI token
+// (required). It is sent as the token query parameter.
+const CredToken = "token"
+
+// Source parameters (SourceConfig.Params).
+const (
+	// ParamAuthorIDs lists the authors (oAuthorId values) to poll, comma-separated (required).
+	ParamAuthorIDs = "author_ids"
+	// ParamPeriods lists the periods to poll, comma-separated (default "DAY_30").
+	ParamPeriods = "periods"
+)
+
+// rateLimitRetryAfter is how long a code-302 answer asks to wait (JustOneAPI
+// publishes no QPS limits; one second is a guess).
+const rateLimitRetryAfter = time.Second
+
+// MaxQuotaRetryAfter caps the wait a code-303 (daily quota) answer asks for.
+// The quota is assumed to reset at midnight China Standard Time, but that is
+// not documented; capping the wait at an hour lets a caller that honours
+// RetryAfter notice an earlier reset (or a top-up) instead of sleeping for
+// most of a day.
+const MaxQuotaRetryAfter = time.Hour
+
+// maxBody bounds how much of an error response is read (as the HTTP core does).
+const maxBody = 64 << 20
+
+// Fetcher polls get_author_order_experience for one account: one request
+// per configured author and period. It implements vendors.Fetcher; it is
+// immutable after NewFetcher, so concurrent Walks are safe (they share one
+// rate limiter).
+type Fetcher struct {
+	core     *client.Core
+	endpoint string
+	token    string
+	secrets  []string
+	authors  []string
+	periods  []string
+	// now is the clock of the daily-quota wait; rateLimitWait the wait of a
+	// code-302 answer (tests shorten it).
+	now           func() time.Time
+	rateLimitWait time.Duration
+}
+
+var _ vendors.Fetcher = (*Fetcher)(nil)
+
+// NewFetcher validates cfg and returns a Fetcher.
+//
+//   - BaseURL: default DefaultBaseURL; an http(s) URL without user info, query
+//     or fragment, to which Path is appended.
+//   - Credentials: "token" is required; any other name is rejected.
+//   - Params: author_ids (required) is a comma-separated list of oAuthorId
+//     values, each 1..64 characters of [0-9A-Za-z_-], no duplicates; periods
+//     (optional, default "DAY_30") is a comma-separated list of DAY_30 and
+//     DAY_90, no duplicates. Unknown names and empty values are rejected.
+//   - PageSize is ignored (the endpoint has no paging).
+//
+// Errors name the offending setting but never contain the token.
+func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return newFetcher(cfg, nil) }
+
+// newFetcher is NewFetcher with a hook to adjust the HTTP core's config and
+// the fetcher (tests shorten backoff, lift the rate limit and fix the clock).
+func newFetcher(cfg vendors.SourceConfig, tune func(*client.Config, *Fetcher)) (*Fetcher, error) {
+	f := &Fetcher{now: time.Now, rateLimitWait: rateLimitRetryAfter}
+	names := make([]string, 0, len(cfg.Credentials))
+	for name, v := range cfg.Credentials {
+		names = append(names, name)
+		if t := strings.TrimSpace(v); t != "" {
+			f.secrets = append(f.secrets, v, t)
+		}
+	}
+	// longest first, so a secret containing another is redacted whole
+	sort.Slice(f.secrets, func(i, j int) bool { return len(f.secrets[i]) > len(f.secrets[j]) })
+	sort.Strings(names)
+	for _, name := range names {
+		if name != CredToken {
+			return nil, fmt.Errorf("xingtu: unknown credential %q (known: %s)", client.Redact(name, f.secrets...), CredToken)
+		}
+	}
+	f.token = strings.TrimSpace(cfg.Credentials[CredToken])
+	if f.token == "" {
+		return nil, fmt.Errorf("xingtu: missing credential %q", CredToken)
+	}
+
+	base := cfg.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		shown := base
+		if err == nil && u.User != nil {
+			shown = u.Redacted()
+		}
+		return nil, fmt.Errorf("xingtu: base URL %q: want http(s)://host[:port][/prefix] without user info, query or fragment",
+			client.Redact(shown, f.secrets...))
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + Path
+	u.RawPath = ""
+	f.endpoint = u.String()
+
+	if err := f.setParams(cfg.Params); err != nil {
+		return nil, errors.New(client.Redact(err.Error(), f.secrets...))
+	}
+
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if cfg.HTTPClient != nil {
+		c := *cfg.HTTPClient
+		hc = &c
+	}
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = &envelopeStatusTransport{next: next}
+	cc := client.Config{HTTPClient: hc, Secrets: f.secrets, RatePerSecond: cfg.RatePerSecond, OnRetry: cfg.OnRetry}
+	if tune != nil {
+		tune(&cc, f)
+	}
+	f.core = client.New(cc)
+	return f, nil
+}
+
+// setParams validates the configured parameters into f.
+func (f *Fetcher) setParams(params map[string]string) error {
+	names := make([]string, 0, len(params))
+	for n := range params {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if name != ParamAuthorIDs && name != ParamPeriods {
+			return fmt.Errorf("xingtu: unknown param %q (known: %s, %s)", name, ParamAuthorIDs, ParamPeriods)
+		}
+		if strings.TrimSpace(params[name]) == "" {
+			return fmt.Errorf("xingtu: param %s: empty value (omit it instead)", name)
+		}
+	}
+	authors, err := splitList(params[ParamAuthorIDs], "author ID", func(s string) error {
+		if !validAuthorID(s) {
+			return fmt.Errorf("want 1 to %d characters of [0-9A-Za-z_-]", maxAuthorIDLen)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("xingtu: param %s: %v", ParamAuthorIDs, err)
+	}
+	if len(authors) == 0 {
+		return fmt.Errorf("xingtu: missing param %s (comma-separated oAuthorId values)", ParamAuthorIDs)
+	}
+	f.authors = authors
+	f.periods = []string{DefaultPeriod}
+	if v := params[ParamPeriods]; v != "" {
+		periods, err := splitList(v, "period", func(s string) error {
+			if s != Period30 && s != Period90 {
+				return fmt.Errorf("want %s or %s", Period30, Period90)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("xingtu: param %s: %v", ParamPeriods, err)
+		}
+		f.periods = periods
+	}
+	return nil
+}
+
+// splitList splits a comma-separated list, trimming items and rejecting
+// empty, invalid and duplicate ones.
+func splitList(v, what string, check func(string) error) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	parts := strings.Split(v, ",")
+	seen := map[string]bool{}
+	out := make([]string, 0, len(parts))
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			return nil, fmt.Errorf("%s %d is empty", what, i+1)
+		}
+		if err := check(p); err != nil {
+			return nil, fmt.Errorf("%s %d %q: %v", what, i+1, clip(p, 40), err)
+		}
+		if seen[p] {
+			return nil, fmt.Errorf("%s %q is listed twice", what, clip(p, 40))
+		}
+		seen[p] = true
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Authors lists the configured authors in configuration order.
+func (f *Fetcher) Authors() []string { return append([]string(nil), f.authors...) }
+
+// Periods lists the configured periods in configuration order.
+func (f *Fetcher) Periods() []string { return append([]string(nil), f.periods...) }
+
+// Walk requests every configured author × period, authors in configuration
+// order and, for each, the periods in configuration order, and calls emit
+// for each answer whose envelope reported success. The window is ignored
+// (the endpoint reports fixed trailing periods as of the request).
+//
+// Each page has Cursor "<author>:<period>", Params {"oAuthorId": author,
+// "period": period} (never the token) and Records 1, or 0 when data is null.
+//
+// Walk stops at the first error, wrapped as "xingtu author <id> period <p>:
+// …"; see classify for how JustOneAPI's answers map to client errors. No
+// error contains the token.
+func (f *Fetcher) Walk(ctx context.Context, _ vendors.Window, emit func(context.Context, vendors.Page) error) error {
+	for _, author := range f.authors {
+		for _, period := range f.periods {
+			env, resp, err := f.fetch(ctx, author, period)
+			if err != nil {
+				return fmt.Errorf("xingtu author %s period %s: %w", author, period, err)
+			}
+			p := vendors.Page{
+				Cursor:     author + ":" + period,
+				HTTPStatus: resp.Status,
+				Body:       resp.Body,
+				Params:     map[string]string{ParamAuthor: author, ParamPeriod: period},
+			}
+			if env.Data != nil {
+				p.Records = 1
+			}
+			if err := emit(ctx, p); err != nil {
+				return fmt.Errorf("xingtu author %s period %s: emit: %w", author, period, err)
+			}
+		}
+	}
+	return nil
+}
+
+// statusKey is the request-context key of a request's statusSlot.
+type statusKey struct{}
+
+// statusSlot receives the HTTP status a JustOneAPI error envelope came with
+// when envelopeStatusTransport rewrote it to 200.
+type statusSlot struct{ status int }
+
+// envelopeStatusTransport lets the body code decide. JustOneAPI sends the
+// same envelope with HTTP 200 or with 400/401/403/429/500/503; the HTTP core
+// classifies non-2xx statuses by status alone before the envelope check
+// runs. For a response of status >= 400 whose body is a JustOneAPI error
+// envelope (code != 0), this transport hands the core the response with
+// status 200 (recording the real one in the request's statusSlot) so that
+// classify decides by code, and retries follow the code: a 429 carrying
+// code 303 is not retried, a 503 carrying code 601 is not retried. Any other
+// response passes unchanged.
+type envelopeStatusTransport struct{ next http.RoundTripper }
+
+// RoundTrip implements http.RoundTripper.
+func (t *envelopeStatusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := t.next.RoundTrip(req)
+	if err != nil || res.StatusCode < 400 {
+		return res, err
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
+	res.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read HTTP %d body: %w", res.StatusCode, err)
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	res.ContentLength = int64(len(body))
+	var ae *APIError
+	if _, derr := DecodeEnvelope(body); errors.As(derr, &ae) {
+		if slot, ok := req.Context().Value(statusKey{}).(*statusSlot); ok {
+			slot.status = res.StatusCode
+		}
+		res.StatusCode, res.Status = http.StatusOK, "200 OK"
+	}
+	return res, nil
+}
+
+// fetch requests one author and period and returns the decoded envelope with
+// the raw response.
+func (f *Fetcher) fetch(ctx context.Context, author, period string) (*Envelope, client.Response, error) {
+	var (
+		env  *Envelope
+		slot *statusSlot
+	)
+	newReq := func(ctx context.Context) (*http.Request, error) {
+		slot = &statusSlot{}
+		q := url.Values{}
+		q.Set("token", f.token)
+		q.Set(ParamAuthor, author)
+		q.Set(ParamPeriod, period)
+		req, err := http.NewRequestWithContext(context.WithValue(ctx, statusKey{}, slot), http.MethodGet, f.endpoint+"?"+q.Encode(), nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "application/json")
+		return req, nil
+	}
+	check := func(r client.Response) error {
+		status := r.Status
+		if slot != nil && slot.status != 0 {
+			status = slot.status
+		}
+		e, err := DecodeEnvelope(r.Body)
+		if err != nil {
+			return f.classify(err, status)
+		}
+		env = e
+		return nil
+	}
+	resp, err := f.core.Do(ctx, newReq, check)
+	if err != nil {
+		var fe *finalError
+		if errors.As(err, &fe) {
+			err = fe.err
+		}
+		return nil, resp, err
+	}
+	if env == nil { // cannot happen: Do succeeds only after check passed
+		return nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
+	}
+	return env, resp, nil
+}
+
+// finalError stops the HTTP core from retrying an error that would otherwise
+// be retryable (a daily-quota *client.RateLimitedError, whose wait may be an
+// hour): it deliberately has no Unwrap, so the core sees neither
+// ErrRateLimited nor ErrTransient. fetch unwraps it again.
+type finalError struct{ err error }
+
+func (e *finalError) Error() string { return e.err.Error() }
+
+// classify maps a DecodeEnvelope error of an answer with HTTP status status
+// (the real status, also when the transport rewrote it) to a client error.
+// JustOneAPI codes:
+//
+//	100 invalid token, 600 permission denied → client.ErrUnauthorized
+//	302 rate limited → *client.RateLimitedError, RetryAfter 1 s (retried by the core)
+//	303 daily quota  → *client.RateLimitedError, RetryAfter until the next
+//	                   midnight CST, capped at MaxQuotaRetryAfter (not retried)
+//	301 collection failed, 500 internal error → client.ErrTransient
+//	601 insufficient balance → client.ErrPermanent (an operator must top up)
+//	400 validation, 202 not supported, any other code → client.ErrPermanent
+//
+// Vendor errors keep the *APIError in the chain (code, message and requestId
+// in the text, secrets redacted). An undecodable 2xx body (a truncated
+// answer, an HTML page) is client.ErrTransient.
+func (f *Fetcher) classify(err error, status int) error {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return fmt.Errorf("%w: undecodable HTTP %d body: %v", client.ErrTransient, status, err)
+	}
+	red := &APIError{Code: ae.Code, Message: client.Redact(ae.Message, f.secrets...), RequestID: client.Redact(ae.RequestID, f.secrets...)}
+	var vendorErr error = red
+	if status != http.StatusOK {
+		vendorErr = fmt.Errorf("HTTP %d: %w", status, red)
+	}
+	switch red.Code {
+	case CodeInvalidToken, CodePermissionDenied:
+		return fmt.Errorf("%w: %w", client.ErrUnauthorized, vendorErr)
+	case CodeRateLimited:
+		return fmt.Errorf("%w: %w", &client.RateLimitedError{RetryAfter: f.rateLimitWait, Detail: "JustOneAPI rate limit"}, vendorErr)
+	case CodeDailyQuota:
+		wait := untilQuotaReset(f.now())
+		return &finalError{fmt.Errorf("%w: %w", &client.RateLimitedError{RetryAfter: wait, Detail: "JustOneAPI daily quota exceeded"}, vendorErr)}
+	case CodeCollectionFailed, CodeInternal:
+		return fmt.Errorf("%w: %w", client.ErrTransient, vendorErr)
+	case CodeInsufficientBalance:
+		return fmt.Errorf("%w: %w (the JustOneAPI prepaid balance is used up: an operator must top up the account)", client.ErrPermanent, vendorErr)
+	}
+	return fmt.Errorf("%w: %w", client.ErrPermanent, vendorErr)
+}
+
+// untilQuotaReset is the wait from now to the next midnight China Standard
+// Time, at least one second and at most MaxQuotaRetryAfter.
+func untilQuotaReset(now time.Time) time.Duration {
+	c := now.In(cst)
+	next := time.Date(c.Year(), c.Month(), c.Day()+1, 0, 0, 0, 0, cst)
+	d := next.Sub(now).Round(time.Second)
+	return min(max(d, time.Second), MaxQuotaRetryAfter)
+}

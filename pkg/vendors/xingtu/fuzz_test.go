@@ -1,0 +1,191 @@
+package xingtu
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
+)
+
+// addSeeds seeds f with every testdata/*.json page plus hand-made edge
+// cases; plain `go test` runs exactly these.
+func addSeeds(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seed files: %v", err)
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		``,
+		`null`,
+		`{}`,
+		`{"code":0}`,
+		`{"code":"0","data":{}}`,
+		`{"code":0,"data":[]}`,
+		`{"code":0,"data":"x"}`,
+		`{"code":0,"data":{"a":1e400,"b":"1e-400","c":-0,"id":1}}`,
+		`{"code":0,"data":{"":1,"a":{"":2},"b":[[[]]]}}`,
+		`{"code":0,"data":{"a":1,"a":2},"recordTime":"0001-01-01 00:00:00"}`,
+		`{"code":0,"data":{"x":"\ud800"},"recordTime":"9999-12-31T23:59:59-23:59"}`,
+		"{\"code\":0,\"data\":{\"x\":\"\xff\"}}",
+		`{"code":0.000,"message":{"a":[1]},"requestId":[],"recordTime":true,"data":{"a":"12.5"}}`,
+		`{"code":"-0","data":{"n":1}}`,
+		`{"code":9223372036854775807}`,
+		`{"code":1,"message":null}`,
+		"\xef\xbb\xbf{\"code\":0,\"data\":{\"n\":1}}",
+	} {
+		f.Add([]byte(s))
+	}
+}
+
+func FuzzDecodeEnvelope(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		env, err := DecodeEnvelope(body)
+		if err != nil {
+			if env != nil {
+				t.Fatalf("envelope %+v returned with error %v", env, err)
+			}
+			malformedErr, vendorErr := errors.Is(err, vendors.ErrMalformedPage), errors.Is(err, vendors.ErrVendorError)
+			if malformedErr == vendorErr {
+				t.Fatalf("error %v must wrap exactly one of ErrMalformedPage and ErrVendorError", err)
+			}
+			var ae *APIError
+			if vendorErr && (!errors.As(err, &ae) || ae.Code == CodeOK) {
+				t.Fatalf("vendor error %v without a non-zero code", err)
+			}
+			return
+		}
+		if env.Code != CodeOK {
+			t.Fatalf("success with code %d", env.Code)
+		}
+		if env.Data != nil && (!json.Valid(env.Data) || string(env.Data) == "null") {
+			t.Fatalf("data %q is not a non-null JSON value", env.Data)
+		}
+		// stable: re-encoding the decoded envelope decodes to the same values
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		m := map[string]any{"code": 0, "message": env.Message, "recordTime": env.RecordTime, "requestId": env.RequestID}
+		if env.Data != nil {
+			m["data"] = env.Data
+		}
+		if err := enc.Encode(m); err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		again, err := DecodeEnvelope(buf.Bytes())
+		if err != nil {
+			t.Fatalf("re-decode %s: %v", buf.Bytes(), err)
+		}
+		var c1, c2 bytes.Buffer
+		if env.Data != nil {
+			_ = json.Compact(&c1, env.Data)
+			_ = json.Compact(&c2, again.Data)
+		}
+		if again.Message != env.Message || again.RecordTime != env.RecordTime || again.RequestID != env.RequestID || c1.String() != c2.String() {
+			t.Fatalf("round trip changed the envelope:\n%+v\n%+v", env, again)
+		}
+	})
+}
+
+func FuzzNormalize(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		page := rawPage(body, "6912345678901234567", Period90)
+		envs, err := Normalize(page)
+		if err != nil {
+			if envs != nil {
+				t.Fatalf("%d envelopes returned with error %v", len(envs), err)
+			}
+			if !errors.Is(err, vendors.ErrMalformedPage) && !errors.Is(err, vendors.ErrVendorError) {
+				t.Fatalf("error %v wraps neither ErrMalformedPage nor ErrVendorError", err)
+			}
+			return
+		}
+		if len(envs) > 1 {
+			t.Fatalf("%d envelopes from one page", len(envs))
+		}
+		for _, e := range envs {
+			b, err := json.Marshal(e)
+			if err != nil {
+				t.Fatalf("envelope: %v", err)
+			}
+			if err := events.Validate(b); err != nil {
+				t.Fatalf("envelope does not validate: %v\n%s", err, b)
+			}
+			x, err := events.Decode(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := x.(*events.CreatorOrderExperience)
+			if c.AuthorID != "6912345678901234567" || c.Period != Period90 || c.Version < 0 || c.ObservedAt.Location() != time.UTC {
+				t.Fatalf("snapshot %+v", c)
+			}
+			for i, in := range c.Indicators {
+				if in.Name == "" || math.IsInf(in.Value, 0) || math.IsNaN(in.Value) {
+					t.Fatalf("indicator %+v", in)
+				}
+				if i > 0 && c.Indicators[i-1].Name >= in.Name {
+					t.Fatalf("indicators not sorted and unique: %q then %q", c.Indicators[i-1].Name, in.Name)
+				}
+			}
+			env, _ := DecodeEnvelope(body)
+			want, err := ExtractIndicators(env.Data)
+			if err != nil || !reflect.DeepEqual(want, c.Indicators) && len(want)+len(c.Indicators) > 0 {
+				t.Fatalf("indicators %v differ from the data's %v (%v)", c.Indicators, want, err)
+			}
+		}
+		// pure: the same page gives the same events
+		again, err := Normalize(page)
+		if err != nil || len(again) != len(envs) {
+			t.Fatalf("second run: %d envelopes, %v", len(again), err)
+		}
+		for i := range envs {
+			if envs[i].ID != again[i].ID || !bytes.Equal(envs[i].Data, again[i].Data) {
+				t.Fatalf("envelope %d differs between runs", i)
+			}
+		}
+	})
+}
+
+func FuzzExtractIndicators(f *testing.F) {
+	addSeeds(f)
+	for _, s := range []string{`[]`, `[1,"2",[3]]`, `{"a":{"b":[{"c":"4.5"}]}}`, `1`, `"3"`, `{"a":1}x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inds, err := ExtractIndicators(data)
+		if valid := json.Valid(data); valid != (err == nil) {
+			t.Fatalf("json.Valid = %v but ExtractIndicators error = %v", valid, err)
+		}
+		if err != nil {
+			return
+		}
+		for i, in := range inds {
+			if in.Name == "" || math.IsInf(in.Value, 0) || math.IsNaN(in.Value) {
+				t.Fatalf("indicator %+v", in)
+			}
+			if i > 0 && inds[i-1].Name >= in.Name {
+				t.Fatalf("not sorted and unique: %q then %q", inds[i-1].Name, in.Name)
+			}
+		}
+		// the values encode as JSON numbers
+		if _, err := json.Marshal(inds); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -1,0 +1,221 @@
+package xingtu
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
+)
+
+// TimeLayout is the layout of JustOneAPI's recordTime (China Standard Time).
+const TimeLayout = "2006-01-02 15:04:05"
+
+// DateLayout is the layout of a snapshot date.
+const DateLayout = "2006-01-02"
+
+// cst is China Standard Time (UTC+8 without daylight saving). A fixed zone
+// avoids a tzdata dependency.
+var cst = time.FixedZone("CST", 8*3600)
+
+// Page parameter names (vendors.Page.Params / events.RawPage.Params): the
+// request's query parameters, which the body does not repeat.
+const (
+	// ParamAuthor is the requested author (oAuthorId).
+	ParamAuthor = "oAuthorId"
+	// ParamPeriod is the requested period.
+	ParamPeriod = "period"
+)
+
+// The periods the endpoint accepts.
+const (
+	// Period30 is the last 30 days (the vendor's default).
+	Period30 = "DAY_30"
+	// Period90 is the last 90 days.
+	Period90 = "DAY_90"
+)
+
+// DefaultPeriod is the period of a page whose params name none.
+const DefaultPeriod = Period30
+
+// Normalize maps one raw get_author_order_experience page to canonical
+// events: one creator_experience.v1 envelope, or none when data is null or
+// missing (the vendor has nothing for the author; not an error). It is pure:
+// the same page always yields the same envelopes.
+//
+// Mapping (see MapSnapshot): AuthorID is Params["oAuthorId"], Period is
+// Params["period"] (default DAY_30), Data is the data member's exact bytes
+// (an envelope's JSON encoding later compacts it), Indicators are
+// ExtractIndicators(data), ObservedAt is recordTime when it parses
+// ("2006-01-02 15:04:05" CST, or RFC 3339) and otherwise the page's
+// FetchedAt, SnapshotDate is ObservedAt's China Standard Time date and
+// Version ObservedAt in Unix milliseconds.
+//
+// A vendor error envelope returns an error wrapping vendors.ErrVendorError
+// (an *APIError). A page that cannot be decoded, lacks an account label or a
+// valid oAuthorId, names an invalid period, has data that is neither an
+// object nor an array or is not UTF-8, or has no usable observation time
+// (neither recordTime nor FetchedAt, or one before 1970) returns an error
+// wrapping vendors.ErrMalformedPage.
+func Normalize(p events.RawPage) ([]events.Envelope, error) {
+	if err := checkAccount(p.Account); err != nil {
+		return nil, fmt.Errorf("xingtu normalize: %w", err)
+	}
+	env, err := DecodeEnvelope(p.Body)
+	if err != nil {
+		return nil, fmt.Errorf("xingtu normalize: %w", err)
+	}
+	author, period, err := pageParams(p.Params)
+	if err != nil {
+		return nil, fmt.Errorf("xingtu normalize: %w", err)
+	}
+	if env.Data == nil {
+		return []events.Envelope{}, nil
+	}
+	snap, err := MapSnapshot(p.Account, author, period, env, p.FetchedAt)
+	if err != nil {
+		return nil, fmt.Errorf("xingtu normalize: author %s period %s: %w", author, period, err)
+	}
+	e, err := snap.Envelope()
+	if err != nil {
+		return nil, fmt.Errorf("xingtu normalize: author %s period %s: %w: %v", author, period, vendors.ErrMalformedPage, err)
+	}
+	return []events.Envelope{e}, nil
+}
+
+// pageParams reads and checks the author and period of a page.
+func pageParams(params map[string]string) (author, period string, err error) {
+	author = strings.TrimSpace(params[ParamAuthor])
+	if author == "" {
+		return "", "", malformed("raw page has no %s param", ParamAuthor)
+	}
+	if !validAuthorID(author) {
+		return "", "", malformed("%s %q: want 1 to %d characters of [0-9A-Za-z_-]", ParamAuthor, clip(author, 40), maxAuthorIDLen)
+	}
+	period = strings.TrimSpace(params[ParamPeriod])
+	if period == "" {
+		period = DefaultPeriod
+	}
+	if !validPeriod(period) {
+		return "", "", malformed("%s %q: want 1 to 32 characters of [0-9A-Za-z_]", ParamPeriod, clip(period, 40))
+	}
+	return author, period, nil
+}
+
+// MapSnapshot maps a successful envelope with non-null data, fetched at
+// fetchedAt for (account, author, period), to its canonical snapshot (see
+// Normalize for the rules). It returns an error wrapping
+// vendors.ErrMalformedPage when account is empty, env or env.Data is nil, a scalar
+// or not UTF-8, or no observation time is usable.
+func MapSnapshot(account, author, period string, env *Envelope, fetchedAt time.Time) (events.CreatorOrderExperience, error) {
+	if err := checkAccount(account); err != nil {
+		return events.CreatorOrderExperience{}, err
+	}
+	if env == nil {
+		return events.CreatorOrderExperience{}, malformed("no envelope")
+	}
+	d := bytes.TrimSpace(env.Data)
+	if len(d) == 0 || string(d) == "null" {
+		return events.CreatorOrderExperience{}, malformed("data is null")
+	}
+	if d[0] != '{' && d[0] != '[' {
+		return events.CreatorOrderExperience{}, malformed("data: want an object or an array, got %s", kindOf(d))
+	}
+	if !utf8.Valid(d) {
+		return events.CreatorOrderExperience{}, malformed("data is not valid UTF-8")
+	}
+	inds, err := ExtractIndicators(d)
+	if err != nil {
+		return events.CreatorOrderExperience{}, malformed("data: %v", err)
+	}
+	observed, ok := parseRecordTime(env.RecordTime)
+	if !ok {
+		if fetchedAt.IsZero() || fetchedAt.Before(unixEpoch) {
+			return events.CreatorOrderExperience{}, malformed("no observation time: recordTime %q does not parse and the page has no fetch time",
+				clip(env.RecordTime, 40))
+		}
+		observed = fetchedAt.UTC()
+	}
+	return events.CreatorOrderExperience{
+		Platform:     Name,
+		Account:      account,
+		AuthorID:     author,
+		Period:       period,
+		SnapshotDate: observed.In(cst).Format(DateLayout),
+		Indicators:   inds,
+		Data:         append([]byte(nil), d...),
+		ObservedAt:   observed,
+		Version:      observed.UnixMilli(),
+	}, nil
+}
+
+var (
+	unixEpoch = time.Unix(0, 0)
+	// maxTime bounds recordTime so the snapshot date keeps four year digits.
+	maxTime = time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC)
+)
+
+// parseRecordTime reads recordTime: "2006-01-02 15:04:05" (CST, fractional
+// seconds allowed) or RFC 3339. Times before 1970 or after 9999-12-30 are
+// rejected (the version must be a non-negative Unix millisecond count).
+func parseRecordTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, false
+	}
+	t, err := time.ParseInLocation(TimeLayout, s, cst)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return time.Time{}, false
+		}
+	}
+	if t.Before(unixEpoch) || t.After(maxTime) {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+const maxAuthorIDLen = 64
+
+// validAuthorID reports whether s is 1..64 characters of [0-9A-Za-z_-].
+func validAuthorID(s string) bool {
+	if s == "" || len(s) > maxAuthorIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validPeriod reports whether s is 1..32 characters of [0-9A-Za-z_].
+func validPeriod(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkAccount rejects an account label that cannot appear in an event source.
+func checkAccount(account string) error {
+	if account == "" {
+		return malformed("raw page has no account label")
+	}
+	if strings.ContainsFunc(account, unicode.IsControl) {
+		return malformed("account label %q contains control characters", clip(account, 40))
+	}
+	return nil
+}
