@@ -22,7 +22,11 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/taobaolive"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
 )
 
 const envPrefix = "YONGJIN_SANDBOX_"
@@ -46,6 +50,15 @@ Vendor endpoints:
            end_time ("2006-01-02 15:04:05" CST, from 2021-10-01, at most 90
            days apart), time_type pay|update, order_ids (≤10),
            distribution_type, pid, open_id, query_order_type.
+  GET|POST /router/rest          Taobao TOP alibaba.matrix.tcp.outer.querypredictorderlist:
+           signed (md5, hmac, hmac-sha256), timestamp within 10 min of the
+           sandbox clock, wrapped or simplify=true shapes, error_response codes.
+  POST /oauth/client_token/      Douyin Open Platform client token (2 h of sandbox time)
+  POST /poi/plan/list/           Douyin POI commission plans of an SPU (access-token header);
+           GET /_sandbox/douyin-poi/spus lists the generated SPU IDs.
+  GET /api/douyin-xingtu/gw/api/aggregator/get_author_order_experience/v1
+           JustOneAPI Xingtu creator order experience (token, oAuthorId, period);
+           the generated author IDs are logged at start-up.
 
 `
 
@@ -72,8 +85,8 @@ type options struct {
 	seed          int64
 	orders        int
 	from, to, clk string
-	doukeVekey    string
-	doukeAccount  string
+	account       string
+	creds         map[string]*string // flag name → value
 	faults        sandbox.Faults
 }
 
@@ -89,7 +102,7 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 		return 2
 	}
 	started := time.Now()
-	srv, err := douke.SandboxServer(cfg)
+	srv, err := vendorsandbox.NewServer(cfg)
 	if err != nil {
 		log.Error("invalid configuration", "err", err)
 		return 2
@@ -109,10 +122,12 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 		"seed", cfg.Seed, "orders_per_account", cfg.Orders,
 		"paid_from", cfg.From.Format(time.RFC3339), "paid_to", cfg.To.Format(time.RFC3339),
 		"clock", srv.Clock().Now().Format(time.RFC3339),
-		"douke_account", opt.doukeAccount, // the vekey is a credential: never logged
+		"account", opt.account, // credentials are never logged
 		"faults", fmt.Sprintf("%+v", cfg.Faults),
 		"generated_in", time.Since(started).String(),
-		"endpoints", []string{douke.SandboxPath, sandbox.AdminPrefix},
+		"vendors", srv.Vendors(),
+		"douyin_poi_spus", douyinpoi.SandboxSPUs(cfg.Seed, opt.account),
+		"xingtu_authors", xingtu.SandboxAuthors(cfg.Seed, opt.account),
 	)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -152,8 +167,19 @@ func parseFlags(args []string, lookupEnv func(string) (string, bool), stdout, st
 	fs.StringVar(&opt.from, "from", def.From.Format(sandbox.WallLayout), "pay times start at (inclusive, CST unless RFC 3339)")
 	fs.StringVar(&opt.to, "to", def.To.Format(sandbox.WallLayout), "pay times end before (exclusive)")
 	fs.StringVar(&opt.clk, "clock", def.Clock.Format(sandbox.WallLayout), "start time of the sandbox clock")
-	fs.StringVar(&opt.doukeVekey, "douke-vekey", "sandbox-vekey", "vekey the douke account accepts")
-	fs.StringVar(&opt.doukeAccount, "douke-account", "demo", "name of the douke account")
+	fs.StringVar(&opt.account, "account", "demo", "name of the one account served for every vendor")
+	opt.creds = map[string]*string{}
+	for _, c := range []struct{ flag, def, usage string }{
+		{"douke-vekey", "sandbox-vekey", "vekey the douke account accepts"},
+		{"taobao-app-key", "sandbox-app-key", "Taobao TOP app_key"},
+		{"taobao-app-secret", "sandbox-app-secret", "Taobao TOP app secret (signs requests)"},
+		{"taobao-session", "sandbox-session", "Taobao TOP session"},
+		{"douyin-client-key", "sandbox-client-key", "Douyin Open Platform client_key"},
+		{"douyin-client-secret", "sandbox-client-secret", "Douyin Open Platform client_secret"},
+		{"xingtu-token", "sandbox-token", "JustOneAPI token"},
+	} {
+		opt.creds[c.flag] = fs.String(c.flag, c.def, c.usage)
+	}
 	fs.Float64Var(&opt.faults.ErrorRate5xx, "error-rate-5xx", 0, "share of vendor requests answered HTTP 502 (0..1)")
 	fs.Float64Var(&opt.faults.ThrottleRate, "throttle-rate", 0, "share of vendor requests answered with the throttle envelope (0..1)")
 	fs.Float64Var(&opt.faults.SlowRate, "slow-rate", 0, "share of vendor requests delayed by --slow-for (0..1)")
@@ -208,10 +234,21 @@ func (o options) config() (sandbox.Config, error) {
 			return cfg, fmt.Errorf("--%s: %w", t.name, err)
 		}
 	}
-	if o.doukeVekey == "" || o.doukeAccount == "" {
-		return cfg, errors.New("--douke-vekey and --douke-account must not be empty")
+	for name, v := range o.creds {
+		if *v == "" {
+			return cfg, fmt.Errorf("--%s must not be empty", name)
+		}
 	}
-	cfg.Accounts = []sandbox.Account{douke.SandboxAccount(o.doukeAccount, o.doukeVekey)}
+	if o.account == "" {
+		return cfg, errors.New("--account must not be empty")
+	}
+	c := func(name string) string { return *o.creds[name] }
+	cfg.Accounts = []sandbox.Account{
+		douke.SandboxAccount(o.account, c("douke-vekey")),
+		taobaolive.SandboxAccount(o.account, c("taobao-app-key"), c("taobao-app-secret"), c("taobao-session")),
+		douyinpoi.SandboxAccount(o.account, c("douyin-client-key"), c("douyin-client-secret")),
+		xingtu.SandboxAccount(o.account, c("xingtu-token")),
+	}
 	return cfg, cfg.Validate()
 }
 
