@@ -33,14 +33,18 @@ var (
 )
 
 // startStack runs the whole pipeline against a fresh ClickHouse database and
-// a sandbox of n orders with its clock at clock1.
-func startStack(t *testing.T, n int) *devstack.Stack {
+// a sandbox of n orders per account (every vendor) with its clock at clock1,
+// injecting faults if given.
+func startStack(t *testing.T, n int, faults ...sandbox.Faults) *devstack.Stack {
 	t.Helper()
 	addr := testenv.ClickHouseAddr(t)
 	db := testenv.NewDatabase(t, addr)
 	user, pass := testenv.ClickHouseCredentials()
 	sc := sandbox.DefaultConfig()
 	sc.Seed, sc.Orders, sc.From, sc.To, sc.Clock = 7, n, payFrom, payTo, clock1
+	if len(faults) > 0 {
+		sc.Faults = faults[0]
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	st, err := devstack.Start(ctx, devstack.Options{
@@ -98,15 +102,17 @@ func assertMatchesTruth(t *testing.T, ctx context.Context, st *devstack.Stack) s
 	return got
 }
 
-// TestPipelineMatchesSandboxTruth polls the sandbox, lets its clock move so
-// orders are received, settled and refunded (some after settlement), polls
-// the changes, and requires ClickHouse to equal the sandbox's ground truth
-// exactly after each poll. Every event on EVENTS must validate against the
-// published JSON Schemas and nothing may be dead-lettered.
+// TestPipelineMatchesSandboxTruth polls all four vendors of the sandbox while
+// it injects server errors and throttle answers, lets its clock move so
+// orders are received, settled and refunded (some after settlement) and plans
+// and creator indicators change, polls the changes, and requires ClickHouse to
+// equal the sandbox's ground truth for every data set exactly after each
+// poll. Every event on EVENTS must validate against the published JSON
+// Schemas and nothing may be dead-lettered.
 func TestPipelineMatchesSandboxTruth(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	st := startStack(t, 3000)
+	st := startStack(t, 2000, sandbox.Faults{ErrorRate5xx: 0.08, ThrottleRate: 0.02})
 
 	poll(t, ctx, st, time.Time{}, clock1)
 	truth1 := st.Sandbox.Truth("douke")
@@ -130,6 +136,11 @@ func TestPipelineMatchesSandboxTruth(t *testing.T) {
 
 	if n, err := st.DeadLetters(ctx); err != nil || n != 0 {
 		t.Fatalf("dead letters = %d, %v; want 0", n, err)
+	}
+	for _, v := range []string{"douke", "taobao-live", "douyin-poi", "xingtu"} {
+		if s := st.Sandbox.Stats(v); s.Errors5xx == 0 || s.Requests == 0 {
+			t.Fatalf("%s: no fault was injected (%+v); the test would not prove retries", v, s)
+		}
 	}
 	validated := validateAllEvents(t, ctx, st.JS)
 	t.Logf("%d orders (%d changed status between polls, %d refunded after settlement), %d events validated", len(truth2.Orders), changed, refundedAfterSettle, validated)

@@ -60,16 +60,31 @@ func writeSources(t *testing.T, srcs []poller.Source) string {
 	return path
 }
 
-func assertTruth(t *testing.T, ctx context.Context, st *devstack.Stack) {
+// assertTruth requires ClickHouse to equal the sandbox truth of the given
+// platforms (none: every platform).
+func assertTruth(t *testing.T, ctx context.Context, st *devstack.Stack, platforms ...string) {
 	t.Helper()
 	if err := st.WaitCaughtUp(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	want := st.Truth()
 	got, err := st.Summary(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := summary.Diff(st.Truth(), got); len(diff) > 0 {
+	if len(platforms) > 0 {
+		var ws, gs []summary.Summary
+		for _, p := range platforms {
+			ws = append(ws, st.Sandbox.Truth(p).Summary)
+			g, err := st.Summary(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gs = append(gs, g)
+		}
+		want, got = summary.Merge(ws...), summary.Merge(gs...)
+	}
+	if diff := summary.Diff(want, got); len(diff) > 0 {
 		t.Fatalf("ClickHouse differs from the sandbox truth:\n%s", strings.Join(diff, "\n"))
 	}
 }
@@ -197,10 +212,12 @@ func TestBackfillKilledAndResumed(t *testing.T) {
 	}
 	cfg := writeSources(t, srcs)
 	p := poller.New(st.JS, st.Registry, poller.Options{})
+	var backfilled []string
 	for _, src := range srcs {
 		if parts, _ := p.Parts(src); parts[0].Snapshot {
 			continue // snapshot sources have no history to walk
 		}
+		backfilled = append(backfilled, src.Vendor)
 		args := []string{"backfill", "--config", cfg, "--nats-url", st.NATS.ClientURL(), "--source", src.Name,
 			"--from", payFrom.Format(time.RFC3339), "--to", payTo.Format(time.RFC3339)}
 		// kill after 3, then 2, then 2 more windows of progress (each run resumes)
@@ -227,7 +244,7 @@ func TestBackfillKilledAndResumed(t *testing.T) {
 		}
 		t.Logf("%s: killed %d times, resumed, finished: %s", src.Name, kills, strings.TrimSpace(final.stdout.String()))
 	}
-	assertTruth(t, ctx, st)
+	assertTruth(t, ctx, st, backfilled...)
 }
 
 // piped is a started process whose stderr lines are counted as they come.
