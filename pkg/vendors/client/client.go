@@ -74,6 +74,11 @@ type Config struct {
 	InitialBackoff time.Duration
 	// MaxBackoff caps a single delay (0 = 10 s).
 	MaxBackoff time.Duration
+	// MaxRetryAfter is the longest vendor-requested wait the core sleeps
+	// through (0 = 2 min). A longer ban (a daily quota) ends the call with the
+	// *RateLimitedError at once, so the caller can record it and try again at
+	// its next interval instead of blocking for hours.
+	MaxRetryAfter time.Duration
 	// Secrets are redacted from every error the core returns.
 	Secrets []string
 	// OnRetry, if set, is called before each retry sleep (for logs and metrics)
@@ -106,6 +111,9 @@ func New(cfg Config) *Core {
 	}
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 10 * time.Second
+	}
+	if cfg.MaxRetryAfter == 0 {
+		cfg.MaxRetryAfter = 2 * time.Minute
 	}
 	return &Core{cfg: cfg, limiter: rate.NewLimiter(rate.Limit(cfg.RatePerSecond), cfg.Burst)}
 }
@@ -140,7 +148,7 @@ func (c *Core) Do(ctx context.Context, newReq func(context.Context) (*http.Reque
 		if err == nil {
 			return nil
 		}
-		if !Retryable(err) || attempt >= c.cfg.MaxAttempts {
+		if !Retryable(err) || attempt >= c.cfg.MaxAttempts || RetryAfter(err) > c.cfg.MaxRetryAfter {
 			return backoff.Permanent(err)
 		}
 		return err

@@ -555,3 +555,26 @@ func TestOnRetryErrorIsRedacted(t *testing.T) {
 		t.Errorf("OnRetry error %v lost its class", e)
 	}
 }
+
+// TestLongBanIsNotSleptThrough: a vendor ban longer than MaxRetryAfter ends
+// the call at once with the rate-limited error (no second request).
+func TestLongBanIsNotSleptThrough(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Retry-After", "86400")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	c := New(Config{InitialBackoff: time.Millisecond, MaxRetryAfter: time.Minute})
+	start := time.Now()
+	_, err := c.Do(context.Background(), func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	}, nil)
+	if !errors.Is(err, ErrRateLimited) || RetryAfter(err) != 24*time.Hour {
+		t.Fatalf("err = %v (retry after %s); want the day-long ban", err, RetryAfter(err))
+	}
+	if n.Load() != 1 || time.Since(start) > 10*time.Second {
+		t.Fatalf("%d requests in %s; want one, at once", n.Load(), time.Since(start))
+	}
+}
