@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
-# make test: start (installing if needed) a private ClickHouse, then vet and run
-# every test. Integration tests fail (never skip) when their servers are missing.
+# make test: start (installing if needed) a private ClickHouse and install
+# chromium if missing, then vet and run every test. Integration tests fail
+# (never skip) when their servers are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
 addr=$(bash scripts/clickhouse.sh start)
 export YONGJIN_CLICKHOUSE_ADDR="$addr"
 echo "test: ClickHouse at $addr" >&2
+# The dashboard's browser test loads the page in headless Chromium (Debian's
+# chromium package); install it when missing.
+if ! command -v chromium >/dev/null 2>&1; then
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "test: chromium is missing and installing it needs root (or sudo)" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  echo "test: installing chromium for the dashboard's browser test" >&2
+  if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >&2; then
+    "${sudo[@]}" apt-get update >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >&2
+  fi
+fi
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))
 if [ -n "$unformatted" ]; then
   echo "test: gofmt would change: $unformatted" >&2

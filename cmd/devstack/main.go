@@ -4,20 +4,26 @@
 // the sandbox, lets the sandbox clock move so orders change state, polls the
 // changes, waits until the sink has caught up, and prints the ClickHouse
 // commission summary next to the sandbox's ground truth. It exits 1 if they
-// differ.
+// differ. The built-in dashboard is served while it runs (--dashboard-addr)
+// and, with --serve, until Ctrl-C after the demo.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/app"
 	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
+	"github.com/yongjin-dev/yongjin/internal/dashboard"
 	"github.com/yongjin-dev/yongjin/internal/devstack"
 	"github.com/yongjin-dev/yongjin/internal/obs"
 	"github.com/yongjin-dev/yongjin/internal/poller"
@@ -30,7 +36,10 @@ const synopsis = `devstack — run the whole yongjin pipeline in one process aga
 Polls douke orders paid in [--from, --to) at sandbox time --clock, advances the
 sandbox clock by --advance so orders are received, settled and refunded, polls
 the changes (time_type=update), waits for the sink, and compares ClickHouse
-with the sandbox's ground truth. Running it again changes nothing.`
+with the sandbox's ground truth. Running it again changes nothing.
+
+The commission dashboard is served at http://<--dashboard-addr>/dashboard while
+the demo runs; --serve keeps serving it afterwards, until Ctrl-C.`
 
 func main() {
 	fs := flag.NewFlagSet("devstack", flag.ExitOnError)
@@ -46,6 +55,8 @@ func main() {
 	advance := fs.Duration("advance", 20*24*time.Hour, "how far the sandbox clock moves before the second poll")
 	logLevel := fs.String("log-level", "error", "log level (warn shows retries, e.g. the Taobao clock correction against the sandbox)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
+	dashAddr := fs.String("dashboard-addr", "127.0.0.1:8790", "listen address of the commission dashboard (another free port if busy; empty: no dashboard)")
+	serve := fs.Bool("serve", false, "keep serving the dashboard after the demo, until Ctrl-C")
 	if err := cli.Parse(fs, "YONGJIN_DEVSTACK", synopsis, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(2)
@@ -67,20 +78,96 @@ func main() {
 			app.Fatal(nil, p.n, err)
 		}
 	}
-	ctx, stop := app.SignalContext()
+	sigCtx, stop := app.SignalContext()
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	if err := run(ctx, devstack.Options{DataDir: *dataDir, ClickHouse: ch, Sandbox: sc, Logger: log}, *advance); err != nil {
+	url, stopDash, err := startDashboard(sigCtx, ch, *dashAddr)
+	if err != nil {
+		app.Fatal(nil, "dashboard", err)
+	}
+	ctx, cancel := context.WithTimeout(sigCtx, *timeout)
+	err = run(ctx, devstack.Options{DataDir: *dataDir, ClickHouse: ch, Sandbox: sc, Logger: log}, *advance, url)
+	cancel()
+	if err == nil && url != "" {
+		err = checkDashboard(sigCtx, url, *serve, ch)
+	}
+	if err == nil && *serve && url != "" {
+		fmt.Printf("Serving the dashboard at %s until Ctrl-C.\n", url)
+		<-sigCtx.Done()
+	}
+	stopDash()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, o devstack.Options, advance time.Duration) error {
+// startDashboard serves the commission dashboard on addr (or, when that is
+// taken, on another free loopback port) from a store of its own, so it
+// outlives the pipeline with --serve. It returns the page's URL ("" when addr
+// is empty) and a function that stops serving.
+func startDashboard(ctx context.Context, cfg clickhouse.Config, addr string) (string, func(), error) {
+	if addr == "" {
+		return "", func() {}, nil
+	}
+	store, err := clickhouse.Open(ctx, cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			store.Close()
+			return "", nil, fmt.Errorf("listen: %w", err)
+		}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = dashboard.Serve(sctx, ln, dashboard.New(store, dashboard.Options{}))
+	}()
+	return dashboard.URL(ln), func() { cancel(); <-done; store.Close() }, nil
+}
+
+var kpiRE = regexp.MustCompile(`id="kpi-estimated"><div class="label">[^<]*</div><div class="value">([^<]*)</div>`)
+
+// checkDashboard loads the dashboard page once, as a browser would, and
+// prints where to find it.
+func checkDashboard(ctx context.Context, url string, serve bool, cfg clickhouse.Config) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	m := kpiRE.FindSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		return fmt.Errorf("dashboard %s answered %s without the commission figures", url, resp.Status)
+	}
+	fmt.Printf("\nDashboard: %s (estimated commission %s on its default range).\n", url, m[1])
+	if !serve {
+		fmt.Printf("It stops with this demo: run `bash scripts/demo.sh --serve` to keep it up, or later\n"+
+			"  go run ./cmd/sink dashboard --clickhouse-addr %s --clickhouse-database %s\n", cfg.Addr, cfg.Database)
+	}
+	return nil
+}
+
+func run(ctx context.Context, o devstack.Options, advance time.Duration, dashURL string) error {
 	step := func(format string, a ...any) { fmt.Printf("==> "+format+"\n", a...) }
 	step("starting embedded NATS JetStream (%s), vendor sandbox (%d orders, seed %d), normalizer and sink; ClickHouse %s",
 		o.DataDir, o.Sandbox.Orders, o.Sandbox.Seed, o.ClickHouse.Addr)
+	if dashURL != "" {
+		step("commission dashboard (live while the demo runs): %s", dashURL)
+	}
 	st, err := devstack.Start(ctx, o)
 	if err != nil {
 		return err

@@ -32,14 +32,23 @@ Usage:
   normalizer replay --since T [--vendor V]        re-derive events from RAW pages stored since T
                                                   (after a normalizer fix); never double-counts
   normalizer dlq list|show SEQ|redrive [...]     inspect and redrive dead-lettered pages
+  normalizer schema [TYPE]                        print the JSON Schema of an event type (order.v1, ...,
+                                                  envelope); without TYPE, list the types and subjects
   normalizer inspect --vendor V [--account A] FILE|-
                                                   print the canonical events one vendor
-                                                  response body maps to, one JSON per line`
+                                                  response body maps to, one JSON per line
+
+NATS secrets come from $YONGJIN_NATS_USER + $YONGJIN_NATS_PASSWORD[_FILE] or
+$YONGJIN_NATS_TOKEN[_FILE], or the --nats-creds / --nats-nkey files; TLS from
+--nats-ca (and --nats-cert/--nats-key for mutual TLS). See docs/SECURITY.md.`
 
 func main() {
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "dlq" {
 		os.Exit(dlq.Command("normalizer", args[1:], os.Stdout, os.Stderr))
+	}
+	if len(args) > 0 && args[0] == "schema" {
+		os.Exit(schemaCommand(args[1:], os.Stdout, os.Stderr))
 	}
 	if len(args) > 0 && args[0] == "inspect" {
 		os.Exit(inspect(args[1:], os.Stdin, os.Stdout, os.Stderr))

@@ -39,7 +39,11 @@ Usage:
                                           killed and started again, it resumes where it stopped
 
 T is "2006-01-02 15:04:05" or "2006-01-02" (China Standard Time) or RFC 3339.
-See README.md (Configuration, Incremental polling) for the sources file.`
+See README.md (Configuration, Incremental polling) for the sources file.
+
+NATS secrets come from $YONGJIN_NATS_USER + $YONGJIN_NATS_PASSWORD[_FILE] or
+$YONGJIN_NATS_TOKEN[_FILE], or the --nats-creds / --nats-nkey files; TLS from
+--nats-ca (and --nats-cert/--nats-key for mutual TLS). See docs/SECURITY.md.`
 
 type options struct {
 	common     app.Common

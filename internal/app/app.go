@@ -23,7 +23,10 @@ import (
 
 // Common are the flags every service has.
 type Common struct {
-	NATSURL     string
+	NATSURL string
+	// NATS holds the credential and TLS file flags; the user, password and
+	// token come from the environment (NATSConfig reads them).
+	NATS        bus.Auth
 	MetricsAddr string
 	LogLevel    string
 	Replicas    int
@@ -31,7 +34,9 @@ type Common struct {
 
 // Register defines the common flags on fs.
 func (c *Common) Register(fs *flag.FlagSet, defaultMetricsAddr string) {
-	fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL (credentials never go here; see README security notes)")
+	fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL or comma-separated list (tls://... for TLS with the system roots); never credentials: "+
+		"$YONGJIN_NATS_USER with $YONGJIN_NATS_PASSWORD[_FILE], $YONGJIN_NATS_TOKEN[_FILE], --nats-creds or --nats-nkey (docs/SECURITY.md)")
+	c.NATS.RegisterFlags(fs)
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr, "listen address for /metrics, /healthz and /readyz (empty disables)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.IntVar(&c.Replicas, "stream-replicas", 1, "replicas of the JetStream streams this service owns (3 on a production cluster)")
@@ -61,13 +66,35 @@ func Start(c Common, service string) (*Runtime, error) {
 	return &Runtime{Log: log, Registry: reg, Ready: ready, health: h}, nil
 }
 
-// Connect opens a NATS connection for this service and registers a readiness
-// check on it.
+// NATSConfig is the connection configuration the flags in c describe, with
+// the user, password and token read from the environment or the files it
+// names (bus.Auth.FromEnv).
+func (c Common) NATSConfig(name string, log *slog.Logger) (bus.ConnConfig, error) {
+	auth := c.NATS
+	if err := auth.FromEnv(); err != nil {
+		return bus.ConnConfig{}, err
+	}
+	if err := auth.Validate(); err != nil {
+		return bus.ConnConfig{}, err
+	}
+	if err := bus.CheckURL(c.NATSURL); err != nil {
+		return bus.ConnConfig{}, err
+	}
+	return bus.ConnConfig{URL: c.NATSURL, Name: name, Auth: auth, Logger: log}, nil
+}
+
+// Connect opens a NATS connection for this service (authenticated and over
+// TLS as the flags and environment say) and registers a readiness check on it.
 func (r *Runtime) Connect(c Common, name string) (*nats.Conn, error) {
-	nc, err := bus.Connect(bus.ConnConfig{URL: c.NATSURL, Name: name, Logger: r.Log})
+	cfg, err := c.NATSConfig(name, r.Log)
 	if err != nil {
 		return nil, err
 	}
+	nc, err := bus.Connect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.Log.Info("nats connected", "server", nc.ConnectedUrlRedacted(), "name", name, "auth", cfg.Auth.Method(), "tls", nc.TLSRequired() || cfg.Auth.CAFile != "")
 	r.Ready.Add("nats:"+name, func(context.Context) error {
 		if !nc.IsConnected() {
 			return fmt.Errorf("not connected (%s)", nc.Status())

@@ -12,8 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -44,103 +42,6 @@ const (
 	HdrDLQStreamSeq = "Yongjin-Dlq-Original-Seq"
 	HdrDLQAt        = "Yongjin-Dlq-At"
 )
-
-// ConnConfig says how to reach NATS.
-type ConnConfig struct {
-	// URL is the NATS server URL (nats://127.0.0.1:4222); ignored when InProcess is set.
-	URL string
-	// Name is the client connection name shown by the server (e.g. "yongjin-sink").
-	Name string
-	// InProcess, when set, connects to an embedded server without TCP.
-	InProcess nats.InProcessConnProvider
-	// Logger receives connection state changes.
-	Logger *slog.Logger
-	// FirstConnectWait bounds the wait for the first connection (default 30 s).
-	FirstConnectWait time.Duration
-}
-
-// Connect opens a connection that reconnects forever (services must survive a
-// NATS restart) and logs disconnects and reconnects.
-func Connect(cfg ConnConfig) (*nats.Conn, error) {
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	opts := []nats.Option{
-		nats.Name(cfg.Name),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(500 * time.Millisecond),
-		nats.RetryOnFailedConnect(true),
-		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
-			if err != nil && !nc.IsClosed() && !nc.IsDraining() {
-				log.Warn("nats disconnected, reconnecting", "err", err)
-			}
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("nats reconnected", "server", nc.ConnectedUrlRedacted()) }),
-	}
-	url := cfg.URL
-	if cfg.InProcess != nil {
-		opts = append(opts, nats.InProcessServer(cfg.InProcess))
-		url = ""
-	}
-	nc, err := nats.Connect(url, opts...)
-	if err != nil {
-		return nil, connectError(url, err)
-	}
-	// RetryOnFailedConnect returns at once; wait (bounded) for the first
-	// connection so a wrong address fails with a clear error, not a timeout later.
-	wait := cfg.FirstConnectWait
-	if wait == 0 {
-		wait = 30 * time.Second
-	}
-	deadline := time.Now().Add(wait)
-	for !nc.IsConnected() {
-		if time.Now().After(deadline) {
-			lastErr := nc.LastError()
-			nc.Close()
-			if lastErr == nil {
-				lastErr = errors.New("no connection")
-			}
-			return nil, fmt.Errorf("nats server %s not reachable after %s: %v", redactURL(url), wait, lastErr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return nc, nil
-}
-
-// connectError describes a failed Connect without credentials: the URL is
-// redacted, and a URL parse error (which quotes the URL, or a piece of it,
-// password included) is replaced by a fixed text.
-func connectError(u string, err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = errors.New("invalid server URL")
-	}
-	return fmt.Errorf("connect to nats %s: %w", redactURL(u), err)
-}
-
-// redactURL hides the user information of every server in u, a NATS URL or a
-// comma-separated list of them, without parsing: the URL that reaches an
-// error message is often one that does not parse (an unescaped '%' in a
-// password), and nats.go accepts URLs without a scheme.
-func redactURL(u string) string {
-	if u == "" {
-		return "(in-process)"
-	}
-	servers := strings.Split(u, ",")
-	for i, s := range servers {
-		prefix, rest, ok := strings.Cut(s, "://")
-		if !ok {
-			prefix, rest = "", s
-		} else {
-			prefix += "://"
-		}
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			servers[i] = prefix + "[REDACTED]" + rest[at:]
-		}
-	}
-	return strings.Join(servers, ",")
-}
 
 // StreamOptions are the operator-tunable stream settings.
 type StreamOptions struct {
@@ -218,9 +119,16 @@ func DLQStreamConfig(o StreamOptions) jetstream.StreamConfig {
 	}
 }
 
-// EnsureStream creates the stream or updates it to cfg (idempotent).
+// EnsureStream creates the stream or updates it to cfg (idempotent). A
+// server that denies the JetStream API subjects fails it at once with a
+// *PermissionError.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	s, err := js.CreateOrUpdateStream(ctx, cfg)
+	var s jetstream.Stream
+	err := guarded(ctx, js.Conn(), jsAPIFor(cfg.Name, ""), func(ctx context.Context) error {
+		var err error
+		s, err = js.CreateOrUpdateStream(ctx, cfg)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("provision stream %s: %w", cfg.Name, err)
 	}
@@ -243,7 +151,8 @@ type ConsumerOptions struct {
 
 // EnsureConsumer creates or updates a durable, explicit-ack pull consumer on
 // stream. The stream is owned by another service, so EnsureConsumer waits for it
-// (with backoff, logging) until ctx ends.
+// (with backoff, logging) until ctx ends; a permission violation
+// (*PermissionError) ends it at once.
 func EnsureConsumer(ctx context.Context, js jetstream.JetStream, stream string, o ConsumerOptions, log *slog.Logger) (jetstream.Consumer, error) {
 	if o.Durable == "" {
 		return nil, errors.New("consumer needs a durable name")
@@ -264,10 +173,16 @@ func EnsureConsumer(ctx context.Context, js jetstream.JetStream, stream string, 
 	b.MaxInterval = 5 * time.Second
 	b.MaxElapsedTime = 0
 	err := backoff.RetryNotify(func() error {
-		var err error
-		c, err = js.CreateOrUpdateConsumer(ctx, stream, cfg)
+		err := guarded(ctx, js.Conn(), jsAPIFor(stream, o.Durable), func(ctx context.Context) error {
+			var err error
+			c, err = js.CreateOrUpdateConsumer(ctx, stream, cfg)
+			return err
+		})
 		if err == nil {
 			return nil
+		}
+		if errors.Is(err, nats.ErrPermissionViolation) {
+			return backoff.Permanent(err)
 		}
 		if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrNoStreamResponse) {
 			return err
@@ -297,10 +212,15 @@ func PublishBackoff(ctx context.Context) backoff.BackOff {
 
 // PublishSync publishes one message and waits for JetStream to store it,
 // retrying with PublishBackoff. msgID (if set) is the Nats-Msg-Id, so a retry
-// that follows a lost ack is stored once. onRetry may be nil.
+// that follows a lost ack is stored once. onRetry may be nil. A subject the
+// server denies fails at once with a *PermissionError.
 func PublishSync(ctx context.Context, js jetstream.JetStream, msg *nats.Msg, msgID string, onRetry func(error)) error {
+	match := publishOf(map[string]bool{msg.Subject: true})
 	return backoff.RetryNotify(func() error {
-		_, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID))
+		err := guarded(ctx, js.Conn(), match, func(ctx context.Context) error {
+			_, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID))
+			return err
+		})
 		if err != nil && isPermanentPublishErr(err) {
 			return backoff.Permanent(err)
 		}
@@ -315,11 +235,22 @@ func PublishSync(ctx context.Context, js jetstream.JetStream, msg *nats.Msg, msg
 // PublishAll publishes msgs asynchronously (each with its Nats-Msg-Id header
 // already set) and returns nil only when JetStream acknowledged every one.
 // Messages whose publish failed are retried with PublishBackoff; it is safe to
-// resend all of them because JetStream de-duplicates by message ID.
+// resend all of them because JetStream de-duplicates by message ID. A subject
+// the server denies fails it at once with a *PermissionError.
 func PublishAll(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, onRetry func(error)) error {
 	pending := msgs
+	subjects := make(map[string]bool)
+	for _, m := range msgs {
+		subjects[m.Subject] = true
+	}
+	match := publishOf(subjects)
 	return backoff.RetryNotify(func() error {
-		failed, err := publishAsyncOnce(ctx, js, pending)
+		var failed []*nats.Msg
+		err := guarded(ctx, js.Conn(), match, func(ctx context.Context) error {
+			var err error
+			failed, err = publishAsyncOnce(ctx, js, pending)
+			return err
+		})
 		pending = failed
 		if err != nil && isPermanentPublishErr(err) {
 			return backoff.Permanent(err)

@@ -51,8 +51,16 @@ type Config struct {
 	// DialTimeout bounds connecting (and acquiring a pooled connection).
 	// Default DefaultDialTimeout.
 	DialTimeout time.Duration
-	// Secure connects with TLS (ClickHouse's secure native port, usually 9440).
+	// Secure connects with TLS (ClickHouse's secure native port, usually
+	// 9440). The server's certificate is always verified: against CAFile if
+	// set, else against the system's roots.
 	Secure bool
+	// CAFile is a PEM file of the CAs that sign the server's certificate.
+	// Setting it implies Secure.
+	CAFile string
+	// ServerName is the name the server's certificate must carry when it
+	// differs from Addr's host (default: Addr's host).
+	ServerName string
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
@@ -66,6 +74,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
+	}
+	if c.CAFile != "" {
+		c.Secure = true
 	}
 }
 
@@ -97,8 +108,8 @@ func (c Config) String() string {
 	if c.Password != "" {
 		pw = "[redacted]"
 	}
-	return fmt.Sprintf("clickhouse.Config{Addr:%q Database:%q Username:%q Password:%q DialTimeout:%s Secure:%t}",
-		c.Addr, c.Database, c.Username, pw, c.DialTimeout, c.Secure)
+	return fmt.Sprintf("clickhouse.Config{Addr:%q Database:%q Username:%q Password:%q DialTimeout:%s Secure:%t CAFile:%q ServerName:%q}",
+		c.Addr, c.Database, c.Username, pw, c.DialTimeout, c.Secure, c.CAFile, c.ServerName)
 }
 
 // GoString is String, so that %#v does not print the password either.

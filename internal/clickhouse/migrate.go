@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -17,8 +18,9 @@ import (
 // edit or renumber a shipped one, and make every statement idempotent on
 // both ClickHouse 18.16 and current releases (CREATE ... IF NOT EXISTS; for a
 // new column, which cannot use ALTER ... ADD COLUMN IF NOT EXISTS on 18.16,
-// check system.columns first). Two sinks may apply the same migration at the
-// same time.
+// check system.columns first; a backfill INSERT ... SELECT must write rows
+// that collapse with themselves when it runs twice). Two sinks may apply the
+// same migration at the same time.
 type Migration struct {
 	// Version orders migrations; they are applied in increasing order, once each.
 	Version uint32
@@ -39,6 +41,11 @@ var Migrations = []Migration{
 		Version:    2,
 		Name:       "commission_plans and creator_snapshots",
 		Statements: []string{commissionPlansDDL, creatorSnapshotsDDL},
+	},
+	{
+		Version:    3,
+		Name:       "commission_plan_history (every plan observation, for rate changes over time)",
+		Statements: []string{planHistoryDDL, planHistoryMVDDL, planHistoryBackfill},
 	},
 }
 
@@ -151,6 +158,46 @@ ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(snapshot_date)
 ORDER BY (platform, author_id, period, snapshot_date)`
 
+// planHistoryDDL creates commission_plan_history: every observation of
+// every commission plan (commission_plans keeps only the newest one per
+// plan once merged), so the analytics can show how a plan's rate changed.
+// The version (observation time, Unix ms) is part of the sorting key: one
+// row per observation, and a redelivered or re-polled observation (same
+// version) collapses into it. observed_at never differs between the
+// duplicates of a row, so filtering it before FINAL is safe.
+const planHistoryDDL = `CREATE TABLE IF NOT EXISTS {db}.commission_plan_history
+(
+    platform      String,
+    account       String,
+    product_id    String,
+    plan_id       String,
+    rate_bp       Int64,
+    vendor_status Int64,
+    observed_at   DateTime('UTC'),
+    version       UInt64,
+    ingested_at   DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(observed_at)
+ORDER BY (platform, product_id, plan_id, version)`
+
+// planHistoryMVDDL copies every row inserted into commission_plans into
+// commission_plan_history as it is written.
+const planHistoryMVDDL = `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.commission_plan_history_mv
+TO {db}.commission_plan_history
+AS SELECT platform, account, product_id, plan_id, rate_bp, vendor_status, observed_at, version, ingested_at
+FROM {db}.commission_plans`
+
+// planHistoryBackfill copies the observations commission_plans already
+// holds (the ones merges have not collapsed yet) into the history. It runs
+// after the view exists, so no observation is missed; rows copied twice (by
+// the view and the backfill, or by two sinks migrating at once) are the same
+// key and version and collapse.
+const planHistoryBackfill = `INSERT INTO {db}.commission_plan_history
+    (platform, account, product_id, plan_id, rate_bp, vendor_status, observed_at, version, ingested_at)
+SELECT platform, account, product_id, plan_id, rate_bp, vendor_status, observed_at, version, ingested_at
+FROM {db}.commission_plans`
+
 const createDatabase = `CREATE DATABASE IF NOT EXISTS {db}`
 
 // schemaMigrationsDDL records applied migrations. Racing sinks may record a
@@ -164,9 +211,12 @@ const schemaMigrationsDDL = `CREATE TABLE IF NOT EXISTS {db}.schema_migrations
 ENGINE = ReplacingMergeTree()
 ORDER BY version`
 
-// Server error codes a racing "IF NOT EXISTS" may still raise on some versions.
+// Server error codes a racing "IF NOT EXISTS" may still raise on some
+// versions, and the ones a database that was never migrated answers.
 const (
 	codeTableAlreadyExists    = 57
+	codeUnknownTable          = 60
+	codeUnknownDatabase       = 81
 	codeDatabaseAlreadyExists = 82
 )
 
@@ -263,4 +313,87 @@ func (s *Store) record(ctx context.Context, m Migration) error {
 	return s.sendBatch(ctx, "schema_migrations", []string{"version", "name", "applied_at"}, 1, func(b driver.Batch) error {
 		return b.Append(m.Version, m.Name, time.Now().UTC().Truncate(time.Second))
 	})
+}
+
+// PendingMigrations lists the migrations of Migrations that Migrate would
+// apply now, in order, without changing anything: every one when the
+// database or its schema_migrations table does not exist yet.
+func (s *Store) PendingMigrations(ctx context.Context) ([]Migration, error) {
+	return s.pending(ctx, Migrations)
+}
+
+func (s *Store) pending(ctx context.Context, migrations []Migration) ([]Migration, error) {
+	applied, err := s.AppliedMigrations(ctx)
+	var exc *ch.Exception
+	if errors.As(err, &exc) && (exc.Code == codeUnknownTable || exc.Code == codeUnknownDatabase) {
+		applied, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	done := map[uint32]bool{}
+	for _, v := range applied {
+		done[v] = true
+	}
+	var out []Migration
+	for _, m := range migrations {
+		if !done[m.Version] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// SQL returns the migration's statements as Migrate sends them to the
+// store's database.
+func (s *Store) SQL(m Migration) []string {
+	out := make([]string, len(m.Statements))
+	for i, q := range m.Statements {
+		out[i] = strings.ReplaceAll(q, "{db}", s.db)
+	}
+	return out
+}
+
+// DryRunMigrate writes to w, as a SQL script, what Migrate would do now:
+// the bootstrap statements it runs every time (idempotent), then every
+// pending migration's statements and the row that records it. It changes
+// nothing on the server. It returns the number of pending migrations.
+func (s *Store) DryRunMigrate(ctx context.Context, w io.Writer) (int, error) {
+	pending, err := s.PendingMigrations(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate --dry-run: %w", err)
+	}
+	version, err := s.ServerVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate --dry-run: %w", err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "-- yongjin schema migrations: dry run against ClickHouse %s (server %s), database %s.\n", s.cfg.Addr, version, s.db)
+	fmt.Fprintf(&b, "-- Nothing below has been executed. Known migrations: %d; pending: %d.\n", len(Migrations), len(pending))
+	b.WriteString("\n-- Bootstrap (run at every migrate; idempotent).\n")
+	for _, q := range []string{createDatabase, schemaMigrationsDDL} {
+		b.WriteString(strings.ReplaceAll(q, "{db}", s.db))
+		b.WriteString(";\n\n")
+	}
+	if len(pending) == 0 {
+		b.WriteString("-- The schema is up to date: no migration is pending.\n")
+	}
+	for _, m := range pending {
+		fmt.Fprintf(&b, "-- Migration %d: %s\n", m.Version, m.Name)
+		for _, q := range s.SQL(m) {
+			b.WriteString(q)
+			b.WriteString(";\n\n")
+		}
+		fmt.Fprintf(&b, "-- Recorded afterwards (sent as a native batch):\nINSERT INTO %s.schema_migrations (version, name, applied_at) VALUES (%d, %s, now());\n\n",
+			s.db, m.Version, quoteString(m.Name))
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return 0, fmt.Errorf("migrate --dry-run: %w", err)
+	}
+	return len(pending), nil
+}
+
+// quoteString quotes s as a ClickHouse string literal.
+func quoteString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }

@@ -3,7 +3,10 @@ package clickhouse
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net"
+	"os"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -40,7 +43,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		Compression: &ch.Compression{Method: ch.CompressionLZ4},
 	}
 	if cfg.Secure {
-		opts.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+		tc, err := cfg.tlsConfig()
+		if err != nil {
+			return nil, err
+		}
+		opts.TLS = tc
 	}
 	conn, err := ch.Open(opts)
 	if err != nil {
@@ -52,6 +59,28 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// tlsConfig is the client TLS configuration: TLS 1.2 or later, the server
+// verified against CAFile (or the system roots) and named ServerName (or
+// Addr's host).
+func (c Config) tlsConfig() (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
+	if tc.ServerName == "" {
+		tc.ServerName, _, _ = net.SplitHostPort(c.Addr)
+	}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("clickhouse %s: CA file: %w", c.Addr, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("clickhouse %s: CA file %s holds no PEM certificate", c.Addr, c.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
 }
 
 // Database is the name of the database holding yongjin's tables.

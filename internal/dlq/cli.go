@@ -22,7 +22,8 @@ func Command(stage string, args []string, stdout, stderr io.Writer) int {
   %[1]s dlq list    [--vendor V] [--reason TEXT]            dead letters of the %[1]s, oldest first
   %[1]s dlq show    SEQ                                      one dead letter: reason, headers, body
   %[1]s dlq redrive [--vendor V] [--reason TEXT] [--seq N,M]  republish to the original subject, then remove
-common flags: --nats-url (env YONGJIN_%[2]s_NATS_URL)`, stage, strings.ToUpper(stage))
+common flags: --nats-url, --nats-creds, --nats-nkey, --nats-ca, --nats-cert, --nats-key (env YONGJIN_%[2]s_NATS_URL, ...);
+secrets from $YONGJIN_NATS_USER + $YONGJIN_NATS_PASSWORD[_FILE] or $YONGJIN_NATS_TOKEN[_FILE]`, stage, strings.ToUpper(stage))
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return 2
@@ -30,7 +31,9 @@ common flags: --nats-url (env YONGJIN_%[2]s_NATS_URL)`, stage, strings.ToUpper(s
 	verb, args := args[0], args[1:]
 	fs := flag.NewFlagSet(stage+" dlq "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	natsURL := fs.String("nats-url", "nats://127.0.0.1:4222", "NATS server URL")
+	natsURL := fs.String("nats-url", "nats://127.0.0.1:4222", "NATS server URL (never credentials: see docs/SECURITY.md)")
+	var auth bus.Auth
+	auth.RegisterFlags(fs)
 	vendor := fs.String("vendor", "", "only dead letters of this vendor")
 	reason := fs.String("reason", "", "only dead letters whose reason contains this text")
 	seqs := fs.String("seq", "", "only these DLQ sequences (comma-separated)")
@@ -49,7 +52,11 @@ common flags: --nats-url (env YONGJIN_%[2]s_NATS_URL)`, stage, strings.ToUpper(s
 		}
 		f.Seqs = append(f.Seqs, n)
 	}
-	nc, err := bus.Connect(bus.ConnConfig{URL: *natsURL, Name: "yongjin-" + stage + "-dlq", FirstConnectWait: 10 * time.Second})
+	if err := auth.FromEnv(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	nc, err := bus.Connect(bus.ConnConfig{URL: *natsURL, Name: "yongjin-" + stage + "-dlq", Auth: auth, FirstConnectWait: 10 * time.Second})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

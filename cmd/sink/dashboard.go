@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/yongjin-dev/yongjin/internal/app"
+	"github.com/yongjin-dev/yongjin/internal/clickhouse"
+	"github.com/yongjin-dev/yongjin/internal/dashboard"
+)
+
+// readOnly runs the modes that must not change the schema: `migrate
+// --dry-run` (print the SQL of the pending migrations) and `dashboard`
+// (serve the built-in dashboard page on addr until ctx ends).
+func readOnly(ctx context.Context, mode string, cfg clickhouse.Config, rt *app.Runtime, addr string) error {
+	store, err := clickhouse.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if mode == "migrate" {
+		n, err := store.DryRunMigrate(ctx, os.Stdout)
+		if err == nil {
+			rt.Log.Info("migrate --dry-run: nothing applied", "pending", n)
+		}
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("dashboard: listen on %s: %w", addr, err)
+	}
+	url := dashboard.URL(ln)
+	fmt.Printf("dashboard: %s (ClickHouse %s, database %s)\n", url, cfg.Addr, store.Database())
+	rt.Log.Info("serving the dashboard", "url", url)
+	return dashboard.Serve(ctx, ln, dashboard.New(store, dashboard.Options{Logger: rt.Log}))
+}
