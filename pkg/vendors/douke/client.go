@@ -13,6 +13,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // DefaultBaseURL is veapi's production base URL (veapi serves plain HTTP only).
@@ -33,7 +34,7 @@ const (
 )
 
 // earliest is the earliest start_time veapi supports: 2021-10-01 00:00:00 CST.
-var earliest = time.Date(2021, 10, 1, 0, 0, 0, 0, cst)
+var earliest = time.Date(2021, 10, 1, 0, 0, 0, 0, wire.CST)
 
 // rateLimitRetryAfter is how long a throttled answer asks to wait (veapi does
 // not say; one second is a guess).
@@ -191,7 +192,7 @@ var paramRules = map[string]func(string) (string, error){
 		}
 		for i, p := range parts {
 			p = strings.TrimSpace(p)
-			if !validKey(p) {
+			if !wire.ValidKey(p) {
 				return "", fmt.Errorf("order ID %d %q: want a non-empty [0-9A-Za-z_-] ID", i+1, p)
 			}
 			parts[i] = p
@@ -266,23 +267,23 @@ func (f *Fetcher) windowQuery(w vendors.Window) (url.Values, error) {
 	s, e := w.Start.Truncate(time.Second), w.End.Truncate(time.Second)
 	if s.Before(earliest) {
 		return nil, fmt.Errorf("douke window: %w: start %s is before the earliest supported %s",
-			client.ErrPermanent, s.In(cst).Format(TimeLayout), earliest.Format(TimeLayout))
+			client.ErrPermanent, s.In(wire.CST).Format(TimeLayout), earliest.Format(TimeLayout))
 	}
 	if !e.After(s) {
 		return nil, fmt.Errorf("douke window: %w: end %s is not after start %s",
-			client.ErrPermanent, e.In(cst).Format(TimeLayout), s.In(cst).Format(TimeLayout))
+			client.ErrPermanent, e.In(wire.CST).Format(TimeLayout), s.In(wire.CST).Format(TimeLayout))
 	}
 	if e.Sub(s) > MaxWindow {
 		return nil, fmt.Errorf("douke window: %w: %s to %s spans more than %s (split it with vendors.SplitWindow)",
-			client.ErrPermanent, s.In(cst).Format(TimeLayout), e.In(cst).Format(TimeLayout), MaxWindow)
+			client.ErrPermanent, s.In(wire.CST).Format(TimeLayout), e.In(wire.CST).Format(TimeLayout), MaxWindow)
 	}
 	q := url.Values{}
 	for k, v := range f.base {
 		q[k] = append([]string(nil), v...)
 	}
 	q.Set("size", strconv.Itoa(f.size))
-	q.Set("start_time", s.In(cst).Format(TimeLayout))
-	q.Set("end_time", e.In(cst).Format(TimeLayout))
+	q.Set("start_time", s.In(wire.CST).Format(TimeLayout))
+	q.Set("end_time", e.In(wire.CST).Format(TimeLayout))
 	q.Set("time_type", tt)
 	return q, nil
 }

@@ -8,7 +8,8 @@
 //     veapi's field types drift from its documentation, so every scalar accepts
 //     null, "", a JSON number or a numeric string (FlexInt, FlexString), and
 //     IDs wider than 2^53 survive exactly because numbers are decoded from their
-//     literal text, never through float64.
+//     literal text, never through float64 (the shared pkg/vendors/wire rules,
+//     Lax dialect).
 //   - client.go: the Fetcher, which walks the cursor pages of one time window
 //     through the shared HTTP core (pkg/vendors/client), classifying veapi's
 //     error envelopes as unauthorized, rate limited, permanent or transient.

@@ -3,19 +3,14 @@ package douke
 import (
 	"fmt"
 	"strings"
-	"time"
-	"unicode"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
-	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
-// TimeLayout is the layout of every veapi time value (China Standard Time).
-const TimeLayout = "2006-01-02 15:04:05"
-
-// cst is China Standard Time (Asia/Shanghai, UTC+8 without daylight saving),
-// the zone of every veapi time. A fixed zone avoids a tzdata dependency.
-var cst = time.FixedZone("CST", 8*3600)
+// TimeLayout is the layout of every veapi time value (China Standard Time,
+// wire.CST).
+const TimeLayout = wire.TimeLayout
 
 // Normalize maps one raw kol_OrderAds page to canonical events: for each order
 // in vendor order, its order.v1 envelope followed by its four commission.v1
@@ -25,33 +20,13 @@ var cst = time.FixedZone("CST", 8*3600)
 // rejects or a raw page without an account label returns an error wrapping
 // vendors.ErrMalformedPage (naming the order's index and the reason).
 func Normalize(p events.RawPage) ([]events.Envelope, error) {
-	if err := checkAccount(p.Account); err != nil {
-		return nil, fmt.Errorf("douke normalize: %w", err)
-	}
-	page, err := DecodePage(p.Body)
+	page, err := wire.DecodeRaw(p, DecodePage)
 	if err != nil {
 		return nil, fmt.Errorf("douke normalize: %w", err)
 	}
-	out := make([]events.Envelope, 0, 5*len(page.Orders))
-	for i, o := range page.Orders {
-		ord, lines, err := MapOrder(p.Account, o)
-		if err != nil {
-			return nil, fmt.Errorf("douke normalize: data.orders[%d]: %w", i, err)
-		}
-		env, err := ord.Envelope()
-		if err != nil {
-			return nil, fmt.Errorf("douke normalize: data.orders[%d]: %w: %v", i, vendors.ErrMalformedPage, err)
-		}
-		out = append(out, env)
-		for _, l := range lines {
-			env, err := l.Envelope()
-			if err != nil {
-				return nil, fmt.Errorf("douke normalize: data.orders[%d]: %w: %v", i, vendors.ErrMalformedPage, err)
-			}
-			out = append(out, env)
-		}
-	}
-	return out, nil
+	return wire.OrderEnvelopes("douke normalize: data.orders", page.Orders, func(o Order) (events.Order, []events.CommissionLine, error) {
+		return MapOrder(p.Account, o)
+	})
 }
 
 // MapOrder maps one wire order of account to its canonical Order and its four
@@ -72,65 +47,42 @@ func Normalize(p events.RawPage) ([]events.Envelope, error) {
 // time does not parse or lies before 1970, or a quantity, base amount or rate
 // is negative.
 func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, error) {
-	if err := checkAccount(account); err != nil {
+	if err := wire.CheckAccount(account); err != nil {
 		return events.Order{}, nil, err
 	}
-	id := strings.TrimSpace(string(o.OrderID))
-	if id == "" {
-		return events.Order{}, nil, malformed("order without order_id")
-	}
-	if !validKey(id) {
-		return events.Order{}, nil, malformed("order_id %q: want only [0-9A-Za-z_-]", clip(id, 40))
+	id, err := wire.Key("order", "order_id", string(o.OrderID))
+	if err != nil {
+		return events.Order{}, nil, err
 	}
 	bad := func(format string, args ...any) error {
-		return malformed("order %s: %s", id, fmt.Sprintf(format, args...))
+		return wire.Malformed("order %s: %s", id, fmt.Sprintf(format, args...))
 	}
 
-	var times [5]*time.Time
-	for i, f := range []struct {
-		name string
-		v    FlexString
-	}{
-		{"pay_success_time", o.PaySuccessTime},
-		{"update_time", o.UpdateTime},
-		{"confirm_time", o.ConfirmTime},
-		{"settle_time", o.SettleTime},
-		{"refund_time", o.RefundTime},
-	} {
-		t, err := parseTime(f.v)
-		if err != nil {
-			return events.Order{}, nil, bad("%s: %v", f.name, err)
-		}
-		times[i] = t
+	var f wire.Fields
+	paid := f.Time("pay_success_time", string(o.PaySuccessTime))
+	updated := f.Time("update_time", string(o.UpdateTime))
+	received := f.Time("confirm_time", string(o.ConfirmTime))
+	settled := f.Time("settle_time", string(o.SettleTime))
+	refunded := f.Time("refund_time", string(o.RefundTime))
+	if f.Err != nil {
+		return events.Order{}, nil, bad("%v", f.Err)
 	}
-	paid, updated, received, settled, refunded := times[0], times[1], times[2], times[3], times[4]
 	if paid == nil {
 		return events.Order{}, nil, bad("missing pay_success_time")
 	}
 	if updated == nil {
-		latest := *paid
-		for _, t := range []*time.Time{received, settled, refunded} {
-			if t != nil && t.After(latest) {
-				latest = *t
-			}
-		}
+		latest := wire.Latest(*paid, received, settled, refunded)
 		updated = &latest
 	}
 
-	for _, f := range []struct {
-		name string
-		v    FlexInt
-	}{
-		{"item_num", o.ItemNum},
-		{"total_pay_amount", o.TotalPayAmount},
-		{"pay_goods_amount", o.PayGoodsAmount},
-		{"settled_goods_amount", o.SettledGoodsAmount},
-		{"commission_rate", o.CommissionRate},
-		{"ads_promotion_rate", o.AdsPromotionRate},
-	} {
-		if f.v < 0 {
-			return events.Order{}, nil, bad("%s is negative (%d)", f.name, f.v)
-		}
+	f.NonNegative("item_num", int64(o.ItemNum))
+	f.NonNegative("total_pay_amount", int64(o.TotalPayAmount))
+	f.NonNegative("pay_goods_amount", int64(o.PayGoodsAmount))
+	f.NonNegative("settled_goods_amount", int64(o.SettledGoodsAmount))
+	f.NonNegative("commission_rate", int64(o.CommissionRate))
+	f.NonNegative("ads_promotion_rate", int64(o.AdsPromotionRate))
+	if f.Err != nil {
+		return events.Order{}, nil, bad("%v", f.Err)
 	}
 
 	status := mapStatus(string(o.FlowPoint))
@@ -201,25 +153,6 @@ func mapStatus(flowPoint string) events.Status {
 	return events.StatusUnknown
 }
 
-var unixEpoch = time.Unix(0, 0)
-
-// parseTime parses a veapi time (CST) to UTC; empty values give nil.
-func parseTime(v FlexString) (*time.Time, error) {
-	s := strings.TrimSpace(string(v))
-	if s == "" || s == "0000-00-00 00:00:00" {
-		return nil, nil
-	}
-	t, err := time.ParseInLocation(TimeLayout, s, cst)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not a %q time", clip(s, 40), TimeLayout)
-	}
-	if t.Before(unixEpoch) {
-		return nil, fmt.Errorf("%q is before 1970", s)
-	}
-	t = t.UTC()
-	return &t, nil
-}
-
 func firstNonEmpty(vs ...string) string {
 	for _, v := range vs {
 		if v = strings.TrimSpace(v); v != "" {
@@ -227,29 +160,4 @@ func firstNonEmpty(vs ...string) string {
 		}
 	}
 	return ""
-}
-
-// validKey reports whether s matches the order_id pattern [0-9A-Za-z_-]+.
-func validKey(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// checkAccount rejects an account label that cannot appear in an event source.
-func checkAccount(account string) error {
-	if account == "" {
-		return malformed("raw page has no account label")
-	}
-	if strings.ContainsFunc(account, unicode.IsControl) {
-		return malformed("account label %q contains control characters", clip(account, 40))
-	}
-	return nil
 }

@@ -2,30 +2,19 @@ package douke
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.jsonl from the current normalizer")
-
-func readTestdata(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var readTestdata = vendortest.ReadTestdata
 
 func rawPage(body []byte) events.RawPage {
 	return events.RawPage{
@@ -43,56 +32,10 @@ func rawPage(body []byte) events.RawPage {
 	}
 }
 
-// encodeJSONL renders envelopes one JSON document per line.
-func encodeJSONL(t *testing.T, envs []events.Envelope) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	for _, e := range envs {
-		b, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf.Write(b)
-		buf.WriteByte('\n')
-	}
-	return buf.Bytes()
-}
-
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"doc_sample", "lifecycle"} {
-		t.Run(name, func(t *testing.T) {
-			envs, err := Normalize(rawPage(readTestdata(t, name+".json")))
-			if err != nil {
-				t.Fatalf("Normalize: %v", err)
-			}
-			got := encodeJSONL(t, envs)
-			golden := filepath.Join("testdata", name+".golden.jsonl")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-				for i := 0; i < len(gl) || i < len(wl); i++ {
-					var g, w string
-					if i < len(gl) {
-						g = gl[i]
-					}
-					if i < len(wl) {
-						w = wl[i]
-					}
-					if g != w {
-						t.Fatalf("%s line %d differs:\n got: %s\nwant: %s", golden, i+1, g, w)
-					}
-				}
-			}
-		})
-	}
+	vendortest.GoldenPages(t, []string{"doc_sample", "lifecycle"}, func(_ string, body []byte) ([]events.Envelope, error) {
+		return Normalize(rawPage(body))
+	})
 }
 
 func TestDocSampleMapping(t *testing.T) {
@@ -110,10 +53,7 @@ func TestDocSampleMapping(t *testing.T) {
 	o := v.(*events.Order)
 	paid := time.Date(2023, 3, 25, 13, 54, 37, 0, time.UTC)
 	updated := time.Date(2023, 3, 25, 13, 54, 48, 0, time.UTC)
-	checks := []struct {
-		field     string
-		got, want any
-	}{
+	vendortest.Checks{
 		{"platform", o.Platform, "douke"},
 		{"account", o.Account, "demo"},
 		{"order_id", o.OrderID, "5049400731628723479"},
@@ -138,12 +78,7 @@ func TestDocSampleMapping(t *testing.T) {
 		{"envelope subject", envs[0].Subject, "5049400731628723479"},
 		{"envelope time", envs[0].Time, updated},
 		{"envelope source", envs[0].Source, "yongjin/douke/demo"},
-	}
-	for _, c := range checks {
-		if !reflect.DeepEqual(c.got, c.want) {
-			t.Errorf("%s = %v, want %v", c.field, c.got, c.want)
-		}
-	}
+	}.Verify(t)
 	wantLines := []struct {
 		role              events.Role
 		rate, est, settle int64
@@ -183,21 +118,10 @@ func TestEnvelopesValidate(t *testing.T) {
 	for _, f := range files {
 		envs, err := Normalize(rawPage(readTestdata(t, filepath.Base(f))))
 		if err != nil {
-			if !errors.Is(err, vendors.ErrVendorError) && !errors.Is(err, vendors.ErrMalformedPage) {
-				t.Errorf("%s: untyped error %v", f, err)
-			}
+			vendortest.TypedError(t, err)
 			continue
 		}
-		for _, e := range envs {
-			b, err := json.Marshal(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := events.Validate(b); err != nil {
-				t.Errorf("%s: %s %s: %v", f, e.Type, e.Subject, err)
-			}
-			total++
-		}
+		total += vendortest.Validate(t, envs)
 	}
 	if total < 25 {
 		t.Errorf("validated only %d envelopes; testdata lost its orders?", total)

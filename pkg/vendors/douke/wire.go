@@ -4,23 +4,29 @@ import (
 	"fmt"
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
-// FlexInt is an integer wire scalar that tolerates veapi's type drift: it
-// decodes from null, "" (both 0), a JSON integer or a string holding an
-// integer (surrounding spaces allowed). A zero fraction ("12.00") is accepted;
-// any other fraction, an exponent, a boolean or a non-empty array/object is a
-// decode error. Values are parsed from their literal text, never via float64,
-// so every int64 survives exactly. An empty array or object ([] / {}, how PHP
-// encodes an empty value) decodes to 0. It encodes as a JSON number.
-type FlexInt int64
+// The Flex types are the vendor's own named types over the shared wire types
+// (rather than aliases) so that the package's API and the decoder's error
+// texts, which name Go types, stay what they were.
 
-// FlexString is a string wire scalar that tolerates veapi's type drift: it
-// decodes from null (""), a JSON string (verbatim), a JSON number (its literal
-// text exactly, so 19-digit IDs sent as bare numbers survive) or a boolean
-// ("true"/"false"). An empty array or object decodes to ""; a non-empty one is
-// a decode error. It encodes as a JSON string.
-type FlexString string
+// FlexInt is veapi's integer wire scalar with the wire.LaxInt rules: it decodes
+// from null, "", [] or {} (all 0, the last two how PHP encodes an empty value),
+// a JSON integer or a string holding one, exactly (never via float64).
+type FlexInt wire.LaxInt
+
+// UnmarshalJSON implements the wire.LaxInt decoding rules.
+func (v *FlexInt) UnmarshalJSON(b []byte) error { return (*wire.LaxInt)(v).UnmarshalJSON(b) }
+
+// FlexString is veapi's text wire scalar with the wire.LaxString rules: it
+// decodes from null, "", [] or {} (all ""), a JSON string (verbatim), a number
+// (its literal text exactly, so 19-digit IDs sent as bare numbers survive) or a
+// boolean.
+type FlexString wire.LaxString
+
+// UnmarshalJSON implements the wire.LaxString decoding rules.
+func (v *FlexString) UnmarshalJSON(b []byte) error { return (*wire.LaxString)(v).UnmarshalJSON(b) }
 
 // PIDInfo is the wire pid_info struct: the distribution parameters of an order.
 // null, "", [] and {} all decode to the zero PIDInfo.
@@ -119,7 +125,7 @@ type APIError struct {
 
 // Error reports the vendor code and message (clipped to 300 bytes).
 func (e *APIError) Error() string {
-	return fmt.Sprintf("%v: error %q: %s", vendors.ErrVendorError, e.Code, clip(e.Msg, 300))
+	return fmt.Sprintf("%v: error %q: %s", vendors.ErrVendorError, e.Code, wire.Clip(e.Msg, 300))
 }
 
 // Unwrap makes errors.Is(err, vendors.ErrVendorError) true.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // DefaultBaseURL is the Douyin Open Platform's production base URL.
@@ -208,7 +209,7 @@ func (f *Fetcher) setParams(params map[string]string, pageSize int) error {
 	if v, ok := params[ParamPageSize]; ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 1 || n > MaxPageSize {
-			return fmt.Errorf("douyin-poi: param %s: %q: want an integer 1..%d", ParamPageSize, clip(v, 40), MaxPageSize)
+			return fmt.Errorf("douyin-poi: param %s: %q: want an integer 1..%d", ParamPageSize, wire.Clip(v, 40), MaxPageSize)
 		}
 		if pageSize != 0 && pageSize != n {
 			return fmt.Errorf("douyin-poi: param %s %d disagrees with the source page size %d", ParamPageSize, n, pageSize)

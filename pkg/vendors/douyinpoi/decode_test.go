@@ -3,23 +3,15 @@ package douyinpoi
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
 
-func readTestdata(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var readTestdata = vendortest.ReadTestdata
 
 func TestDecodeDocSuccessSample(t *testing.T) {
 	p, err := DecodePage(readTestdata(t, "doc_success.json"))

@@ -8,7 +8,8 @@
 //   - wire.go / decode.go: the wire model (Plan, Page, Extra) and a tolerant
 //     decoder. plan_id and spu_id are bare JSON numbers above 2^53, so IDs are
 //     decoded from their literal text (FlexID), never through float64; every
-//     scalar also accepts a numeric string and null.
+//     scalar also accepts a numeric string and null (the shared
+//     pkg/vendors/wire rules, Strict dialect).
 //   - token.go: TokenSource, the client_token cache (POST /oauth/client_token/)
 //     with refresh before expiry behind a single flight.
 //   - client.go: the Fetcher, which walks every configured SPU page by page

@@ -9,18 +9,15 @@ import (
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // DateLayout is the layout of create_time as documented ("2022-04-22").
-const DateLayout = "2006-01-02"
+const DateLayout = wire.DateLayout
 
 // ParamSPUID is the vendors.Page / events.RawPage parameter naming the SPU a
 // page belongs to (the response body does not repeat it).
 const ParamSPUID = "spu_id"
-
-// cst is China Standard Time (UTC+8, no daylight saving), the zone of the
-// platform's dates. A fixed zone avoids a tzdata dependency.
-var cst = time.FixedZone("CST", 8*3600)
 
 // Plausible observation times: extra.now outside [2000-01-01, 2200-01-01) in
 // seconds (or milliseconds above 10^12) is ignored.
@@ -67,10 +64,7 @@ func ContentTypeLabel(code int64) string {
 // non-numeric spu_id, a page without a usable observation time or a plan
 // MapPlan rejects returns an error wrapping vendors.ErrMalformedPage.
 func Normalize(p events.RawPage) ([]events.Envelope, error) {
-	if err := checkAccount(p.Account); err != nil {
-		return nil, fmt.Errorf("douyin-poi normalize: %w", err)
-	}
-	page, err := DecodePage(p.Body)
+	page, err := wire.DecodeRaw(p, DecodePage)
 	if err != nil {
 		return nil, fmt.Errorf("douyin-poi normalize: %w", err)
 	}
@@ -109,7 +103,7 @@ func ObservedAt(now FlexString) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
-	n, err := parseInteger(s)
+	n, err := wire.Strict.ParseInt(s)
 	if err != nil || n <= 0 {
 		return time.Time{}, false
 	}
@@ -136,21 +130,18 @@ func ObservedAt(now FlexString) (time.Time, bool) {
 // empty, spu or plan_id is missing or not [0-9A-Za-z_-]+, or commission_rate
 // is negative.
 func MapPlan(account, spu string, pl Plan, observed time.Time) (events.CommissionPlan, error) {
-	if err := checkAccount(account); err != nil {
+	if err := wire.CheckAccount(account); err != nil {
 		return events.CommissionPlan{}, err
 	}
-	if !validKey(spu) {
-		return events.CommissionPlan{}, malformed("spu_id %q: want only [0-9A-Za-z_-]", clip(spu, 40))
+	if !wire.ValidKey(spu) {
+		return events.CommissionPlan{}, wire.Malformed("spu_id %q: want only [0-9A-Za-z_-]", wire.Clip(spu, 40))
 	}
-	id := strings.TrimSpace(string(pl.PlanID))
-	if id == "" {
-		return events.CommissionPlan{}, malformed("plan without plan_id")
-	}
-	if !validKey(id) {
-		return events.CommissionPlan{}, malformed("plan_id %q: want only [0-9A-Za-z_-]", clip(id, 40))
+	id, err := wire.Key("plan", "plan_id", string(pl.PlanID))
+	if err != nil {
+		return events.CommissionPlan{}, err
 	}
 	if pl.CommissionRate < 0 {
-		return events.CommissionPlan{}, malformed("plan %s: negative commission_rate %d", id, pl.CommissionRate)
+		return events.CommissionPlan{}, wire.Malformed("plan %s: negative commission_rate %d", id, pl.CommissionRate)
 	}
 	observed = observed.UTC()
 	return events.CommissionPlan{
@@ -198,17 +189,17 @@ func CreatedDate(v FlexString) string {
 	if !ok {
 		return ""
 	}
-	return t.In(cst).Format(DateLayout)
+	return t.In(wire.CST).Format(DateLayout)
 }
 
 // checkSPU validates the spu_id page parameter.
 func checkSPU(spu string) (string, error) {
 	s := strings.TrimSpace(spu)
 	if s == "" {
-		return "", malformed("raw page has no %s parameter (which SPU the plans belong to)", ParamSPUID)
+		return "", wire.Malformed("raw page has no %s parameter (which SPU the plans belong to)", ParamSPUID)
 	}
 	if _, err := parseSPU(s); err != nil {
-		return "", malformed("raw page parameter %s: %v", ParamSPUID, err)
+		return "", wire.Malformed("raw page parameter %s: %v", ParamSPUID, err)
 	}
 	return s, nil
 }
@@ -217,32 +208,7 @@ func checkSPU(spu string) (string, error) {
 func parseSPU(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
-		return 0, fmt.Errorf("%q is not a positive decimal int64", clip(s, 40))
+		return 0, fmt.Errorf("%q is not a positive decimal int64", wire.Clip(s, 40))
 	}
 	return n, nil
-}
-
-// validKey reports whether s matches the schema's ID pattern [0-9A-Za-z_-]+.
-func validKey(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// checkAccount rejects an account label that cannot appear in an event source.
-func checkAccount(account string) error {
-	if account == "" {
-		return malformed("raw page has no account label")
-	}
-	if strings.ContainsFunc(account, unicode.IsControl) {
-		return malformed("account label %q contains control characters", clip(account, 40))
-	}
-	return nil
 }

@@ -4,18 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.jsonl from the current normalizer")
 
 const testSPU = "7089053269443495980"
 
@@ -35,59 +31,10 @@ func rawPage(body []byte) events.RawPage {
 	}
 }
 
-// encodeJSONL renders envelopes one JSON document per line, validating each.
-func encodeJSONL(t *testing.T, envs []events.Envelope) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	for _, e := range envs {
-		b, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := events.Validate(b); err != nil {
-			t.Fatalf("envelope fails its schema: %v\n%s", err, b)
-		}
-		buf.Write(b)
-		buf.WriteByte('\n')
-	}
-	return buf.Bytes()
-}
-
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"doc_success", "variants", "empty"} {
-		t.Run(name, func(t *testing.T) {
-			envs, err := Normalize(rawPage(readTestdata(t, name+".json")))
-			if err != nil {
-				t.Fatalf("Normalize: %v", err)
-			}
-			got := encodeJSONL(t, envs)
-			golden := filepath.Join("testdata", name+".golden.jsonl")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-				for i := 0; i < len(gl) || i < len(wl); i++ {
-					var g, w string
-					if i < len(gl) {
-						g = gl[i]
-					}
-					if i < len(wl) {
-						w = wl[i]
-					}
-					if g != w {
-						t.Fatalf("%s line %d differs:\n got: %s\nwant: %s", golden, i+1, g, w)
-					}
-				}
-			}
-		})
-	}
+	vendortest.GoldenPages(t, []string{"doc_success", "variants", "empty"}, func(_ string, body []byte) ([]events.Envelope, error) {
+		return Normalize(rawPage(body))
+	})
 }
 
 func TestDocSampleMapping(t *testing.T) {
@@ -113,10 +60,7 @@ func TestDocSampleMapping(t *testing.T) {
 		t.Fatalf("plan =\n%+v\nwant\n%+v", *p, want)
 	}
 	e := envs[0]
-	checks := []struct {
-		field     string
-		got, want any
-	}{
+	vendortest.Checks{
 		{"type", e.Type, "commission_plan.v1"},
 		{"subject", e.Subject, testSPU + "/7089334664648722476"},
 		{"source", e.Source, "yongjin/douyin-poi/demo"},
@@ -124,12 +68,7 @@ func TestDocSampleMapping(t *testing.T) {
 		{"id", e.ID, events.NewID(events.KindCommissionPlan, "douyin-poi", testSPU+"/7089334664648722476", observed.UnixMilli())},
 		{"plan_id in data is a string", strings.Contains(string(e.Data), `"plan_id":"7089334664648722476"`), true},
 		{"product_id in data is a string", strings.Contains(string(e.Data), `"product_id":"`+testSPU+`"`), true},
-	}
-	for _, c := range checks {
-		if c.got != c.want {
-			t.Errorf("%s = %v, want %v", c.field, c.got, c.want)
-		}
-	}
+	}.Verify(t)
 }
 
 func TestVariantsMapping(t *testing.T) {

@@ -5,26 +5,37 @@ import (
 	"strings"
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
-// FlexInt is an integer wire scalar: it decodes from null or "" (both 0), a
-// JSON integer, or a string holding an integer (surrounding spaces allowed).
-// A zero fraction ("12.0") is accepted; any other fraction, an exponent, a
-// boolean, an array or an object is a decode error. The value is parsed from
-// its literal text, never via float64, so every int64 survives exactly.
-type FlexInt int64
+// The Flex types are the vendor's own named types over the shared wire types
+// (rather than aliases) so that the package's API and the decoder's error
+// texts, which name Go types, stay what they were.
 
-// FlexID is an identifier wire scalar: it decodes from a JSON integer (its
-// literal text exactly, so 19-digit IDs sent as bare numbers survive), a JSON
-// string (trimmed) or null (""). A number with a fraction or an exponent is a
-// decode error (its digits were already lost by whoever encoded it); booleans,
-// arrays and objects are decode errors too. It encodes as a JSON string.
-type FlexID string
+// FlexInt is the integer wire scalar with the wire.Int rules: it decodes from
+// null or "" (both 0), a JSON integer or a string holding one, exactly (never
+// via float64); booleans, arrays and objects are decode errors.
+type FlexInt wire.Int
 
-// FlexString is a text wire scalar: it decodes from null (""), a JSON string
-// (verbatim) or a JSON number (its literal text exactly). Booleans, arrays and
-// objects are decode errors. It encodes as a JSON string.
-type FlexString string
+// UnmarshalJSON implements the wire.Int decoding rules.
+func (v *FlexInt) UnmarshalJSON(b []byte) error { return (*wire.Int)(v).UnmarshalJSON(b) }
+
+// FlexID is the identifier wire scalar with the wire.ID rules: it decodes from
+// a JSON integer (its literal text exactly, so 19-digit IDs sent as bare
+// numbers survive), a JSON string (trimmed) or null (""); a number with a
+// fraction or an exponent is a decode error. It encodes as a JSON string.
+type FlexID wire.ID
+
+// UnmarshalJSON implements the wire.ID decoding rules.
+func (v *FlexID) UnmarshalJSON(b []byte) error { return (*wire.ID)(v).UnmarshalJSON(b) }
+
+// FlexString is the text wire scalar with the wire.String rules: it decodes
+// from null (""), a JSON string (verbatim) or a JSON number (its literal text
+// exactly); booleans, arrays and objects are decode errors.
+type FlexString wire.String
+
+// UnmarshalJSON implements the wire.String decoding rules.
+func (v *FlexString) UnmarshalJSON(b []byte) error { return (*wire.String)(v).UnmarshalJSON(b) }
 
 // Plan is one element of data.data: one general commission plan.
 type Plan struct {
@@ -91,16 +102,16 @@ func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%v: error_code %d", vendors.ErrVendorError, e.Code)
 	if e.Description != "" {
-		fmt.Fprintf(&b, " %q", clip(e.Description, 200))
+		fmt.Fprintf(&b, " %q", wire.Clip(e.Description, 200))
 	}
 	if e.SubCode != 0 || e.SubDescription != "" {
 		fmt.Fprintf(&b, ", sub_error_code %d", e.SubCode)
 		if e.SubDescription != "" {
-			fmt.Fprintf(&b, " %q", clip(e.SubDescription, 200))
+			fmt.Fprintf(&b, " %q", wire.Clip(e.SubDescription, 200))
 		}
 	}
 	if e.LogID != "" {
-		fmt.Fprintf(&b, ", logid %s", clip(e.LogID, 80))
+		fmt.Fprintf(&b, ", logid %s", wire.Clip(e.LogID, 80))
 	}
 	return b.String()
 }

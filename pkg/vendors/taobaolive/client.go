@@ -18,6 +18,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // DefaultBaseURL is TOP's production gateway host (the official SDKs'
@@ -243,7 +244,7 @@ var paramRules = map[string]paramRule{
 func positiveInt(v string) (string, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n <= 0 {
-		return "", fmt.Errorf("%q: want a positive integer", clip(v, 40))
+		return "", fmt.Errorf("%q: want a positive integer", wire.Clip(v, 40))
 	}
 	return strconv.FormatInt(n, 10), nil
 }
@@ -262,7 +263,7 @@ func (f *Fetcher) setParams(params map[string]string) error {
 				known = append(known, k)
 			}
 			sort.Strings(known)
-			return fmt.Errorf("taobao-live: unknown param %q (known: %s)", clip(name, 40), strings.Join(known, ", "))
+			return fmt.Errorf("taobao-live: unknown param %q (known: %s)", wire.Clip(name, 40), strings.Join(known, ", "))
 		}
 		v := strings.TrimSpace(params[name])
 		if v == "" {
@@ -351,10 +352,10 @@ func (f *Fetcher) window(w vendors.Window) (window, error) {
 	case "confirm":
 		win.dateType = 1
 	default:
-		return win, fmt.Errorf("taobao-live window: %w: time type %q: want pay or confirm", client.ErrPermanent, clip(w.TimeType, 40))
+		return win, fmt.Errorf("taobao-live window: %w: time type %q: want pay or confirm", client.ErrPermanent, wire.Clip(w.TimeType, 40))
 	}
 	s, e := w.Start.Truncate(time.Second), w.End.Truncate(time.Second)
-	win.start, win.end = s.In(cst).Format(TimeLayout), e.In(cst).Format(TimeLayout)
+	win.start, win.end = s.In(wire.CST).Format(TimeLayout), e.In(wire.CST).Format(TimeLayout)
 	if !e.After(s) {
 		return win, fmt.Errorf("taobao-live window: %w: end %s is not after start %s", client.ErrPermanent, win.end, win.start)
 	}
@@ -403,7 +404,7 @@ func jsonString(s string) string {
 
 // signedForm builds the signed form of one attempt.
 func (f *Fetcher) signedForm(reqJSON string) (url.Values, error) {
-	ts := f.now().Add(time.Duration(f.offset.Load())).In(cst).Format(TimeLayout)
+	ts := f.now().Add(time.Duration(f.offset.Load())).In(wire.CST).Format(TimeLayout)
 	params := map[string]string{
 		"method":                      Method,
 		"app_key":                     f.appKey,

@@ -23,6 +23,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 const (
@@ -675,7 +676,7 @@ func TestClockSkewCorrection(t *testing.T) {
 		t.Fatalf("%d pages, %d requests; want 3 pages in 4 requests", len(pages), len(forms))
 	}
 	ts := func(i int) time.Time {
-		tm, err := time.ParseInLocation(TimeLayout, forms[i].Get("timestamp"), cst)
+		tm, err := time.ParseInLocation(TimeLayout, forms[i].Get("timestamp"), wire.CST)
 		if err != nil {
 			t.Fatal(err)
 		}

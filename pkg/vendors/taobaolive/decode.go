@@ -3,16 +3,13 @@ package taobaolive
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
-	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // ResponseKey is the wrapper member of a non-simplified JSON response: the
@@ -40,15 +37,15 @@ const ElementKey = "tcp_predict_order_v_o"
 // wrapping vendors.ErrMalformedPage that names the offending part. A leading
 // UTF-8 byte-order mark is ignored.
 func DecodePage(body []byte) (*Page, error) {
-	b := bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))
+	b := bytes.TrimSpace(wire.TrimBOM(body))
 	if len(b) == 0 || b[0] != '{' {
-		return nil, malformed("body: want a JSON object, got %s", kindOf(b))
+		return nil, wire.Malformed("body: want a JSON object, got %s", wire.KindOf(b))
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil {
-		return nil, malformed("body: %v", err)
+		return nil, wire.Malformed("body: %v", err)
 	}
-	if er, ok := top["error_response"]; ok && !isEmptyValue(bytes.TrimSpace(er)) {
+	if er, ok := top["error_response"]; ok && !wire.IsEmpty(bytes.TrimSpace(er)) {
 		return nil, decodeAPIError(er)
 	}
 	p := &Page{Shape: ShapeSimplified}
@@ -57,17 +54,17 @@ func DecodePage(body []byte) (*Page, error) {
 		p.Shape = ShapeWrapped
 		w = bytes.TrimSpace(w)
 		if len(w) == 0 || w[0] != '{' {
-			return nil, malformed("%s: want an object, got %s", ResponseKey, kindOf(w))
+			return nil, wire.Malformed("%s: want an object, got %s", ResponseKey, wire.KindOf(w))
 		}
 		resp = nil
 		if err := json.Unmarshal(w, &resp); err != nil {
-			return nil, malformed("%s: %v", ResponseKey, err)
+			return nil, wire.Malformed("%s: %v", ResponseKey, err)
 		}
 		respRaw = w
 	}
 	var rid FlexString
 	if err := json.Unmarshal(orNull(resp["request_id"]), &rid); err != nil {
-		return nil, malformed("request_id: %v", err)
+		return nil, wire.Malformed("request_id: %v", err)
 	}
 	p.RequestID = string(rid)
 
@@ -78,10 +75,10 @@ func DecodePage(body []byte) (*Page, error) {
 	case resp["model"] != nil || resp["success"] != nil:
 		resultRaw = respRaw // the result object itself at the top level
 	default:
-		return nil, malformed("no result (want %s.result, result or model)", ResponseKey)
+		return nil, wire.Malformed("no result (want %s.result, result or model)", ResponseKey)
 	}
-	if !isEmptyValue(resultRaw) && resultRaw[0] != '{' {
-		return nil, malformed("result: want an object, got %s", kindOf(resultRaw))
+	if !wire.IsEmpty(resultRaw) && resultRaw[0] != '{' {
+		return nil, wire.Malformed("result: want an object, got %s", wire.KindOf(resultRaw))
 	}
 	var result struct {
 		Success json.RawMessage `json:"success"`
@@ -89,31 +86,31 @@ func DecodePage(body []byte) (*Page, error) {
 		MsgInfo FlexString      `json:"msg_info"`
 		Model   json.RawMessage `json:"model"`
 	}
-	if !isEmptyValue(resultRaw) {
+	if !wire.IsEmpty(resultRaw) {
 		if err := json.Unmarshal(resultRaw, &result); err != nil {
-			return nil, malformed("result: %v", err)
+			return nil, wire.Malformed("result: %v", err)
 		}
 	}
 	p.MsgCode, p.MsgInfo = string(result.MsgCode), string(result.MsgInfo)
 	success, present, err := parseBool(result.Success)
 	if err != nil {
-		return nil, malformed("result.success: %v", err)
+		return nil, wire.Malformed("result.success: %v", err)
 	}
 	model := bytes.TrimSpace(result.Model)
 	switch {
 	case present && !success:
 		return nil, &BusinessError{MsgCode: p.MsgCode, MsgInfo: p.MsgInfo, RequestID: p.RequestID}
-	case !present && isEmptyValue(model):
+	case !present && wire.IsEmpty(model):
 		if strings.TrimSpace(p.MsgCode) != "" || strings.TrimSpace(p.MsgInfo) != "" {
 			return nil, &BusinessError{MsgCode: p.MsgCode, MsgInfo: p.MsgInfo, RequestID: p.RequestID}
 		}
-		return nil, malformed("result has neither success nor model")
+		return nil, wire.Malformed("result has neither success nor model")
 	}
-	if isEmptyValue(model) {
+	if wire.IsEmpty(model) {
 		return p, nil
 	}
 	if model[0] != '{' {
-		return nil, malformed("result.model: want an object, got %s", kindOf(model))
+		return nil, wire.Malformed("result.model: want an object, got %s", wire.KindOf(model))
 	}
 	var m struct {
 		TotalCount json.RawMessage `json:"total_count"`
@@ -122,45 +119,38 @@ func DecodePage(body []byte) (*Page, error) {
 		Elements   json.RawMessage `json:"elements"`
 	}
 	if err := json.Unmarshal(model, &m); err != nil {
-		return nil, malformed("result.model: %v", err)
+		return nil, wire.Malformed("result.model: %v", err)
 	}
-	if tc := bytes.TrimSpace(m.TotalCount); !isEmptyValue(tc) {
+	if tc := bytes.TrimSpace(m.TotalCount); !wire.IsEmpty(tc) {
 		var n FlexInt
 		if err := json.Unmarshal(tc, &n); err != nil {
-			return nil, malformed("result.model.total_count: %v", err)
+			return nil, wire.Malformed("result.model.total_count: %v", err)
 		}
 		p.TotalCount, p.HasTotalCount = int64(n), true
 	}
 	p.PageSize, p.PageNo = int64(m.PageSize), int64(m.PageNo)
 	if p.TotalCount < 0 || p.PageSize < 0 || p.PageNo < 0 {
-		return nil, malformed("result.model: negative total_count, page_size or page_no (%d, %d, %d)", p.TotalCount, p.PageSize, p.PageNo)
+		return nil, wire.Malformed("result.model: negative total_count, page_size or page_no (%d, %d, %d)", p.TotalCount, p.PageSize, p.PageNo)
 	}
 	raws, err := elementList(bytes.TrimSpace(m.Elements))
 	if err != nil {
 		return nil, err
 	}
-	if len(raws) > 0 {
-		p.Orders = make([]Order, 0, len(raws))
-	}
-	for i, r := range raws {
-		o, err := decodeOrder(r)
-		if err != nil {
-			return nil, malformed("result.model.elements[%d]: %v", i, err)
-		}
-		p.Orders = append(p.Orders, o)
+	if p.Orders, err = wire.DecodeEach("result.model.elements", raws, wire.DecodeObject[Order]); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
 // elementList returns the raw elements of model.elements in any accepted shape.
 func elementList(e []byte) ([]json.RawMessage, error) {
-	if isEmptyValue(e) {
+	if wire.IsEmpty(e) {
 		return nil, nil
 	}
 	list := func(b []byte, where string) ([]json.RawMessage, error) {
 		var raws []json.RawMessage
 		if err := json.Unmarshal(b, &raws); err != nil {
-			return nil, malformed("%s: %v", where, err)
+			return nil, wire.Malformed("%s: %v", where, err)
 		}
 		return raws, nil
 	}
@@ -170,36 +160,36 @@ func elementList(e []byte) ([]json.RawMessage, error) {
 	case '{':
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(e, &obj); err != nil {
-			return nil, malformed("result.model.elements: %v", err)
+			return nil, wire.Malformed("result.model.elements: %v", err)
 		}
 		inner, ok := obj[ElementKey]
 		if !ok {
 			keys := make([]string, 0, len(obj))
 			for k := range obj {
-				keys = append(keys, strconv.Quote(clip(k, 40)))
+				keys = append(keys, strconv.Quote(wire.Clip(k, 40)))
 			}
 			sort.Strings(keys)
-			return nil, malformed("result.model.elements: want an array or {%q: [...]}, got an object with %s", ElementKey, clip(strings.Join(keys, ", "), 200))
+			return nil, wire.Malformed("result.model.elements: want an array or {%q: [...]}, got an object with %s", ElementKey, wire.Clip(strings.Join(keys, ", "), 200))
 		}
 		inner = bytes.TrimSpace(inner)
 		switch {
-		case isEmptyValue(inner):
+		case wire.IsEmpty(inner):
 			return nil, nil
 		case inner[0] == '[':
 			return list(inner, "result.model.elements."+ElementKey)
 		case inner[0] == '{':
 			return []json.RawMessage{inner}, nil // a single element (XML-to-JSON style)
 		}
-		return nil, malformed("result.model.elements.%s: want an array, got %s", ElementKey, kindOf(inner))
+		return nil, wire.Malformed("result.model.elements.%s: want an array, got %s", ElementKey, wire.KindOf(inner))
 	}
-	return nil, malformed("result.model.elements: want an array or an object, got %s", kindOf(e))
+	return nil, wire.Malformed("result.model.elements: want an array or an object, got %s", wire.KindOf(e))
 }
 
 // decodeAPIError decodes an error_response member.
 func decodeAPIError(raw json.RawMessage) error {
 	b := bytes.TrimSpace(raw)
 	if b[0] != '{' {
-		return malformed("error_response: want an object, got %s", kindOf(b))
+		return wire.Malformed("error_response: want an object, got %s", wire.KindOf(b))
 	}
 	var e struct {
 		Code      FlexString `json:"code"`
@@ -209,7 +199,7 @@ func decodeAPIError(raw json.RawMessage) error {
 		RequestID FlexString `json:"request_id"`
 	}
 	if err := json.Unmarshal(b, &e); err != nil {
-		return malformed("error_response: %v", err)
+		return wire.Malformed("error_response: %v", err)
 	}
 	return &APIError{
 		Code: strings.TrimSpace(string(e.Code)), Msg: string(e.Msg),
@@ -217,42 +207,11 @@ func decodeAPIError(raw json.RawMessage) error {
 	}
 }
 
-// decodeOrder decodes one element. On failure it looks for the field that
-// broke so the error can name it.
-func decodeOrder(raw json.RawMessage) (Order, error) {
-	b := bytes.TrimSpace(raw)
-	if len(b) == 0 || b[0] != '{' {
-		return Order{}, fmt.Errorf("want an object, got %s", kindOf(b))
-	}
-	var o Order
-	err := json.Unmarshal(b, &o)
-	if err == nil {
-		return o, nil
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(b, &fields) != nil {
-		return Order{}, err
-	}
-	t := reflect.TypeFor[Order]()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		v, ok := fields[name]
-		if !ok {
-			continue
-		}
-		if ferr := json.Unmarshal(v, reflect.New(f.Type).Interface()); ferr != nil {
-			return Order{}, fmt.Errorf("field %s: %v", name, ferr)
-		}
-	}
-	return Order{}, err
-}
-
 // parseBool reads a tolerant boolean: true/false, "true"/"false" (any case),
 // 1/0 or "1"/"0". present is false for absent, null or "".
 func parseBool(raw json.RawMessage) (val, present bool, err error) {
 	b := bytes.TrimSpace(raw)
-	if len(b) == 0 || string(b) == "null" || string(b) == `""` {
+	if wire.IsNull(b) || string(b) == `""` {
 		return false, false, nil
 	}
 	s := string(b)
@@ -268,11 +227,7 @@ func parseBool(raw json.RawMessage) (val, present bool, err error) {
 	case "false", "0":
 		return false, true, nil
 	}
-	return false, false, fmt.Errorf("want a boolean, got %s", clip(string(b), 40))
-}
-
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", vendors.ErrMalformedPage, fmt.Sprintf(format, args...))
+	return false, false, fmt.Errorf("want a boolean, got %s", wire.Clip(string(b), 40))
 }
 
 func orNull(b json.RawMessage) json.RawMessage {
@@ -282,84 +237,11 @@ func orNull(b json.RawMessage) json.RawMessage {
 	return b
 }
 
-// UnmarshalJSON implements the FlexInt decoding rules (see FlexInt).
-func (v *FlexInt) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if isEmptyValue(b) {
-		*v = 0
-		return nil
-	}
-	var text string
-	switch b[0] {
-	case '"':
-		if err := json.Unmarshal(b, &text); err != nil {
-			return err
-		}
-		text = strings.TrimSpace(text)
-		if text == "" {
-			*v = 0
-			return nil
-		}
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		text = string(b)
-	default:
-		return fmt.Errorf("want an integer, got %s", kindOf(b))
-	}
-	n, err := parseInteger(text)
-	if err != nil {
-		return err
-	}
-	*v = FlexInt(n)
-	return nil
-}
-
-// parseInteger parses a decimal integer with an optional all-zero fraction.
-func parseInteger(s string) (int64, error) {
-	t := s
-	if i := strings.IndexByte(t, '.'); i >= 0 {
-		if strings.Trim(t[i+1:], "0") != "" {
-			return 0, fmt.Errorf("not an integer: %q", clip(s, 40))
-		}
-		t = t[:i]
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return 0, fmt.Errorf("integer out of int64 range: %q", clip(s, 40))
-		}
-		return 0, fmt.Errorf("not an integer: %q", clip(s, 40))
-	}
-	return n, nil
-}
-
-// UnmarshalJSON implements the FlexString decoding rules (see FlexString).
-func (v *FlexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if isEmptyValue(b) {
-		*v = ""
-		return nil
-	}
-	switch b[0] {
-	case '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*v = FlexString(s)
-	case '[', '{':
-		return fmt.Errorf("want a string, got %s", kindOf(b))
-	default: // number, true, false: keep the literal exactly
-		*v = FlexString(b)
-	}
-	return nil
-}
-
 // scalarText returns the text of a JSON string or number literal, ok=false
 // for an empty value, and an error for other kinds.
 func scalarText(b []byte, want string) (string, bool, error) {
 	b = bytes.TrimSpace(b)
-	if isEmptyValue(b) {
+	if wire.IsEmpty(b) {
 		return "", false, nil
 	}
 	switch b[0] {
@@ -372,45 +254,34 @@ func scalarText(b []byte, want string) (string, bool, error) {
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		return string(b), true, nil
 	}
-	return "", false, fmt.Errorf("want %s, got %s", want, kindOf(b))
+	return "", false, fmt.Errorf("want %s, got %s", want, wire.KindOf(b))
 }
 
 // UnmarshalJSON implements the Yuan decoding rules (see Yuan).
-func (y *Yuan) UnmarshalJSON(b []byte) error {
-	s, ok, err := scalarText(b, "a yuan amount")
-	if err != nil {
-		return err
-	}
-	if !ok {
-		*y = 0
-		return nil
-	}
-	fen, err := ParseYuan(s)
-	if err != nil {
-		return err
-	}
-	*y = Yuan(fen)
-	return nil
-}
+func (y *Yuan) UnmarshalJSON(b []byte) error { return decodeScaled(y, b, "a yuan amount", ParseYuan) }
 
 // MarshalJSON encodes the amount as a yuan string with two decimals.
 func (y Yuan) MarshalJSON() ([]byte, error) { return json.Marshal(FormatYuan(int64(y))) }
 
 // UnmarshalJSON implements the Percent decoding rules (see Percent).
 func (p *Percent) UnmarshalJSON(b []byte) error {
-	s, ok, err := scalarText(b, "a percentage")
+	return decodeScaled(p, b, "a percentage", ParsePercent)
+}
+
+// decodeScaled decodes a Yuan or a Percent: an empty value (see scalarText)
+// is 0, a string or number goes through parse; on error *dst is left alone.
+func decodeScaled[T ~int64](dst *T, b []byte, want string, parse func(string) (int64, error)) error {
+	s, ok, err := scalarText(b, want)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		*p = 0
-		return nil
+	var n int64
+	if ok {
+		if n, err = parse(s); err != nil {
+			return err
+		}
 	}
-	bp, err := ParsePercent(s)
-	if err != nil {
-		return err
-	}
-	*p = Percent(bp)
+	*dst = T(n)
 	return nil
 }
 
@@ -422,11 +293,11 @@ func (p Percent) MarshalJSON() ([]byte, error) { return json.Marshal(FormatPerce
 func parseCents(t, what string) (int64, error) {
 	intPart, frac, hasDot := strings.Cut(t, ".")
 	if intPart == "" || !allDigits(intPart) || (hasDot && (frac == "" || !allDigits(frac))) {
-		return 0, fmt.Errorf("%q is not a decimal %s", clip(t, 40), what)
+		return 0, fmt.Errorf("%q is not a decimal %s", wire.Clip(t, 40), what)
 	}
 	if len(frac) > 2 {
 		if strings.Trim(frac[2:], "0") != "" {
-			return 0, fmt.Errorf("%q has more than two decimals (not representable exactly as a %s)", clip(t, 40), what)
+			return 0, fmt.Errorf("%q has more than two decimals (not representable exactly as a %s)", wire.Clip(t, 40), what)
 		}
 		frac = frac[:2]
 	}
@@ -434,7 +305,7 @@ func parseCents(t, what string) (int64, error) {
 	c := int64(frac[0]-'0')*10 + int64(frac[1]-'0')
 	n, err := strconv.ParseInt(intPart, 10, 64)
 	if err != nil || n > (math.MaxInt64-c)/100 {
-		return 0, fmt.Errorf("%q is out of range", clip(t, 40))
+		return 0, fmt.Errorf("%q is out of range", wire.Clip(t, 40))
 	}
 	return n*100 + c, nil
 }
@@ -512,7 +383,7 @@ func (e *ExtendInfo) UnmarshalJSON(b []byte) error {
 	*e = ExtendInfo{}
 	b = bytes.TrimSpace(b)
 	switch {
-	case isEmptyValue(b):
+	case wire.IsEmpty(b):
 		return nil
 	case b[0] == '"':
 		if json.Unmarshal(b, &e.Raw) != nil {
@@ -549,7 +420,7 @@ func ratio(raw json.RawMessage) (int64, bool) {
 	if !ok || err != nil {
 		return 0, false
 	}
-	n, err := parseInteger(strings.TrimSpace(s))
+	n, err := wire.Lax.ParseInt(strings.TrimSpace(s))
 	if err != nil || n < 0 {
 		return 0, false
 	}
@@ -565,47 +436,5 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// isEmptyValue reports whether b (trimmed) is absent, null, "" or an empty
-// array or object.
-func isEmptyValue(b []byte) bool {
-	if len(b) == 0 || string(b) == "null" || string(b) == `""` {
-		return true
-	}
-	if (b[0] == '[' && b[len(b)-1] == ']') || (b[0] == '{' && b[len(b)-1] == '}') {
-		return len(bytes.TrimSpace(b[1:len(b)-1])) == 0
-	}
-	return false
-}
-
-// kindOf names the JSON kind of a (trimmed) value for errors.
-func kindOf(b []byte) string {
-	if len(b) == 0 {
-		return "nothing"
-	}
-	switch b[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return "a number"
-	}
-	return "invalid JSON"
-}
-
-// clip shortens s to at most n bytes (on a rune boundary) for error messages.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
+// clip is wire.Clip (the sandbox's error messages use it too).
+func clip(s string, n int) string { return wire.Clip(s, n) }

@@ -8,8 +8,9 @@
 //     BusinessError) and a tolerant decoder. It accepts the documented wrapped
 //     shape and the simplified one, elements as a wrapper object, a bare
 //     array or a single object, and every scalar as null, "", a number or a
-//     numeric string. IDs (biz_order_id, parent_order_id, item_id) are kept as
-//     their literal text, so values above 2^53 survive exactly. Money arrives
+//     numeric string (the shared pkg/vendors/wire rules, Lax dialect). IDs
+//     (biz_order_id, parent_order_id, item_id) are kept as their literal
+//     text, so values above 2^53 survive exactly. Money arrives
 //     as yuan strings and is parsed exactly (never through float64) into fen
 //     (Yuan): up to two significant decimals are accepted ("12.500" is
 //     1250 fen), a third non-zero decimal cannot be represented and makes the

@@ -4,22 +4,18 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
-	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
-// TimeLayout is the layout of every TOP time value (China Standard Time).
-const TimeLayout = "2006-01-02 15:04:05"
+// TimeLayout is the layout of every TOP time value (China Standard Time,
+// wire.CST).
+const TimeLayout = wire.TimeLayout
 
 // Channel is the canonical Order.Channel of every order: the endpoint only
 // reports Taobao Live orders.
 const Channel = "live"
-
-// cst is China Standard Time (UTC+8 without daylight saving), the zone of
-// every TOP time. A fixed zone avoids a tzdata dependency.
-var cst = time.FixedZone("CST", 8*3600)
 
 // The TOP order_status codes (request enum; the response sends the code or a label).
 const (
@@ -71,33 +67,13 @@ func MapStatus(v string) events.Status {
 // account label returns an error wrapping vendors.ErrMalformedPage (naming
 // the element's index and the reason).
 func Normalize(p events.RawPage) ([]events.Envelope, error) {
-	if err := checkAccount(p.Account); err != nil {
-		return nil, fmt.Errorf("taobao-live normalize: %w", err)
-	}
-	page, err := DecodePage(p.Body)
+	page, err := wire.DecodeRaw(p, DecodePage)
 	if err != nil {
 		return nil, fmt.Errorf("taobao-live normalize: %w", err)
 	}
-	out := make([]events.Envelope, 0, 3*len(page.Orders))
-	for i, o := range page.Orders {
-		ord, lines, err := MapOrder(p.Account, o)
-		if err != nil {
-			return nil, fmt.Errorf("taobao-live normalize: elements[%d]: %w", i, err)
-		}
-		env, err := ord.Envelope()
-		if err != nil {
-			return nil, fmt.Errorf("taobao-live normalize: elements[%d]: %w: %v", i, vendors.ErrMalformedPage, err)
-		}
-		out = append(out, env)
-		for _, l := range lines {
-			env, err := l.Envelope()
-			if err != nil {
-				return nil, fmt.Errorf("taobao-live normalize: elements[%d]: %w: %v", i, vendors.ErrMalformedPage, err)
-			}
-			out = append(out, env)
-		}
-	}
-	return out, nil
+	return wire.OrderEnvelopes("taobao-live normalize: elements", page.Orders, func(o Order) (events.Order, []events.CommissionLine, error) {
+		return MapOrder(p.Account, o)
+	})
 }
 
 // MapOrder maps one wire order of account to its canonical Order and its two
@@ -127,59 +103,36 @@ func Normalize(p events.RawPage) ([]events.Envelope, error) {
 // missing, a time does not parse or lies before 1970, or buy_amount,
 // order_amount or order_commission_amount is negative.
 func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, error) {
-	if err := checkAccount(account); err != nil {
+	if err := wire.CheckAccount(account); err != nil {
 		return events.Order{}, nil, err
 	}
-	id := strings.TrimSpace(string(o.BizOrderID))
-	if id == "" {
-		return events.Order{}, nil, malformed("order without biz_order_id")
-	}
-	if !validKey(id) {
-		return events.Order{}, nil, malformed("biz_order_id %q: want only [0-9A-Za-z_-]", clip(id, 40))
+	id, err := wire.Key("order", "biz_order_id", string(o.BizOrderID))
+	if err != nil {
+		return events.Order{}, nil, err
 	}
 	bad := func(format string, args ...any) error {
-		return malformed("order %s: %s", id, fmt.Sprintf(format, args...))
+		return wire.Malformed("order %s: %s", id, fmt.Sprintf(format, args...))
 	}
-	var times [4]*time.Time
-	for i, f := range []struct {
-		name string
-		v    FlexString
-	}{
-		{"order_paid_time", o.OrderPaidTime},
-		{"modify_time", o.ModifyTime},
-		{"end_time", o.EndTime},
-		{"refund_end_time", o.RefundEndTime},
-	} {
-		t, err := parseTime(f.v)
-		if err != nil {
-			return events.Order{}, nil, bad("%s: %v", f.name, err)
-		}
-		times[i] = t
+	var f wire.Fields
+	paid := f.Time("order_paid_time", string(o.OrderPaidTime))
+	updated := f.Time("modify_time", string(o.ModifyTime))
+	end := f.Time("end_time", string(o.EndTime))
+	refundEnd := f.Time("refund_end_time", string(o.RefundEndTime))
+	if f.Err != nil {
+		return events.Order{}, nil, bad("%v", f.Err)
 	}
-	paid, updated, end, refundEnd := times[0], times[1], times[2], times[3]
 	if paid == nil {
 		return events.Order{}, nil, bad("missing order_paid_time")
 	}
 	if updated == nil {
-		latest := *paid
-		for _, t := range []*time.Time{end, refundEnd} {
-			if t != nil && t.After(latest) {
-				latest = *t
-			}
-		}
+		latest := wire.Latest(*paid, end, refundEnd)
 		updated = &latest
 	}
-	for _, f := range []struct {
-		name string
-		v    int64
-	}{
-		{"buy_amount", int64(o.BuyAmount)},
-		{"order_amount", int64(o.OrderAmount)},
-		{"order_commission_amount", int64(o.OrderCommissionAmount)},
-	} {
-		if f.v < 0 {
-			return events.Order{}, nil, bad("%s is negative (%d)", f.name, f.v)
-		}
+	f.NonNegative("buy_amount", int64(o.BuyAmount))
+	f.NonNegative("order_amount", int64(o.OrderAmount))
+	f.NonNegative("order_commission_amount", int64(o.OrderCommissionAmount))
+	if f.Err != nil {
+		return events.Order{}, nil, bad("%v", f.Err)
 	}
 
 	code := statusCode(string(o.OrderStatus))
@@ -240,48 +193,4 @@ func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, e
 		line(events.RoleServiceProvider, spRate, int64(o.OutAdUserFee)),
 	}
 	return ord, lines, nil
-}
-
-var unixEpoch = time.Unix(0, 0)
-
-// parseTime parses a TOP time (CST) to UTC; empty values give nil.
-func parseTime(v FlexString) (*time.Time, error) {
-	s := strings.TrimSpace(string(v))
-	if s == "" || s == "0000-00-00 00:00:00" {
-		return nil, nil
-	}
-	t, err := time.ParseInLocation(TimeLayout, s, cst)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not a %q time", clip(s, 40), TimeLayout)
-	}
-	if t.Before(unixEpoch) {
-		return nil, fmt.Errorf("%q is before 1970", s)
-	}
-	t = t.UTC()
-	return &t, nil
-}
-
-// validKey reports whether s matches the order_id pattern [0-9A-Za-z_-]+.
-func validKey(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// checkAccount rejects an account label that cannot appear in an event source.
-func checkAccount(account string) error {
-	if account == "" {
-		return malformed("raw page has no account label")
-	}
-	if strings.ContainsFunc(account, unicode.IsControl) {
-		return malformed("account label %q contains control characters", clip(account, 40))
-	}
-	return nil
 }

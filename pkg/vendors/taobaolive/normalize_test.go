@@ -1,30 +1,17 @@
 package taobaolive
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.jsonl from the current normalizer")
-
-func readTestdata(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var readTestdata = vendortest.ReadTestdata
 
 func rawPage(body []byte) events.RawPage {
 	return events.RawPage{
@@ -42,88 +29,32 @@ func rawPage(body []byte) events.RawPage {
 	}
 }
 
-func encodeJSONL(t *testing.T, envs []events.Envelope) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	for _, e := range envs {
-		b, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf.Write(b)
-		buf.WriteByte('\n')
-	}
-	return buf.Bytes()
-}
-
 // TestGolden normalizes the testdata pages and compares the events with the
 // golden files (go test -update rewrites them). doc_sample.json is the
 // document's response sample: the document shows it only as XML, so the
 // file is its JSON equivalent with the same values (the &quot; quotes of the
 // XML rendering dropped, documented Number fields as JSON numbers).
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"doc_sample", "lifecycle"} {
-		t.Run(name, func(t *testing.T) {
-			envs, err := Normalize(rawPage(readTestdata(t, name+".json")))
-			if err != nil {
-				t.Fatalf("Normalize: %v", err)
-			}
-			for i, e := range envs {
-				b, _ := json.Marshal(e)
-				if err := events.Validate(b); err != nil {
-					t.Fatalf("envelope %d fails its schema: %v", i, err)
-				}
-			}
-			got := encodeJSONL(t, envs)
-			golden := filepath.Join("testdata", name+".golden.jsonl")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-				for i := 0; i < len(gl) || i < len(wl); i++ {
-					var g, w string
-					if i < len(gl) {
-						g = gl[i]
-					}
-					if i < len(wl) {
-						w = wl[i]
-					}
-					if g != w {
-						t.Fatalf("%s line %d differs:\n got: %s\nwant: %s", golden, i+1, g, w)
-					}
-				}
-			}
-		})
-	}
+	vendortest.GoldenPages(t, []string{"doc_sample", "lifecycle"}, func(_ string, body []byte) ([]events.Envelope, error) {
+		return Normalize(rawPage(body))
+	})
 }
 
 func decodeAll(t *testing.T, envs []events.Envelope) ([]*events.Order, [][]*events.CommissionLine) {
 	t.Helper()
+	vendortest.OrderEvents(t, envs, 2)
 	var orders []*events.Order
 	var lines [][]*events.CommissionLine
-	for i, e := range envs {
+	for _, e := range envs {
 		v, err := events.Decode(e)
 		if err != nil {
 			t.Fatal(err)
 		}
 		switch p := v.(type) {
 		case *events.Order:
-			if i%3 != 0 {
-				t.Fatalf("envelope %d is an order, want one order then two lines", i)
-			}
 			orders = append(orders, p)
 			lines = append(lines, nil)
 		case *events.CommissionLine:
-			if i%3 == 0 {
-				t.Fatalf("envelope %d is a line, want an order", i)
-			}
 			lines[len(lines)-1] = append(lines[len(lines)-1], p)
 		}
 	}
@@ -141,10 +72,7 @@ func TestDocSampleMapping(t *testing.T) {
 	orders, lines := decodeAll(t, envs)
 	o := orders[0]
 	at := time.Date(2024, 4, 1, 6, 0, 0, 0, time.UTC) // 14:00 CST
-	checks := []struct {
-		field     string
-		got, want any
-	}{
+	vendortest.Checks{
 		{"platform", o.Platform, "taobao-live"},
 		{"account", o.Account, "demo"},
 		{"order_id", o.OrderID, "1234"},
@@ -180,12 +108,7 @@ func TestDocSampleMapping(t *testing.T) {
 		{"line status", lines[0][1].OrderStatus, events.StatusReceived},
 		{"line version", lines[0][1].Version, at.UnixMilli()},
 		{"line subject", envs[2].Subject, "1234/service_provider"},
-	}
-	for _, c := range checks {
-		if c.got != c.want {
-			t.Errorf("%s = %v, want %v", c.field, c.got, c.want)
-		}
-	}
+	}.Verify(t)
 }
 
 func TestLifecycleMapping(t *testing.T) {

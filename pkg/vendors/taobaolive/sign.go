@@ -9,6 +9,8 @@ import (
 	"hash"
 	"sort"
 	"strings"
+
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // The sign_method values TOP accepts.
@@ -62,7 +64,7 @@ func Sign(params map[string]string, secret, method string) (string, error) {
 		h = hmac.New(sha256.New, []byte(secret))
 		h.Write([]byte(s))
 	default:
-		return "", fmt.Errorf("taobao-live: unknown sign_method %q (want %s, %s or %s)", clip(method, 40), SignMD5, SignHMAC, SignHMACSHA256)
+		return "", fmt.Errorf("taobao-live: unknown sign_method %q (want %s, %s or %s)", wire.Clip(method, 40), SignMD5, SignHMAC, SignHMACSHA256)
 	}
 	return strings.ToUpper(hex.EncodeToString(h.Sum(nil))), nil
 }

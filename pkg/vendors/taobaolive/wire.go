@@ -4,23 +4,29 @@ import (
 	"fmt"
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
-// FlexInt is an integer wire scalar that tolerates type drift: it decodes from
-// null, "" (both 0), a JSON integer or a string holding an integer (spaces
-// around it allowed). A zero fraction ("12.00") is accepted; any other
-// fraction, an exponent, a boolean or a non-empty array/object is a decode
-// error. Values are parsed from their literal text, never via float64, so
-// every int64 survives exactly. An empty array or object decodes to 0. It
-// encodes as a JSON number.
-type FlexInt int64
+// The Flex types are the vendor's own named types over the shared wire types
+// (rather than aliases) so that the package's API and the decoder's error
+// texts, which name Go types, stay what they were.
 
-// FlexString is a string wire scalar that tolerates type drift: it decodes
-// from null (""), a JSON string (verbatim), a JSON number (its literal text
-// exactly, so 19-digit IDs sent as bare numbers survive) or a boolean
-// ("true"/"false"). An empty array or object decodes to ""; a non-empty one is
-// a decode error. It encodes as a JSON string.
-type FlexString string
+// FlexInt is TOP's integer wire scalar with the wire.LaxInt rules: it decodes
+// from null, "", [] or {} (all 0), a JSON integer or a string holding one,
+// exactly (never via float64).
+type FlexInt wire.LaxInt
+
+// UnmarshalJSON implements the wire.LaxInt decoding rules.
+func (v *FlexInt) UnmarshalJSON(b []byte) error { return (*wire.LaxInt)(v).UnmarshalJSON(b) }
+
+// FlexString is TOP's text wire scalar with the wire.LaxString rules: it
+// decodes from null, "", [] or {} (all ""), a JSON string (verbatim), a number
+// (its literal text exactly, so 19-digit IDs sent as bare numbers survive) or a
+// boolean.
+type FlexString wire.LaxString
+
+// UnmarshalJSON implements the wire.LaxString decoding rules.
+func (v *FlexString) UnmarshalJSON(b []byte) error { return (*wire.LaxString)(v).UnmarshalJSON(b) }
 
 // Yuan is a money amount that TOP sends as a decimal yuan string ("100",
 // "12.5", "0.07"), held as integer fen. It decodes from null, "", "-" (all 0),
@@ -145,9 +151,9 @@ type APIError struct {
 
 // Error reports code, msg, sub_code and sub_msg (clipped).
 func (e *APIError) Error() string {
-	s := fmt.Sprintf("%v: code %s (%s)", vendors.ErrVendorError, e.Code, clip(e.Msg, 120))
+	s := fmt.Sprintf("%v: code %s (%s)", vendors.ErrVendorError, e.Code, wire.Clip(e.Msg, 120))
 	if e.SubCode != "" || e.SubMsg != "" {
-		s += fmt.Sprintf(" sub_code %q: %s", clip(e.SubCode, 120), clip(e.SubMsg, 300))
+		s += fmt.Sprintf(" sub_code %q: %s", wire.Clip(e.SubCode, 120), wire.Clip(e.SubMsg, 300))
 	}
 	return s
 }
@@ -168,7 +174,7 @@ type BusinessError struct {
 
 // Error reports msg_code and msg_info (clipped).
 func (e *BusinessError) Error() string {
-	return fmt.Sprintf("%v: result.success=false msg_code %q: %s", vendors.ErrVendorError, clip(e.MsgCode, 120), clip(e.MsgInfo, 300))
+	return fmt.Sprintf("%v: result.success=false msg_code %q: %s", vendors.ErrVendorError, wire.Clip(e.MsgCode, 120), wire.Clip(e.MsgInfo, 300))
 }
 
 // Unwrap makes errors.Is(err, vendors.ErrVendorError) true.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // DefaultBaseURL is JustOneAPI's production base URL.
@@ -203,10 +204,10 @@ func splitList(v, what string, check func(string) error) ([]string, error) {
 			return nil, fmt.Errorf("%s %d is empty", what, i+1)
 		}
 		if err := check(p); err != nil {
-			return nil, fmt.Errorf("%s %d %q: %v", what, i+1, clip(p, 40), err)
+			return nil, fmt.Errorf("%s %d %q: %v", what, i+1, wire.Clip(p, 40), err)
 		}
 		if seen[p] {
-			return nil, fmt.Errorf("%s %q is listed twice", what, clip(p, 40))
+			return nil, fmt.Errorf("%s %q is listed twice", what, wire.Clip(p, 40))
 		}
 		seen[p] = true
 		out = append(out, p)
@@ -394,8 +395,8 @@ func (f *Fetcher) classify(err error, status int) error {
 // untilQuotaReset is the wait from now to the next midnight China Standard
 // Time, at least one second and at most MaxQuotaRetryAfter.
 func untilQuotaReset(now time.Time) time.Duration {
-	c := now.In(cst)
-	next := time.Date(c.Year(), c.Month(), c.Day()+1, 0, 0, 0, 0, cst)
+	c := now.In(wire.CST)
+	next := time.Date(c.Year(), c.Month(), c.Day()+1, 0, 0, 0, 0, wire.CST)
 	d := next.Sub(now).Round(time.Second)
 	return min(max(d, time.Second), MaxQuotaRetryAfter)
 }

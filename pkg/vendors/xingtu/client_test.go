@@ -15,6 +15,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // testToken is a sentinel token with characters that change under query
@@ -79,7 +80,7 @@ func envelopeAnswer(status int, code int, msg string) func(int, http.ResponseWri
 
 // quotaNow is the fixed clock of test fetchers: 23:30 CST, 30 minutes
 // before the daily quota resets.
-var quotaNow = time.Date(2026, 11, 10, 23, 30, 0, 0, cst)
+var quotaNow = time.Date(2026, 11, 10, 23, 30, 0, 0, wire.CST)
 
 // testSource is a valid source configuration for baseURL.
 func testSource(baseURL string) vendors.SourceConfig {
@@ -561,11 +562,11 @@ func TestUntilQuotaReset(t *testing.T) {
 		now  time.Time
 		want time.Duration
 	}{
-		{time.Date(2026, 11, 10, 23, 30, 0, 0, cst), 30 * time.Minute},
-		{time.Date(2026, 11, 10, 23, 59, 59, 900e6, cst), time.Second},
+		{time.Date(2026, 11, 10, 23, 30, 0, 0, wire.CST), 30 * time.Minute},
+		{time.Date(2026, 11, 10, 23, 59, 59, 900e6, wire.CST), time.Second},
 		{time.Date(2026, 11, 10, 15, 45, 0, 0, time.UTC), 15 * time.Minute}, // 23:45 CST
-		{time.Date(2026, 11, 10, 10, 0, 0, 0, cst), MaxQuotaRetryAfter},
-		{time.Date(2026, 11, 10, 0, 0, 0, 0, cst), MaxQuotaRetryAfter},
+		{time.Date(2026, 11, 10, 10, 0, 0, 0, wire.CST), MaxQuotaRetryAfter},
+		{time.Date(2026, 11, 10, 0, 0, 0, 0, wire.CST), MaxQuotaRetryAfter},
 	} {
 		if got := untilQuotaReset(tc.now); got != tc.want {
 			t.Errorf("untilQuotaReset(%s) = %s, want %s", tc.now, got, tc.want)

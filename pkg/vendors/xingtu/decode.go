@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
-	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // DecodeEnvelope decodes one get_author_order_experience response body:
@@ -28,10 +25,9 @@ import (
 // Invalid JSON, a non-object body and a missing or non-integer code return an
 // error wrapping vendors.ErrMalformedPage.
 func DecodeEnvelope(body []byte) (*Envelope, error) {
-	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
-	b := bytes.TrimSpace(body)
+	b := bytes.TrimSpace(wire.TrimBOM(body))
 	if len(b) == 0 || b[0] != '{' {
-		return nil, malformed("envelope: want a JSON object, got %s", kindOf(b))
+		return nil, wire.Malformed("envelope: want a JSON object, got %s", wire.KindOf(b))
 	}
 	var raw struct {
 		Code       json.RawMessage `json:"code"`
@@ -41,63 +37,38 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 		RequestID  json.RawMessage `json:"requestId"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, malformed("envelope: %v", err)
+		return nil, wire.Malformed("envelope: %v", err)
 	}
 	code, err := parseCode(raw.Code)
 	if err != nil {
-		return nil, malformed("envelope: %v", err)
+		return nil, wire.Malformed("envelope: %v", err)
 	}
 	msg, reqID := scalarText(raw.Message), scalarText(raw.RequestID)
 	if code != CodeOK {
 		return nil, &APIError{Code: code, Message: msg, RequestID: reqID}
 	}
 	env := &Envelope{Code: code, Message: msg, RecordTime: scalarText(raw.RecordTime), RequestID: reqID}
-	if d := bytes.TrimSpace(raw.Data); len(d) > 0 && string(d) != "null" {
+	if d := bytes.TrimSpace(raw.Data); !wire.IsNull(d) {
 		env.Data = d
 	}
 	return env, nil
 }
 
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", vendors.ErrMalformedPage, fmt.Sprintf(format, args...))
-}
-
-// parseCode reads the code member: a JSON integer or a string holding one.
+// parseCode reads the code member: a JSON integer or a string holding one
+// (see wire.IntText and wire.ParseInt). Unlike a tolerant integer field the
+// code is required: missing, null or blank is an error, and so is a code
+// outside int64 ("not an integer" either way).
 func parseCode(raw json.RawMessage) (int64, error) {
-	b := bytes.TrimSpace(raw)
-	var text string
-	switch {
-	case len(b) == 0 || string(b) == "null":
+	if wire.IsNull(raw) {
 		return 0, errors.New("no code")
-	case b[0] == '"':
-		if err := json.Unmarshal(b, &text); err != nil {
-			return 0, fmt.Errorf("code: %v", err)
-		}
-		text = strings.TrimSpace(text)
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
-		text = string(b)
-	default:
-		return 0, fmt.Errorf("code: want an integer, got %s", kindOf(b))
 	}
-	n, err := parseInteger(text)
+	text, err := wire.IntText(raw)
 	if err != nil {
 		return 0, fmt.Errorf("code: %v", err)
 	}
-	return n, nil
-}
-
-// parseInteger parses a decimal integer with an optional all-zero fraction.
-func parseInteger(s string) (int64, error) {
-	t := s
-	if i := strings.IndexByte(t, '.'); i >= 0 {
-		if strings.Trim(t[i+1:], "0") != "" {
-			return 0, fmt.Errorf("not an integer: %q", clip(s, 40))
-		}
-		t = t[:i]
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
+	n, err := wire.Lax.ParseInt(text)
 	if err != nil {
-		return 0, fmt.Errorf("not an integer: %q", clip(s, 40))
+		return 0, fmt.Errorf("code: not an integer: %q", wire.Clip(text, 40))
 	}
 	return n, nil
 }
@@ -107,7 +78,7 @@ func parseInteger(s string) (int64, error) {
 // anything else (number, boolean, object, array).
 func scalarText(raw json.RawMessage) string {
 	b := bytes.TrimSpace(raw)
-	if len(b) == 0 || string(b) == "null" {
+	if wire.IsNull(b) {
 		return ""
 	}
 	if b[0] == '"' {
@@ -117,37 +88,4 @@ func scalarText(raw json.RawMessage) string {
 		}
 	}
 	return string(b)
-}
-
-// kindOf names the JSON kind of a (trimmed) value for errors.
-func kindOf(b []byte) string {
-	if len(b) == 0 {
-		return "nothing"
-	}
-	switch b[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return "a number"
-	}
-	return "invalid JSON"
-}
-
-// clip shortens s to at most n bytes (on a rune boundary) for error messages.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

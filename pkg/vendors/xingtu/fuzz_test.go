@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
@@ -18,21 +17,7 @@ import (
 // addSeeds seeds f with every testdata/*.json page plus hand-made edge
 // cases; plain `go test` runs exactly these.
 func addSeeds(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no seed files: %v", err)
-	}
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	for _, s := range []string{
-		``,
-		`null`,
-		`{}`,
+	vendortest.AddSeeds(f,
 		`{"code":0}`,
 		`{"code":"0","data":{}}`,
 		`{"code":0,"data":[]}`,
@@ -47,19 +32,14 @@ func addSeeds(f *testing.F) {
 		`{"code":9223372036854775807}`,
 		`{"code":1,"message":null}`,
 		"\xef\xbb\xbf{\"code\":0,\"data\":{\"n\":1}}",
-	} {
-		f.Add([]byte(s))
-	}
+	)
 }
 
 func FuzzDecodeEnvelope(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		env, err := DecodeEnvelope(body)
-		if err != nil {
-			if env != nil {
-				t.Fatalf("envelope %+v returned with error %v", env, err)
-			}
+		if vendortest.DecodeFailed(t, env, err) {
 			malformedErr, vendorErr := errors.Is(err, vendors.ErrMalformedPage), errors.Is(err, vendors.ErrVendorError)
 			if malformedErr == vendorErr {
 				t.Fatalf("error %v must wrap exactly one of ErrMalformedPage and ErrVendorError", err)
@@ -106,27 +86,11 @@ func FuzzNormalize(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		page := rawPage(body, "6912345678901234567", Period90)
-		envs, err := Normalize(page)
-		if err != nil {
-			if envs != nil {
-				t.Fatalf("%d envelopes returned with error %v", len(envs), err)
-			}
-			if !errors.Is(err, vendors.ErrMalformedPage) && !errors.Is(err, vendors.ErrVendorError) {
-				t.Fatalf("error %v wraps neither ErrMalformedPage nor ErrVendorError", err)
-			}
-			return
-		}
+		envs := vendortest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(page) })
 		if len(envs) > 1 {
 			t.Fatalf("%d envelopes from one page", len(envs))
 		}
 		for _, e := range envs {
-			b, err := json.Marshal(e)
-			if err != nil {
-				t.Fatalf("envelope: %v", err)
-			}
-			if err := events.Validate(b); err != nil {
-				t.Fatalf("envelope does not validate: %v\n%s", err, b)
-			}
 			x, err := events.Decode(e)
 			if err != nil {
 				t.Fatal(err)
@@ -147,16 +111,6 @@ func FuzzNormalize(f *testing.F) {
 			want, err := ExtractIndicators(env.Data)
 			if err != nil || !reflect.DeepEqual(want, c.Indicators) && len(want)+len(c.Indicators) > 0 {
 				t.Fatalf("indicators %v differ from the data's %v (%v)", c.Indicators, want, err)
-			}
-		}
-		// pure: the same page gives the same events
-		again, err := Normalize(page)
-		if err != nil || len(again) != len(envs) {
-			t.Fatalf("second run: %d envelopes, %v", len(again), err)
-		}
-		for i := range envs {
-			if envs[i].ID != again[i].ID || !bytes.Equal(envs[i].Data, again[i].Data) {
-				t.Fatalf("envelope %d differs between runs", i)
 			}
 		}
 	})

@@ -5,22 +5,19 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
-// TimeLayout is the layout of JustOneAPI's recordTime (China Standard Time).
-const TimeLayout = "2006-01-02 15:04:05"
+// TimeLayout is the layout of JustOneAPI's recordTime (China Standard Time,
+// wire.CST).
+const TimeLayout = wire.TimeLayout
 
 // DateLayout is the layout of a snapshot date.
-const DateLayout = "2006-01-02"
-
-// cst is China Standard Time (UTC+8 without daylight saving). A fixed zone
-// avoids a tzdata dependency.
-var cst = time.FixedZone("CST", 8*3600)
+const DateLayout = wire.DateLayout
 
 // Page parameter names (vendors.Page.Params / events.RawPage.Params): the
 // request's query parameters, which the body does not repeat.
@@ -62,10 +59,7 @@ const DefaultPeriod = Period30
 // (neither recordTime nor FetchedAt, or one before 1970) returns an error
 // wrapping vendors.ErrMalformedPage.
 func Normalize(p events.RawPage) ([]events.Envelope, error) {
-	if err := checkAccount(p.Account); err != nil {
-		return nil, fmt.Errorf("xingtu normalize: %w", err)
-	}
-	env, err := DecodeEnvelope(p.Body)
+	env, err := wire.DecodeRaw(p, DecodeEnvelope)
 	if err != nil {
 		return nil, fmt.Errorf("xingtu normalize: %w", err)
 	}
@@ -91,17 +85,17 @@ func Normalize(p events.RawPage) ([]events.Envelope, error) {
 func pageParams(params map[string]string) (author, period string, err error) {
 	author = strings.TrimSpace(params[ParamAuthor])
 	if author == "" {
-		return "", "", malformed("raw page has no %s param", ParamAuthor)
+		return "", "", wire.Malformed("raw page has no %s param", ParamAuthor)
 	}
 	if !validAuthorID(author) {
-		return "", "", malformed("%s %q: want 1 to %d characters of [0-9A-Za-z_-]", ParamAuthor, clip(author, 40), maxAuthorIDLen)
+		return "", "", wire.Malformed("%s %q: want 1 to %d characters of [0-9A-Za-z_-]", ParamAuthor, wire.Clip(author, 40), maxAuthorIDLen)
 	}
 	period = strings.TrimSpace(params[ParamPeriod])
 	if period == "" {
 		period = DefaultPeriod
 	}
 	if !validPeriod(period) {
-		return "", "", malformed("%s %q: want 1 to 32 characters of [0-9A-Za-z_]", ParamPeriod, clip(period, 40))
+		return "", "", wire.Malformed("%s %q: want 1 to 32 characters of [0-9A-Za-z_]", ParamPeriod, wire.Clip(period, 40))
 	}
 	return author, period, nil
 }
@@ -112,31 +106,31 @@ func pageParams(params map[string]string) (author, period string, err error) {
 // vendors.ErrMalformedPage when account is empty, env or env.Data is nil, a scalar
 // or not UTF-8, or no observation time is usable.
 func MapSnapshot(account, author, period string, env *Envelope, fetchedAt time.Time) (events.CreatorOrderExperience, error) {
-	if err := checkAccount(account); err != nil {
+	if err := wire.CheckAccount(account); err != nil {
 		return events.CreatorOrderExperience{}, err
 	}
 	if env == nil {
-		return events.CreatorOrderExperience{}, malformed("no envelope")
+		return events.CreatorOrderExperience{}, wire.Malformed("no envelope")
 	}
 	d := bytes.TrimSpace(env.Data)
-	if len(d) == 0 || string(d) == "null" {
-		return events.CreatorOrderExperience{}, malformed("data is null")
+	if wire.IsNull(d) {
+		return events.CreatorOrderExperience{}, wire.Malformed("data is null")
 	}
 	if d[0] != '{' && d[0] != '[' {
-		return events.CreatorOrderExperience{}, malformed("data: want an object or an array, got %s", kindOf(d))
+		return events.CreatorOrderExperience{}, wire.Malformed("data: want an object or an array, got %s", wire.KindOf(d))
 	}
 	if !utf8.Valid(d) {
-		return events.CreatorOrderExperience{}, malformed("data is not valid UTF-8")
+		return events.CreatorOrderExperience{}, wire.Malformed("data is not valid UTF-8")
 	}
 	inds, err := ExtractIndicators(d)
 	if err != nil {
-		return events.CreatorOrderExperience{}, malformed("data: %v", err)
+		return events.CreatorOrderExperience{}, wire.Malformed("data: %v", err)
 	}
 	observed, ok := parseRecordTime(env.RecordTime)
 	if !ok {
 		if fetchedAt.IsZero() || fetchedAt.Before(unixEpoch) {
-			return events.CreatorOrderExperience{}, malformed("no observation time: recordTime %q does not parse and the page has no fetch time",
-				clip(env.RecordTime, 40))
+			return events.CreatorOrderExperience{}, wire.Malformed("no observation time: recordTime %q does not parse and the page has no fetch time",
+				wire.Clip(env.RecordTime, 40))
 		}
 		observed = fetchedAt.UTC()
 	}
@@ -145,7 +139,7 @@ func MapSnapshot(account, author, period string, env *Envelope, fetchedAt time.T
 		Account:      account,
 		AuthorID:     author,
 		Period:       period,
-		SnapshotDate: observed.In(cst).Format(DateLayout),
+		SnapshotDate: observed.In(wire.CST).Format(DateLayout),
 		Indicators:   inds,
 		Data:         append([]byte(nil), d...),
 		ObservedAt:   observed,
@@ -167,7 +161,7 @@ func parseRecordTime(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
-	t, err := time.ParseInLocation(TimeLayout, s, cst)
+	t, err := time.ParseInLocation(TimeLayout, s, wire.CST)
 	if err != nil {
 		if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
 			return time.Time{}, false
@@ -182,18 +176,7 @@ func parseRecordTime(s string) (time.Time, bool) {
 const maxAuthorIDLen = 64
 
 // validAuthorID reports whether s is 1..64 characters of [0-9A-Za-z_-].
-func validAuthorID(s string) bool {
-	if s == "" || len(s) > maxAuthorIDLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+func validAuthorID(s string) bool { return len(s) <= maxAuthorIDLen && wire.ValidKey(s) }
 
 // validPeriod reports whether s is 1..32 characters of [0-9A-Za-z_].
 func validPeriod(s string) bool {
@@ -207,15 +190,4 @@ func validPeriod(s string) bool {
 		}
 	}
 	return true
-}
-
-// checkAccount rejects an account label that cannot appear in an event source.
-func checkAccount(account string) error {
-	if account == "" {
-		return malformed("raw page has no account label")
-	}
-	if strings.ContainsFunc(account, unicode.IsControl) {
-		return malformed("account label %q contains control characters", clip(account, 40))
-	}
-	return nil
 }

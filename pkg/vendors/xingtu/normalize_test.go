@@ -4,28 +4,21 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.jsonl from the current normalizer")
-
-func readTestdata(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var (
+	readTestdata = vendortest.ReadTestdata
+	update       = vendortest.Update // the -update flag (TestSandboxFixturesCurrent)
+)
 
 // testFetchedAt is the fetch time of the test pages: 2026-11-10 09:15 CST.
 var testFetchedAt = time.Date(2026, 11, 10, 1, 15, 0, 0, time.UTC)
@@ -48,11 +41,11 @@ func rawPage(body []byte, author, period string) events.RawPage {
 	return p
 }
 
+type goldenPage struct{ file, author, period string }
+
 // goldenPages are the fixtures that map to events, with the params they were
 // (or would have been) fetched with.
-var goldenPages = []struct {
-	file, author, period string
-}{
+var goldenPages = []goldenPage{
 	{"sandbox_day30.json", "7175462503452054614", Period30},
 	{"sandbox_day90_no_orders.json", "6923424278372373731", Period90},
 	{"handwritten.json", "7012345678901234567", Period90},
@@ -60,47 +53,22 @@ var goldenPages = []struct {
 	{"no_record_time.json", "42", Period30},
 }
 
-// encodeJSONL renders envelopes one JSON document per line.
-func encodeJSONL(t *testing.T, envs []events.Envelope) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	for _, e := range envs {
-		b, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf.Write(b)
-		buf.WriteByte('\n')
-	}
-	return buf.Bytes()
-}
-
 func TestGolden(t *testing.T) {
+	var names []string
+	byName := map[string]goldenPage{}
 	for _, g := range goldenPages {
-		t.Run(g.file, func(t *testing.T) {
-			envs, err := Normalize(rawPage(readTestdata(t, g.file), g.author, g.period))
-			if err != nil {
-				t.Fatalf("Normalize: %v", err)
-			}
-			if len(envs) != 1 {
-				t.Fatalf("%d envelopes, want 1", len(envs))
-			}
-			got := encodeJSONL(t, envs)
-			golden := filepath.Join("testdata", strings.TrimSuffix(g.file, ".json")+".golden.jsonl")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("%s differs:\n got: %s\nwant: %s", golden, got, want)
-			}
-		})
+		name := strings.TrimSuffix(g.file, ".json")
+		names = append(names, name)
+		byName[name] = g
 	}
+	vendortest.GoldenPages(t, names, func(name string, body []byte) ([]events.Envelope, error) {
+		g := byName[name]
+		envs, err := Normalize(rawPage(body, g.author, g.period))
+		if err == nil && len(envs) != 1 {
+			err = fmt.Errorf("%d envelopes, want 1", len(envs))
+		}
+		return envs, err
+	})
 }
 
 // decodeSnapshot normalizes one page and returns its single snapshot.
@@ -153,10 +121,7 @@ func TestHandwrittenMapping(t *testing.T) {
 		t.Errorf("id %s, want %s", e.ID, want)
 	}
 	c := decodeSnapshot(t, rawPage(body, "7012345678901234567", Period90))
-	checks := []struct {
-		field     string
-		got, want any
-	}{
+	vendortest.Checks{
 		{"platform", c.Platform, "xingtu"},
 		{"account", c.Account, "demo"},
 		{"author_id", c.AuthorID, "7012345678901234567"},
@@ -164,12 +129,7 @@ func TestHandwrittenMapping(t *testing.T) {
 		{"snapshot_date", c.SnapshotDate, "2026-11-10"},
 		{"observed_at", c.ObservedAt, observed},
 		{"version", c.Version, observed.UnixMilli()},
-	}
-	for _, ck := range checks {
-		if !reflect.DeepEqual(ck.got, ck.want) {
-			t.Errorf("%s = %v, want %v", ck.field, ck.got, ck.want)
-		}
-	}
+	}.Verify(t)
 	want := []events.Indicator{
 		{Name: "PAID", Value: 8},
 		{Name: "avg_price", Value: 25000.5},
@@ -395,23 +355,10 @@ func TestNormalizePeriodDefault(t *testing.T) {
 	}
 }
 
-func TestEnvelopesValidate(t *testing.T) {
-	for _, g := range goldenPages {
-		envs, err := Normalize(rawPage(readTestdata(t, g.file), g.author, g.period))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range envs {
-			b, err := json.Marshal(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := events.Validate(b); err != nil {
-				t.Errorf("%s: %v\n%s", g.file, err, b)
-			}
-		}
-	}
-	// an empty object is a snapshot without indicators: [] not null
+// TestEmptyDataSnapshot: an empty object is a snapshot without indicators,
+// [] not null. (The golden pages' envelopes are validated against their
+// schema by TestGolden.)
+func TestEmptyDataSnapshot(t *testing.T) {
 	c := decodeSnapshot(t, rawPage([]byte(`{"code":0,"data":{},"recordTime":"2026-11-10 00:00:00"}`), "a1", Period30))
 	if c.Indicators == nil || len(c.Indicators) != 0 {
 		t.Errorf("indicators %#v, want an empty list", c.Indicators)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // JustOneAPI's envelope codes (PROTOCOL-NOTES.md §4, from justoneapi-mcp's
@@ -87,10 +88,10 @@ type APIError struct {
 func (e *APIError) Error() string {
 	s := fmt.Sprintf("%v: code %d (%s)", vendors.ErrVendorError, e.Code, CodeMeaning(e.Code))
 	if e.Message != "" {
-		s += ": " + strconv.Quote(clip(e.Message, 300))
+		s += ": " + strconv.Quote(wire.Clip(e.Message, 300))
 	}
 	if e.RequestID != "" {
-		s += ", requestId " + strconv.Quote(clip(e.RequestID, 100))
+		s += ", requestId " + strconv.Quote(wire.Clip(e.RequestID, 100))
 	}
 	return s
 }

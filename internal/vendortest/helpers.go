@@ -1,0 +1,254 @@
+package vendortest
+
+// Helpers for a vendor package's own tests: testdata files, golden event
+// files, schema validation of every envelope, and the bodies of decode and
+// normalize fuzz targets.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
+)
+
+// Update is the -update flag of every test binary that imports vendortest:
+// `go test ./pkg/vendors/douke -update` rewrites that package's golden (and
+// fixture) files from the current code instead of comparing with them.
+var Update = flag.Bool("update", false, "rewrite testdata golden files from the current code")
+
+// ReadTestdata returns the file testdata/name of the package under test.
+func ReadTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// jsonl renders envelopes as golden files hold them: each one's JSON
+// encoding on a line of its own.
+func jsonl(t testing.TB, envs []events.Envelope) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, e := range envs {
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes()
+}
+
+// Validate checks every envelope against its published JSON Schema,
+// reporting each one that fails, and returns how many it checked.
+func Validate(t testing.TB, envs []events.Envelope) int {
+	t.Helper()
+	for i, e := range envs {
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatalf("envelope %d: %v", i, err)
+		}
+		if err := events.Validate(b); err != nil {
+			t.Errorf("envelope %d (%s %s) fails its schema: %v\n%s", i, e.Type, e.Subject, err, b)
+		}
+	}
+	return len(envs)
+}
+
+// Golden validates envs (see Validate) and compares their JSONL rendering
+// with the golden file at path, failing at the first line that differs.
+// Under -update it first rewrites the file; rerun without -update, and
+// review the diff, to prove the change.
+func Golden(t testing.TB, path string, envs []events.Envelope) {
+	t.Helper()
+	Validate(t, envs)
+	got := jsonl(t, envs)
+	if *Update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if bytes.Equal(got, want) {
+		return
+	}
+	gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(gl) || i < len(wl); i++ {
+		var g, w string
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Fatalf("%s line %d differs:\n got: %s\nwant: %s", path, i+1, g, w)
+		}
+	}
+}
+
+// GoldenPages runs one subtest per name: normalize turns the page
+// testdata/<name>.json into envelopes, which must match the golden file
+// testdata/<name>.golden.jsonl (see Golden).
+func GoldenPages(t *testing.T, names []string, normalize func(name string, body []byte) ([]events.Envelope, error)) {
+	t.Helper()
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			envs, err := normalize(name, ReadTestdata(t, name+".json"))
+			if err != nil {
+				t.Fatalf("Normalize: %v", err)
+			}
+			Golden(t, filepath.Join("testdata", name+".golden.jsonl"), envs)
+		})
+	}
+}
+
+// OrderEvents checks the shape of an order vendor's envelopes: each order's
+// order.v1 envelope followed by exactly linesPerOrder commission.v1
+// envelopes.
+func OrderEvents(t testing.TB, envs []events.Envelope, linesPerOrder int) {
+	t.Helper()
+	per := 1 + linesPerOrder
+	if len(envs)%per != 0 {
+		t.Fatalf("%d envelopes: want %d per order", len(envs), per)
+	}
+	for i, e := range envs {
+		want := events.Type(events.KindCommission)
+		if i%per == 0 {
+			want = events.Type(events.KindOrder)
+		}
+		if e.Type != want {
+			t.Fatalf("envelope %d is %s, want %s", i, e.Type, want)
+		}
+	}
+}
+
+// Checks is a table of mapped values a test compares with what they should
+// be, one row per field.
+type Checks []struct {
+	Field     string
+	Got, Want any
+}
+
+// Verify reports every row whose Got differs from its Want
+// (reflect.DeepEqual).
+func (cs Checks) Verify(t testing.TB) {
+	t.Helper()
+	for _, c := range cs {
+		if !reflect.DeepEqual(c.Got, c.Want) {
+			t.Errorf("%s = %v, want %v", c.Field, c.Got, c.Want)
+		}
+	}
+}
+
+// SameRecords fails t unless got holds the same records as want, in the same
+// order (what names a record in the message, e.g. "order"): the check of a
+// decode–encode–decode round trip.
+func SameRecords[T comparable](t testing.TB, what string, want, got []T) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d %ss, want %d", len(got), what, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%s %d changed in a round trip:\n%+v\n%+v", what, i, want[i], got[i])
+		}
+	}
+}
+
+// AddSeeds seeds a fuzz target with every testdata/*.json file of the
+// package under test, an empty body, "null" and "{}", then with extra; plain
+// `go test` runs exactly these.
+func AddSeeds(f *testing.F, extra ...string) {
+	f.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seed files: %v", err)
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range append([]string{``, `null`, `{}`}, extra...) {
+		f.Add([]byte(s))
+	}
+}
+
+// TypedError fails t unless err wraps vendors.ErrMalformedPage or
+// vendors.ErrVendorError, the only errors a decoder or normalizer may return.
+func TypedError(t testing.TB, err error) {
+	t.Helper()
+	if !errors.Is(err, vendors.ErrMalformedPage) && !errors.Is(err, vendors.ErrVendorError) {
+		t.Fatalf("error %v wraps neither ErrMalformedPage nor ErrVendorError", err)
+	}
+}
+
+// DecodeFailed is the common part of a decode fuzz target: it reports
+// whether the decode that returned (got, err) failed, and when it did, fails
+// t if a result came back with the error or the error is not typed (see
+// TypedError).
+func DecodeFailed[T any](t testing.TB, got *T, err error) bool {
+	t.Helper()
+	if err == nil {
+		return false
+	}
+	if got != nil {
+		t.Fatalf("a result returned with error %v", err) // not printed: it may hold a secret
+	}
+	TypedError(t, err)
+	return true
+}
+
+// Normalized is the body of a normalize fuzz target: normalize (which
+// normalizes one fuzzed page) must not panic; when it fails it must return no
+// envelopes and a typed error (see TypedError), and Normalized returns nil;
+// when it succeeds every envelope must validate against its schema and a
+// second run must give the same IDs and data (normalizing is pure), and
+// Normalized returns the envelopes for the vendor's own checks.
+func Normalized(t testing.TB, normalize func() ([]events.Envelope, error)) []events.Envelope {
+	t.Helper()
+	envs, err := normalize()
+	if err != nil {
+		if envs != nil {
+			t.Fatalf("%d envelopes returned with error %v", len(envs), err)
+		}
+		TypedError(t, err)
+		return nil
+	}
+	for i, e := range envs {
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatalf("envelope %d: %v", i, err)
+		}
+		if err := events.Validate(b); err != nil {
+			t.Fatalf("envelope %d does not validate: %v\n%s", i, err, b)
+		}
+	}
+	again, err := normalize()
+	if err != nil || len(again) != len(envs) {
+		t.Fatalf("second run: %d envelopes, %v", len(again), err)
+	}
+	for i := range envs {
+		if envs[i].ID != again[i].ID || !bytes.Equal(envs[i].Data, again[i].Data) {
+			t.Fatalf("envelope %d differs between runs", i)
+		}
+	}
+	return envs
+}

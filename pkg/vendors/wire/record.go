@@ -1,0 +1,98 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
+)
+
+// Malformed returns an error wrapping vendors.ErrMalformedPage whose text is
+// the error's followed by ": " and the formatted message.
+func Malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", vendors.ErrMalformedPage, fmt.Sprintf(format, args...))
+}
+
+// TrimBOM drops a leading UTF-8 byte-order mark from body.
+func TrimBOM(body []byte) []byte { return bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")) }
+
+// DecodeObject decodes raw, which must be a JSON object (surrounding white
+// space allowed), into a T, which must be a struct type with json field tags.
+// Anything but an object returns "want an object, got <kind>". When decoding
+// fails, it decodes the tagged members one at a time so the error can name
+// the first field, in declaration order, that breaks: "field <name>: <error>";
+// failing that, it returns the decoder's error. On error the zero T is
+// returned.
+func DecodeObject[T any](raw []byte) (T, error) {
+	var zero T
+	b := bytes.TrimSpace(raw)
+	if len(b) == 0 || b[0] != '{' {
+		return zero, fmt.Errorf("want an object, got %s", KindOf(b))
+	}
+	var v T
+	err := json.Unmarshal(b, &v)
+	if err == nil {
+		return v, nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(b, &fields) != nil {
+		return zero, err
+	}
+	t := reflect.TypeFor[T]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		m, ok := fields[name]
+		if !ok {
+			continue
+		}
+		if ferr := json.Unmarshal(m, reflect.New(f.Type).Interface()); ferr != nil {
+			return zero, fmt.Errorf("field %s: %v", name, ferr)
+		}
+	}
+	return zero, err
+}
+
+// DecodeList decodes the JSON array list element by element with decode.
+// An array that does not decode returns "<where>: <error>", an element that
+// does not "<where>[<index>]: <error>", both wrapping vendors.ErrMalformedPage.
+// An empty array gives nil.
+func DecodeList[T any](where string, list []byte, decode func([]byte) (T, error)) ([]T, error) {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(list, &raws); err != nil {
+		return nil, Malformed("%s: %v", where, err)
+	}
+	return DecodeEach(where, raws, decode)
+}
+
+// DecodeEach decodes raw elements with decode, as DecodeList does.
+func DecodeEach[T any](where string, raws []json.RawMessage, decode func([]byte) (T, error)) ([]T, error) {
+	if len(raws) == 0 {
+		return nil, nil
+	}
+	out := make([]T, 0, len(raws))
+	for i, r := range raws {
+		v, err := decode(r)
+		if err != nil {
+			return nil, Malformed("%s[%d]: %v", where, i, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Clip shortens s to at most n bytes, cut on a rune boundary and marked
+// with "…", for error messages; a string of at most n bytes is returned as is.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
