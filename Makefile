@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: demo test build vet fmt bench clickhouse-start clickhouse-stop
+.PHONY: demo test chaos build vet fmt bench clickhouse-start clickhouse-stop
 
 ## demo: install/start a local ClickHouse, run the whole pipeline against the vendor sandbox, print the summary
 demo:
@@ -11,6 +11,11 @@ demo:
 ## test: install/start a local ClickHouse, then vet and run every test (integration tests included)
 test:
 	@bash scripts/test.sh
+
+## chaos: the chaos suite: the real binaries over 100,000 orders, killed and restarted, NATS restarted,
+## ClickHouse stopped, vendor faults injected; ClickHouse must end equal to the sandbox truth (a few minutes)
+chaos:
+	@bash scripts/chaos.sh $(CHAOS_FLAGS)
 
 ## build: build every command into bin/
 build:

@@ -32,6 +32,14 @@ type Faults struct {
 	// ThrottleRate is the share of requests answered with the vendor's
 	// rate-limit envelope.
 	ThrottleRate float64 `json:"throttle_rate"`
+	// MalformedPages is how many malformed pages each vendor whose handler
+	// supports it serves: the first MalformedPages successful, non-empty
+	// pages of the vendor (counted over the server's life, so raising it
+	// later corrupts that many more) carry one record the vendor envelope
+	// accepts but yongjin's normalizer must reject. Only those first answers
+	// are corrupted: the same query asked again gets the correct page. See
+	// Env.Malform and Stats.MalformedPages.
+	MalformedPages int `json:"malformed_pages"`
 }
 
 // Validate reports whether the rates are usable.
@@ -49,6 +57,9 @@ func (f Faults) Validate() error {
 	}
 	if f.SlowFor < 0 {
 		return errors.New("sandbox: negative slow duration")
+	}
+	if f.MalformedPages < 0 {
+		return errors.New("sandbox: negative number of malformed pages")
 	}
 	return nil
 }

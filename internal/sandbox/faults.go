@@ -18,6 +18,32 @@ type Stats struct {
 	Throttled int64 `json:"throttled"`
 	// Slowed is the requests delayed by Faults.SlowFor.
 	Slowed int64 `json:"slowed"`
+	// Malformed is the successful pages served corrupted on purpose
+	// (Faults.MalformedPages).
+	Malformed int64 `json:"malformed"`
+	// MalformedPages says which, in serving order; nil while there are none
+	// (a pointer keeps Stats comparable).
+	MalformedPages *[]MalformedPage `json:"malformed_pages,omitempty"`
+}
+
+// MalformedPage identifies one page a vendor handler corrupted on purpose
+// (Faults.MalformedPages), so a test can find it again downstream, e.g. in
+// the normalizer's dead-letter queue.
+type MalformedPage struct {
+	// Seq is the vendor request's sequence number (Call.Seq).
+	Seq uint64 `json:"seq"`
+	// RequestID is the request ID the response body carries (Call.RequestID).
+	RequestID string `json:"request_id"`
+	// Page describes the request as the handler chooses (its query
+	// parameters without credentials).
+	Page string `json:"page"`
+	// Record is the ID of the one record the handler corrupted.
+	Record string `json:"record"`
+	// Reason is what yongjin's normalizer must reject the page for; its
+	// dead-letter reason contains this text and Record.
+	Reason string `json:"reason"`
+	// At is the sandbox clock time the page was served at.
+	At time.Time `json:"at"`
 }
 
 // Call is one admitted vendor request.
@@ -40,10 +66,11 @@ type Env struct {
 	books  []*Book
 	salt   uint64
 
-	mu    sync.Mutex
-	rng   *rand.Rand
-	seq   uint64
-	stats Stats
+	mu        sync.Mutex
+	rng       *rand.Rand
+	seq       uint64
+	stats     Stats
+	malformed []MalformedPage
 }
 
 func newEnv(s *Server, vendor string) *Env {
@@ -130,11 +157,40 @@ func (e *Env) Admit(w http.ResponseWriter, r *http.Request) (call Call, ok bool)
 	return call, true
 }
 
+// Malform implements the malformed-page fault (Faults.MalformedPages). A
+// handler that supports it calls Malform once for every successful page with
+// at least one record, after rendering it and before writing it, naming the
+// record it would corrupt, how its request is described (no credentials) and
+// the reason the normalizer must give. Malform returns true for the vendor's
+// first Faults.MalformedPages such pages (in serving order, so the same
+// request sequence corrupts the same pages) and records each in Stats; the
+// handler then corrupts exactly that record so that the vendor envelope stays
+// valid and the page still pages on as before. Every later page, the same
+// query asked again included, is served correctly.
+func (e *Env) Malform(call Call, page, record, reason string) bool {
+	want := int64(e.srv.Faults().MalformedPages)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stats.Malformed >= want {
+		return false
+	}
+	e.stats.Malformed++
+	e.malformed = append(e.malformed, MalformedPage{
+		Seq: call.Seq, RequestID: call.RequestID, Page: page, Record: record, Reason: reason, At: call.Now,
+	})
+	return true
+}
+
 // Stats reports the vendor's counters.
 func (e *Env) Stats() Stats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.stats
+	s := e.stats
+	if len(e.malformed) > 0 {
+		pages := append([]MalformedPage(nil), e.malformed...)
+		s.MalformedPages = &pages
+	}
+	return s
 }
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

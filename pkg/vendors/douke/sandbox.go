@@ -10,6 +10,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +87,8 @@ var SandboxEarliest = time.Date(2021, 10, 1, 0, 0, 0, 0, sandbox.CST)
 //     first page). query_order_type=1 (price comparison) is always empty.
 //   - Faults (sandbox.Faults): 502 with an nginx-like HTML body; throttle →
 //     exactly {"error":"40029","msg":"请求过于频繁,请稍后再试","data":null};
-//     slow → the answer is delayed.
+//     slow → the answer is delayed; malformed (the first MalformedPages
+//     non-empty pages) → the page's first order has pay_success_time "".
 type SandboxHandler struct{}
 
 var _ sandbox.VendorHandler = SandboxHandler{}
@@ -508,8 +510,31 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(views) > 0 {
 		data.Cursor = data.Orders[len(views)-1].OrderID
+		// The malformed-page fault (sandbox.Faults.MalformedPages): the first
+		// order loses its pay time; the envelope and the paging stay valid,
+		// yongjin's normalizer must refuse the page.
+		if o := &data.Orders[0]; h.env.Malform(call, sandboxDescribe(r.Form), o.OrderID, SandboxMalformedReason) {
+			o.PaySuccessTime = ""
+		}
 	}
 	sandboxWrite(w, sandboxEnvelope{Error: SandboxCodeOK, Msg: SandboxMsgOK, Data: data, RequestID: call.RequestID})
+}
+
+// SandboxMalformedReason is what the normalizer says about a page the
+// malformed-page fault corrupted (its first order has an empty
+// pay_success_time).
+const SandboxMalformedReason = "missing pay_success_time"
+
+// sandboxDescribe is a request's parameters without credentials, for
+// sandbox.MalformedPage.
+func sandboxDescribe(f url.Values) string {
+	v := url.Values{}
+	for k, x := range f {
+		if k != SandboxCredential && k != "access_token" {
+			v[k] = x
+		}
+	}
+	return v.Encode()
 }
 
 // sandboxWrite answers HTTP 200 with v as JSON (no HTML escaping, like PHP's

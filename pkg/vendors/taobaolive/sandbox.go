@@ -87,7 +87,9 @@ const SandboxThrottleSubMsg = "This ban will last for 1 more seconds"
 //     {"result":…,"request_id":…} with elements a bare array ([] when empty).
 //   - Faults (sandbox.Faults): 502 with an HTML body; throttle → error_response
 //     code 7 "App Call Limited", sub_code accesscontrol.limited-by-api-access-count,
-//     sub_msg SandboxThrottleSubMsg; slow → the answer is delayed.
+//     sub_msg SandboxThrottleSubMsg; slow → the answer is delayed; malformed
+//     (the first MalformedPages non-empty pages) → the page's first order
+//     has order_paid_time "".
 //
 // Rendering from the model state (internal/sandbox State.Lines): order_amount
 // paid fen, order_commission_amount EstimatedBaseFen, predict_amount the
@@ -607,6 +609,12 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			list = append(list, sandboxRender(&views[i]))
 		}
 	}
+	// The malformed-page fault (sandbox.Faults.MalformedPages): the first
+	// order loses its pay time; the envelope and the paging stay valid,
+	// yongjin's normalizer must refuse the page.
+	if len(list) > 0 && h.env.Malform(call, "query_predict_order_request="+r.Form.Get("query_predict_order_request"), list[0].BizOrderID, SandboxMalformedReason) {
+		list[0].OrderPaidTime = ""
+	}
 	model := &sandboxModel{TotalCount: total, PageSize: q.pageSize, PageNo: q.pageNo}
 	switch {
 	case simplify && list == nil:
@@ -715,6 +723,11 @@ func (h *sandboxEndpoint) authorize(r *http.Request, now time.Time) (*sandbox.Bo
 	}
 	return book, m, nil
 }
+
+// SandboxMalformedReason is what the normalizer says about a page the
+// malformed-page fault corrupted (its first order has an empty
+// order_paid_time).
+const SandboxMalformedReason = "missing order_paid_time"
 
 // sandboxWrite answers HTTP 200 with v as JSON (no HTML escaping).
 func sandboxWrite(w http.ResponseWriter, v any) {
