@@ -150,7 +150,7 @@ func (m *monkey) restartNATS(ctx context.Context, sig syscall.Signal) {
 		return
 	}
 	m.mu.Lock()
-	m.natsRestarts = append(m.natsRestarts, sig.String())
+	m.natsRestarts = append(m.natsRestarts, sigName(sig))
 	m.mu.Unlock()
 	m.note("nats-server (pid %d) stopped by %s (%s), started again %s later on the same store (pid %d); JetStream answering after %s",
 		pid, sigName(sig), exitText(exitErr), pause.Round(10*time.Millisecond), m.st.nats.pid(), time.Since(t0).Round(100*time.Millisecond))
