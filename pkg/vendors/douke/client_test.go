@@ -514,9 +514,6 @@ func TestWalkRetries(t *testing.T) {
 }
 
 func TestWalkRateLimitedThenOK(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits the 1 s RetryAfter")
-	}
 	fake := newFake(5)
 	fake.before = func(n int, w http.ResponseWriter, _ *http.Request) bool {
 		if n == 1 {
