@@ -98,30 +98,12 @@ func newFetcher(cfg vendors.SourceConfig, tune func(*client.Config)) (*Fetcher, 
 		f.base.Set("access_token", tok)
 	}
 
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
+	var err error
+	if f.endpoint, err = client.EndpointURL(Name, cfg.BaseURL, DefaultBaseURL, Path, f.secrets...); err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		shown := base
-		if err == nil && u.User != nil {
-			shown = u.Redacted()
-		}
-		return nil, fmt.Errorf("douke: base URL %q: want http(s)://host[:port][/prefix] without user info, query or fragment",
-			client.Redact(shown, f.secrets...))
-	}
-	u.Path = strings.TrimRight(u.Path, "/") + Path
-	u.RawPath = ""
-	f.endpoint = u.String()
-
-	switch {
-	case cfg.PageSize == 0:
-		f.size = MaxPageSize
-	case cfg.PageSize >= 1 && cfg.PageSize <= MaxPageSize:
-		f.size = cfg.PageSize
-	default:
-		return nil, fmt.Errorf("douke: page size %d: want 1..%d (0 = %d)", cfg.PageSize, MaxPageSize, MaxPageSize)
+	if f.size, err = client.PageSize(Name, cfg.PageSize, MaxPageSize); err != nil {
+		return nil, err
 	}
 
 	if err := f.setParams(cfg.Params); err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -170,21 +169,7 @@ func newFetcher(cfg vendors.SourceConfig, hooks *fetcherHooks) (*Fetcher, error)
 
 // endpointURL validates base (default DefaultBaseURL) and appends path.
 func endpointURL(base, path string, secrets ...string) (string, error) {
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		shown := base
-		if err == nil && u.User != nil {
-			shown = u.Redacted()
-		}
-		return "", fmt.Errorf("douyin-poi: base URL %q: want http(s)://host[:port][/prefix] without user info, query or fragment",
-			client.Redact(shown, secrets...))
-	}
-	u.Path = strings.TrimRight(u.Path, "/") + path
-	u.RawPath = ""
-	return u.String(), nil
+	return client.EndpointURL(Name, base, DefaultBaseURL, path, secrets...)
 }
 
 // setParams validates the configured parameters into f.

@@ -143,33 +143,16 @@ func newFetcher(cfg vendors.SourceConfig, opt options) (*Fetcher, error) {
 		}
 	}
 
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
+	base, err := client.EndpointURL(Name, cfg.BaseURL, DefaultBaseURL, "", f.secrets...)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		shown := base
-		if err == nil && u.User != nil {
-			shown = u.Redacted()
-		}
-		return nil, fmt.Errorf("taobao-live: base URL %q: want http(s)://host[:port][/prefix] without user info, query or fragment",
-			client.Redact(shown, f.secrets...))
+	// the gateway path is appended unless the configured URL already ends with it
+	if f.endpoint = base; !strings.HasSuffix(base, Path) {
+		f.endpoint = base + Path
 	}
-	p := strings.TrimRight(u.Path, "/")
-	if !strings.HasSuffix(p, Path) {
-		p += Path
-	}
-	u.Path, u.RawPath = p, ""
-	f.endpoint = u.String()
-
-	switch {
-	case cfg.PageSize == 0:
-		f.size = MaxPageSize
-	case cfg.PageSize >= 1 && cfg.PageSize <= MaxPageSize:
-		f.size = cfg.PageSize
-	default:
-		return nil, fmt.Errorf("taobao-live: page size %d: want 1..%d (0 = %d)", cfg.PageSize, MaxPageSize, MaxPageSize)
+	if f.size, err = client.PageSize(Name, cfg.PageSize, MaxPageSize); err != nil {
+		return nil, err
 	}
 	if err := f.setParams(cfg.Params); err != nil {
 		return nil, errors.New(client.Redact(err.Error(), f.secrets...))

@@ -106,22 +106,10 @@ func newFetcher(cfg vendors.SourceConfig, tune func(*client.Config, *Fetcher)) (
 		return nil, fmt.Errorf("xingtu: missing credential %q", CredToken)
 	}
 
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
+	var err error
+	if f.endpoint, err = client.EndpointURL(Name, cfg.BaseURL, DefaultBaseURL, Path, f.secrets...); err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		shown := base
-		if err == nil && u.User != nil {
-			shown = u.Redacted()
-		}
-		return nil, fmt.Errorf("xingtu: base URL %q: want http(s)://host[:port][/prefix] without user info, query or fragment",
-			client.Redact(shown, f.secrets...))
-	}
-	u.Path = strings.TrimRight(u.Path, "/") + Path
-	u.RawPath = ""
-	f.endpoint = u.String()
 
 	if err := f.setParams(cfg.Params); err != nil {
 		return nil, errors.New(client.Redact(err.Error(), f.secrets...))
