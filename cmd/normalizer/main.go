@@ -67,6 +67,7 @@ func main() {
 	fs.IntVar(&cfg.Workers, "workers", 4, "pages processed concurrently")
 	replayVendor := fs.String("vendor", "", "replay: only this vendor's pages")
 	replaySince := fs.String("since", "", "replay: pages stored in RAW since this time (required for replay)")
+	fs.DurationVar(&cfg.ReplayTimeout, "replay-timeout", time.Hour, "replay: give up (exit non-zero) when the whole replay takes longer")
 	if err := cli.Parse(fs, "YONGJIN_NORMALIZER", synopsis, args); err != nil {
 		fmt.Fprintln(os.Stderr, "normalizer:", err)
 		os.Exit(2)
@@ -105,7 +106,7 @@ func main() {
 			app.Fatal(rt.Log, "replay --since", err)
 		}
 		st, err := svc.Replay(ctx, *replayVendor, since, nil)
-		fmt.Printf("replayed %d pages into %d events; %d pages dead-lettered\n", st.Pages, st.Events, st.DeadLettered)
+		fmt.Printf("replayed %d pages into %d events; %d pages and %d records dead-lettered\n", st.Pages, st.Events, st.DeadLettered, st.BadRecords)
 		if err != nil {
 			app.Fatal(rt.Log, "replay", err)
 		}

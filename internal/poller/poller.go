@@ -137,7 +137,7 @@ func (p *Poller) Poll(ctx context.Context, src Source, from, to time.Time, timeT
 			raw := events.RawPage{
 				SourceID: src.Name, Vendor: v.Name(), Endpoint: v.Endpoint(), Account: src.Account,
 				WindowStart: w.Start, WindowEnd: w.End, TimeType: w.TimeType, Cursor: pg.Cursor,
-				HTTPStatus: pg.HTTPStatus, FetchedAt: time.Now().UTC(), Params: pg.Params, Body: pg.Body,
+				HTTPStatus: pg.HTTPStatus, FetchedAt: p.o.Now().UTC(), Params: pg.Params, Body: pg.Body,
 			}
 			msg := nats.NewMsg(raw.Subject())
 			for k, val := range raw.Headers() {
