@@ -191,3 +191,203 @@ func TestCase3OneBadRecordCostsOnlyItself(t *testing.T) {
 		t.Fatalf("DLQ after the redrive = %d letters (%v); want none", len(left), err)
 	}
 }
+
+// withOrders returns a douke page body like body whose data.orders are
+// orders: each is the page's first order with the given fields changed
+// (nil deletes a field).
+func withOrders(t *testing.T, body []byte, orders ...map[string]any) []byte {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var env map[string]any
+	if err := d.Decode(&env); err != nil {
+		t.Fatal(err)
+	}
+	data := env["data"].(map[string]any)
+	first := data["orders"].([]any)[0].(map[string]any)
+	list := make([]any, len(orders))
+	for i, changes := range orders {
+		o := map[string]any{}
+		for k, v := range first {
+			o[k] = v
+		}
+		for k, v := range changes {
+			if v == nil {
+				delete(o, k)
+			} else {
+				o[k] = v
+			}
+		}
+		list[i] = o
+	}
+	data["orders"] = list
+	out, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// firstPage is the first sandbox douke page with at least n orders.
+func firstPage(t *testing.T, ctx context.Context, n int) events.RawPage {
+	t.Helper()
+	for _, p := range sandboxPages(t, ctx, douke.SandboxAccount("a", "vekey-cases"), 200, 20) {
+		if dp, err := douke.DecodePage(p.Body); err == nil && len(dp.Orders) >= n {
+			return p
+		}
+	}
+	t.Fatalf("the sandbox served no page of %d orders", n)
+	return events.RawPage{}
+}
+
+// TestCase5UnstorableTimeStopsAtTheNormalizer: a record with a vendor
+// placeholder time (settle_time 9999-12-31 23:59:59), in a page without a
+// fetch time (so only storage bounds it), is dead-lettered by the
+// normalizer with the reason; it never reaches the sink, whose DLQ stays
+// empty, and the page's other 19 orders are stored. On main the event went
+// to EVENTS and the sink had to dead-letter it.
+func TestCase5UnstorableTimeStopsAtTheNormalizer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), stagetest.Timeout)
+	defer cancel()
+	page := firstPage(t, ctx, 20)
+	page.FetchedAt = time.Time{}
+	page.Body = editRecord(t, page.Body, 3, func(o map[string]any) {
+		o["settle_time"], o["flow_point"] = "9999-12-31 23:59:59", "SETTLE"
+	})
+	b := stagetest.NewBus(t, nil)
+	chs := stagetest.NewClickHouse(t)
+	sk := b.Sink(sink.Config{}, chs.Store)
+	_, norm := b.Normalizer(normalizer.Config{}, nil)
+	if err := b.PublishRaw(ctx, page); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitPipeline(ctx, sk, norm); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := chs.Store.CountOrders(ctx); err != nil || n != 19 {
+		t.Fatalf("ClickHouse holds %d orders (%v); want 19", n, err)
+	}
+	if l, err := dlq.New(b.JS, sink.Stage).List(ctx, dlq.Filter{}); err != nil || len(l) != 0 {
+		t.Fatalf("sink DLQ = %d letters (%v); want none: the event must not reach the sink", len(l), err)
+	}
+	letters, err := dlq.New(b.JS, normalizer.Stage).List(ctx, dlq.Filter{})
+	if err != nil || len(letters) != 1 || !strings.Contains(letters[0].Reason, "settle_time") || !strings.Contains(letters[0].Reason, "latest time storage holds") {
+		t.Fatalf("normalizer DLQ = %+v (%v); want one letter naming settle_time and the storage limit", letters, err)
+	}
+}
+
+// TestCase7PlaceholderTimeIsMalformed: a record whose refund_time lies 40
+// days after its page's fetch time (a placeholder, not a time) is
+// dead-lettered alone: without it its version would be that future time
+// and every later real update of the order would lose against it. On main
+// the order was stored with the future version.
+func TestCase7PlaceholderTimeIsMalformed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), stagetest.Timeout)
+	defer cancel()
+	page := firstPage(t, ctx, 20)
+	future := page.FetchedAt.Add(40 * 24 * time.Hour).In(wire.CST).Format(wire.TimeLayout)
+	page.Body = editRecord(t, page.Body, 5, func(o map[string]any) {
+		o["refund_time"], o["update_time"] = future, ""
+	})
+	b := stagetest.NewBus(t, nil)
+	chs := stagetest.NewClickHouse(t)
+	sk := b.Sink(sink.Config{}, chs.Store)
+	_, norm := b.Normalizer(normalizer.Config{}, nil)
+	if err := b.PublishRaw(ctx, page); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitPipeline(ctx, sk, norm); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := chs.Store.CountOrders(ctx); err != nil || n != 19 {
+		t.Fatalf("ClickHouse holds %d orders (%v); want 19", n, err)
+	}
+	letters, err := dlq.New(b.JS, normalizer.Stage).List(ctx, dlq.Filter{})
+	if err != nil || len(letters) != 1 || !strings.Contains(letters[0].Reason, "refund_time") || !strings.Contains(letters[0].Reason, "later than") {
+		t.Fatalf("normalizer DLQ = %+v (%v); want one letter naming refund_time as later than the fetch time", letters, err)
+	}
+	if letters[0].Header.Get("Yongjin-Dlq-Record") != "5" {
+		t.Fatalf("letter record = %q; want 5", letters[0].Header.Get("Yongjin-Dlq-Record"))
+	}
+}
+
+// TestCase7VersionNeverGoesBackwards: one douke order observed twice, once
+// with update_time and once without, in both orders of observation and
+// both orders of delivery. The newer observation is the settlement; its
+// vendor update_time (when sent) is stale, older than the order's confirm
+// time. ClickHouse must end with the settlement every time. On main the
+// observation "without update_time, then with a stale one" went backwards:
+// the settlement got the stale update_time as version and lost.
+func TestCase7VersionNeverGoesBackwards(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), stagetest.Timeout)
+	defer cancel()
+	page := firstPage(t, ctx, 1)
+	dp, err := douke.DecodePage(page.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid, err := wire.ParseTime(string(dp.Orders[0].PaySuccessTime))
+	if err != nil || paid == nil {
+		t.Fatalf("pay time %q: %v", dp.Orders[0].PaySuccessTime, err)
+	}
+	at := func(d time.Duration) string { return paid.Add(d).In(wire.CST).Format(wire.TimeLayout) }
+	confirmed := map[string]any{"flow_point": "CONFIRM", "confirm_time": at(3 * time.Hour), "settle_time": "", "refund_time": ""}
+	settled := map[string]any{"flow_point": "SETTLE", "confirm_time": at(3 * time.Hour), "settle_time": at(6 * time.Hour), "refund_time": ""}
+	with := func(obs map[string]any, id, update string) map[string]any {
+		o := map[string]any{"order_id": id, "update_time": update}
+		for k, v := range obs {
+			o[k] = v
+		}
+		return o
+	}
+	// Order IDs: [first observation carries update_time?][delivered newest first?].
+	type tc struct {
+		id                 string
+		firstHasUpdate     bool
+		newestDeliveredFst bool
+	}
+	cases := []tc{{"81", false, false}, {"82", false, true}, {"83", true, false}, {"84", true, true}}
+	var early, late []map[string]any // pages delivered first and second
+	for _, c := range cases {
+		older, newer := with(confirmed, c.id, ""), with(settled, c.id, at(2*time.Hour))
+		if c.firstHasUpdate {
+			older, newer = with(confirmed, c.id, at(2*time.Hour)), with(settled, c.id, "")
+		}
+		if c.newestDeliveredFst {
+			older, newer = newer, older
+		}
+		early, late = append(early, older), append(late, newer)
+	}
+	p1, p2 := page, page
+	p1.Cursor, p1.Body = "case7-1", withOrders(t, page.Body, early...)
+	p2.Cursor, p2.Body = "case7-2", withOrders(t, page.Body, late...)
+
+	b := stagetest.NewBus(t, nil)
+	chs := stagetest.NewClickHouse(t)
+	sk := b.Sink(sink.Config{}, chs.Store)
+	_, norm := b.Normalizer(normalizer.Config{}, nil)
+	for _, p := range []events.RawPage{p1, p2} { // one after the other: delivery order is the test
+		if err := b.PublishRaw(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.WaitPipeline(ctx, sk, norm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range cases {
+		var status string
+		var version uint64
+		if err := chs.Conn.QueryRow(ctx, "SELECT status, version FROM orders FINAL WHERE order_id = ?", c.id).Scan(&status, &version); err != nil {
+			t.Fatalf("order %s: %v", c.id, err)
+		}
+		if want := paid.Add(6 * time.Hour).UnixMilli(); status != string(events.StatusSettled) || version != uint64(want) {
+			t.Errorf("order %s (first observation with update_time: %v, newest delivered first: %v): status %s version %d; want settled at version %d (the settle time)",
+				c.id, c.firstHasUpdate, c.newestDeliveredFst, status, version, want)
+		}
+	}
+	if n, err := b.JS.Stream(ctx, bus.DLQStream); err == nil {
+		if info, err := n.Info(ctx); err != nil || info.State.Msgs != 0 {
+			t.Fatalf("DLQ holds %d letters (%v); want none", info.State.Msgs, err)
+		}
+	}
+}
