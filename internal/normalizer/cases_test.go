@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
 	"github.com/yongjin-dev/yongjin/internal/bus"
 	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/normalizer"
@@ -60,11 +63,20 @@ func editRecord(t *testing.T, body []byte, i int, fn func(o map[string]any)) []b
 	}
 	orders := env["data"].(map[string]any)["orders"].([]any)
 	fn(orders[i].(map[string]any))
-	out, err := json.Marshal(env)
-	if err != nil {
+	return encode(t, env)
+}
+
+// encode writes v as JSON the way a vendor would: "<", ">" and "&" as they
+// are (Go's encoder escapes them by default).
+func encode(t *testing.T, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	e := json.NewEncoder(&buf)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 // unixTimes is the normalizer fix of TestCase3: it reads pay_success_time
@@ -221,11 +233,7 @@ func withOrders(t *testing.T, body []byte, orders ...map[string]any) []byte {
 		list[i] = o
 	}
 	data["orders"] = list
-	out, err := json.Marshal(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return encode(t, env)
 }
 
 // firstPage is the first sandbox douke page with at least n orders.
@@ -389,5 +397,93 @@ func TestCase7VersionNeverGoesBackwards(t *testing.T) {
 		if info, err := n.Info(ctx); err != nil || info.State.Msgs != 0 {
 			t.Fatalf("DLQ holds %d letters (%v); want none", info.State.Msgs, err)
 		}
+	}
+}
+
+// TestCase6OversizeMessagesArePermanent runs the pipeline on a NATS server
+// whose max payload is 64 KiB. Page A holds a record whose order event
+// would exceed it (a product name of 20,000 "<", which JSON escapes to six
+// bytes each); page B fits in RAW, but its dead letter (the page plus the
+// reason) would not. Both are classed as permanent, with errors naming the
+// size and the limit: A's record is dead-lettered alone, B's bad record is
+// dead-lettered without the body, which stays in RAW, and dlq redrive reads
+// it from there. Nothing loops, nothing is dropped: every other order is in
+// ClickHouse. On main both pages were retried as transient, and B looped
+// for ever.
+func TestCase6OversizeMessagesArePermanent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), stagetest.Timeout)
+	defer cancel()
+	const limit = 64 << 10
+	b := stagetest.NewBus(t, func(o *server.Options) { o.MaxPayload = limit })
+	pages := sandboxPages(t, ctx, douke.SandboxAccount("a", "vekey-case6"), 200, 20)
+	var full []events.RawPage
+	for _, p := range pages {
+		if dp, err := douke.DecodePage(p.Body); err == nil && len(dp.Orders) == 20 {
+			full = append(full, p)
+		}
+	}
+	if len(full) < 2 {
+		t.Fatalf("the sandbox served %d full pages; want 2", len(full))
+	}
+	a, pb := full[0], full[1]
+	a.Body = editRecord(t, a.Body, 2, func(o map[string]any) { o["product_name"] = strings.Repeat("<", 20000) })
+	rawSize := func(p events.RawPage) int {
+		m := nats.NewMsg(p.Subject())
+		for k, v := range p.Headers() {
+			m.Header.Set(k, v)
+		}
+		m.Header.Set(nats.MsgIdHdr, p.MsgID())
+		m.Data = p.Body
+		return dlq.MsgSize(m)
+	}
+	pb.Body = editRecord(t, pb.Body, 4, func(o map[string]any) { o["pay_success_time"] = "" })
+	pad := limit - 100 - rawSize(pb)
+	pb.Body = editRecord(t, pb.Body, 0, func(o map[string]any) { o["shop_name"] = fmt.Sprint(o["shop_name"]) + strings.Repeat("x", pad) })
+	if n := rawSize(pb); n > limit || n < limit-200 {
+		t.Fatalf("page B is %d bytes in RAW; want just under %d", n, limit)
+	}
+
+	chs := stagetest.NewClickHouse(t)
+	sk := b.Sink(sink.Config{}, chs.Store)
+	_, norm := b.Normalizer(normalizer.Config{}, nil)
+	if err := b.PublishRaw(ctx, a, pb); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitPipeline(ctx, sk, norm); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := chs.Store.CountOrders(ctx); err != nil || n != 38 {
+		t.Fatalf("ClickHouse holds %d orders (%v); want 2×19", n, err)
+	}
+	q := dlq.New(b.JS, normalizer.Stage)
+	letters, err := q.List(ctx, dlq.Filter{})
+	if err != nil || len(letters) != 2 {
+		t.Fatalf("DLQ = %d letters (%v); want 2", len(letters), err)
+	}
+	la, lb := letters[0], letters[1]
+	if la.Record != 2 || la.BodyOmitted || !strings.Contains(la.Reason, "exceeds the server's max payload") || !strings.Contains(la.Reason, fmt.Sprintf("the limit is %d bytes", limit)) {
+		t.Errorf("page A's letter: record %d, body omitted %v, reason %q; want record 2 with the event's size and the limit", la.Record, la.BodyOmitted, la.Reason)
+	}
+	if lb.Record != 4 || !lb.BodyOmitted || len(lb.Data) != 0 || lb.OriginalStream != bus.RawStream || lb.OriginalSeq != 2 ||
+		!strings.Contains(lb.Reason, "pay_success_time") || !strings.Contains(lb.Reason, "bytes omitted") || !strings.Contains(lb.Reason, fmt.Sprintf("the limit is %d bytes", limit)) {
+		t.Errorf("page B's letter: %+v; want record 4 without body, naming RAW seq 2, the reason, the sizes and the limit", lb)
+	}
+	if n, err := q.Redrive(ctx, dlq.Filter{Seqs: []uint64{lb.Seq}}); err != nil || n != 1 {
+		t.Fatalf("redrive of the body-less letter = %d, %v", n, err)
+	}
+	if err := b.WaitPipeline(ctx, sk, norm); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := b.JS.Stream(ctx, bus.RawStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := raw.GetMsg(ctx, 3)
+	if err != nil || !bytes.Equal(m.Data, pb.Body) || m.Header.Get(dlq.HdrRedriveRecords) != "4" {
+		t.Fatalf("RAW message 3 (the redriven page): %v; want page B byte for byte, for record 4", err)
+	}
+	letters, err = q.List(ctx, dlq.Filter{})
+	if err != nil || len(letters) != 2 || letters[1].Record != 4 || letters[1].OriginalSeq != 3 {
+		t.Fatalf("DLQ after the redrive = %+v (%v); want A's letter and B's record 4 again (from RAW seq 3)", letters, err)
 	}
 }

@@ -163,7 +163,7 @@ func (s *Service) Run(ctx context.Context, subConn *nats.Conn) error {
 		Logger:              wlog,
 		AckWaitTimeout:      s.cfg.AckWait,
 		ResourceInitializer: bus.BoundConsumer(bus.RawStream, s.cfg.Durable),
-		NakDelay:            RedeliveryDelay{ExpDelay: bus.ExpDelay{Base: time.Second, Max: time.Minute}, Jitter: 0.5},
+		NakDelay:            DefaultRedeliveryDelay,
 		ConsumeOptions:      []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)},
 		AckAsync:            true,
 		Unmarshaler:         bus.Unmarshaler{},
@@ -417,6 +417,11 @@ func EventMessages(vendor string, envs []events.Envelope) ([]*nats.Msg, error) {
 	}
 	return out, nil
 }
+
+// DefaultRedeliveryDelay is how long a failed page waits before it is
+// delivered again: 1 s doubling per delivery up to 1 min, each wait drawn
+// from its upper half.
+var DefaultRedeliveryDelay = RedeliveryDelay{ExpDelay: bus.ExpDelay{Base: time.Second, Max: time.Minute}, Jitter: 0.5}
 
 // RedeliveryDelay is the normalizer's NakDelay: bus.ExpDelay's growing delay
 // with jitter, so pages that failed together (a NATS or vendor hiccup) are
