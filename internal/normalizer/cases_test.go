@@ -487,3 +487,106 @@ func TestCase6OversizeMessagesArePermanent(t *testing.T) {
 		t.Fatalf("DLQ after the redrive = %+v (%v); want A's letter and B's record 4 again (from RAW seq 3)", letters, err)
 	}
 }
+
+// TestCase10SameOrderUnderTwoAccounts polls one sandbox douke account under
+// two account labels (two sources with the same credentials: every order
+// is seen by both) and requires: JetStream keeps both accounts' events
+// (their IDs differ by account), each account keeps its own commission
+// lines, and an order, with what its buyer paid, counts once. On main the
+// second account's events had the same IDs and JetStream dropped them.
+func TestCase10SameOrderUnderTwoAccounts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), stagetest.Timeout)
+	defer cancel()
+	a := douke.SandboxAccount("a", "vekey-case10")
+	cfg := sandbox.DefaultConfig()
+	cfg.Seed, cfg.Orders, cfg.From, cfg.To, cfg.Clock = 11, 120, payFrom, payTo, clock
+	cfg.Accounts = []sandbox.Account{a}
+	srv, url := stagetest.Sandbox(t, cfg)
+	w := vendors.Window{Start: payFrom, End: clock, TimeType: "pay"}
+	pagesA, err := stagetest.Pages(ctx, srv, url, a, w, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := a
+	b.Name = "b"
+	pagesB, err := stagetest.Pages(ctx, srv, url, b, w, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var envs []events.Envelope
+	for _, p := range pagesA {
+		e, err := douke.Normalize(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, e...)
+	}
+	var orders, paid, estimated int64
+	for _, e := range envs {
+		v, err := events.Decode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch x := v.(type) {
+		case *events.Order:
+			orders++
+			paid += x.PaidFen
+		case *events.CommissionLine:
+			estimated += x.EstimatedFen
+		}
+	}
+	if orders == 0 || estimated == 0 {
+		t.Fatalf("the sandbox served %d orders, %d fen of commission", orders, estimated)
+	}
+
+	bs := stagetest.NewBus(t, nil)
+	chs := stagetest.NewClickHouse(t)
+	sk := bs.Sink(sink.Config{}, chs.Store)
+	_, norm := bs.Normalizer(normalizer.Config{}, nil)
+	if err := bs.PublishRaw(ctx, append(pagesA, pagesB...)...); err != nil {
+		t.Fatal(err)
+	}
+	if err := bs.WaitPipeline(ctx, sk, norm); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := bs.JS.Stream(ctx, bus.EventsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := evs.Info(ctx)
+	if err != nil || info.State.Msgs != uint64(2*len(envs)) {
+		t.Fatalf("EVENTS holds %d events (%v); want both accounts' %d", info.State.Msgs, err, 2*len(envs))
+	}
+	count := func(q string) int64 {
+		t.Helper()
+		var n int64
+		if err := chs.Conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	if n, p := count("SELECT toInt64(count()) FROM orders FINAL"), count("SELECT sum(paid_fen) FROM orders FINAL"); n != orders || p != paid {
+		t.Errorf("orders: %d, paid %d fen; want each order once: %d, %d fen", n, p, orders, paid)
+	}
+	for _, acct := range []string{"a", "b"} {
+		lines := count("SELECT toInt64(count()) FROM commission_lines_by_account FINAL WHERE account = '" + acct + "'")
+		est := count("SELECT sum(estimated_fen) FROM commission_lines_by_account FINAL WHERE account = '" + acct + "'")
+		if lines != 4*orders || est != estimated {
+			t.Errorf("account %s: %d commission lines, %d fen estimated; want its own %d lines, %d fen", acct, lines, est, 4*orders, estimated)
+		}
+	}
+	sum, err := chs.Store.Summary(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotOrders, gotPaid, gotEst int64
+	for _, o := range sum.Orders {
+		gotOrders, gotPaid = gotOrders+o.Orders, gotPaid+o.PaidFen
+	}
+	for _, c := range sum.Commissions {
+		gotEst += c.EstimatedFen
+	}
+	if gotOrders != orders || gotPaid != paid || gotEst != 2*estimated {
+		t.Errorf("shipped summary: %d orders, %d fen paid, %d fen commission; want %d, %d (once) and %d (each account's)", gotOrders, gotPaid, gotEst, orders, paid, 2*estimated)
+	}
+}
