@@ -460,13 +460,18 @@ func TestCase6OversizeMessagesArePermanent(t *testing.T) {
 	if err != nil || len(letters) != 2 {
 		t.Fatalf("DLQ = %d letters (%v); want 2", len(letters), err)
 	}
-	la, lb := letters[0], letters[1]
-	if la.Record != 2 || la.BodyOmitted || !strings.Contains(la.Reason, "exceeds the server's max payload") || !strings.Contains(la.Reason, fmt.Sprintf("the limit is %d bytes", limit)) {
-		t.Errorf("page A's letter: record %d, body omitted %v, reason %q; want record 2 with the event's size and the limit", la.Record, la.BodyOmitted, la.Reason)
+	byRecord := map[int]dlq.Letter{}
+	for _, l := range letters {
+		byRecord[l.Record] = l
 	}
-	if lb.Record != 4 || !lb.BodyOmitted || len(lb.Data) != 0 || lb.OriginalStream != bus.RawStream || lb.OriginalSeq != 2 ||
+	la, lb := byRecord[2], byRecord[4]
+	if la.Seq == 0 || la.OriginalSeq != 1 || la.BodyOmitted || !strings.Contains(la.Reason, "exceeds the server's max payload") || !strings.Contains(la.Reason, fmt.Sprintf("the limit is %d bytes", limit)) {
+		t.Errorf("page A's letter: seq %d, RAW seq %d, body omitted %v, reason %q; want record 2 of RAW seq 1 with the event's size and the limit", la.Seq, la.OriginalSeq, la.BodyOmitted, la.Reason)
+	}
+	if lb.Seq == 0 || !lb.BodyOmitted || len(lb.Data) != 0 || lb.OriginalStream != bus.RawStream || lb.OriginalSeq != 2 ||
 		!strings.Contains(lb.Reason, "pay_success_time") || !strings.Contains(lb.Reason, "bytes omitted") || !strings.Contains(lb.Reason, fmt.Sprintf("the limit is %d bytes", limit)) {
-		t.Errorf("page B's letter: %+v; want record 4 without body, naming RAW seq 2, the reason, the sizes and the limit", lb)
+		t.Errorf("page B's letter: seq %d, body omitted %v (%d bytes), original %s seq %d, reason %q; want record 4 without body, naming RAW seq 2, the reason, the sizes and the limit",
+			lb.Seq, lb.BodyOmitted, len(lb.Data), lb.OriginalStream, lb.OriginalSeq, lb.Reason)
 	}
 	if n, err := q.Redrive(ctx, dlq.Filter{Seqs: []uint64{lb.Seq}}); err != nil || n != 1 {
 		t.Fatalf("redrive of the body-less letter = %d, %v", n, err)
@@ -480,11 +485,15 @@ func TestCase6OversizeMessagesArePermanent(t *testing.T) {
 	}
 	m, err := raw.GetMsg(ctx, 3)
 	if err != nil || !bytes.Equal(m.Data, pb.Body) || m.Header.Get(dlq.HdrRedriveRecords) != "4" {
-		t.Fatalf("RAW message 3 (the redriven page): %v; want page B byte for byte, for record 4", err)
+		t.Fatalf("RAW message 3 (the redriven page): %v, %d bytes (page B has %d), %s %q; want page B byte for byte, for record 4",
+			err, len(m.Data), len(pb.Body), dlq.HdrRedriveRecords, m.Header.Get(dlq.HdrRedriveRecords))
 	}
 	letters, err = q.List(ctx, dlq.Filter{})
-	if err != nil || len(letters) != 2 || letters[1].Record != 4 || letters[1].OriginalSeq != 3 {
-		t.Fatalf("DLQ after the redrive = %+v (%v); want A's letter and B's record 4 again (from RAW seq 3)", letters, err)
+	if err != nil || len(letters) != 2 {
+		t.Fatalf("DLQ after the redrive = %d letters (%v); want A's letter and B's record 4 again", len(letters), err)
+	}
+	if l := letters[1]; l.Record != 4 || l.OriginalSeq != 3 || !l.BodyOmitted {
+		t.Fatalf("new letter: record %d of RAW seq %d, body omitted %v; want record 4 of RAW seq 3 (the redriven page), without body", l.Record, l.OriginalSeq, l.BodyOmitted)
 	}
 }
 
