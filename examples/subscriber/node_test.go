@@ -64,8 +64,8 @@ func TestNodeSubscriberMatchesClickHouse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := run.ClickHouse
-	want := clickHouseTotals(t, ctx, ch.Addr, ch.Database, ch.Username, ch.Password)
+	cfg := run.ClickHouse
+	want := clickHouseTotals(t, ctx, cfg.Addr, cfg.Database, cfg.Username, cfg.Password)
 
 	for _, tc := range []struct{ name, schemas string }{
 		{"published", "../../pkg/events/schemas"},
