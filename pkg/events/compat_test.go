@@ -399,3 +399,24 @@ func TestSchemaJSON(t *testing.T) {
 		t.Errorf("SchemaJSON(order.v9) = %v", err)
 	}
 }
+
+// TestSchemasCompatibleWithFirstPublication: the schemas stay a compatible
+// evolution of the first published v1 files (testdata/published-v1-first:
+// strict objects, no formats, an envelope without type bindings), so
+// consumer schemas, date-time formats, the type bindings and the new amount
+// fields are all additive within v1.
+func TestSchemasCompatibleWithFirstPublication(t *testing.T) {
+	for _, name := range schemaFiles() {
+		first, err := os.ReadFile("testdata/published-v1-first/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, err := Schemas.ReadFile("schemas/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range CheckCompatible(first, cur) {
+			t.Errorf("%s: breaking change against the first publication: %s", name, p)
+		}
+	}
+}
