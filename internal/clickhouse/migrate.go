@@ -49,9 +49,24 @@ var Migrations = []Migration{
 	},
 	{
 		Version:    4,
+		Name:       "refunded, total-commission and fee amounts (orders.refunded_fen, orders.estimated_total_commission_fen, commission_lines.fee_fen)",
+		Statements: moneyColumnsDDL,
+	},
+	{
+		Version:    5,
 		Name:       "commission_lines_by_account (each account's commission lines of an order kept)",
 		Statements: []string{linesByAccountDDL, linesByAccountMVDDL, linesByAccountBackfill},
 	},
+}
+
+// moneyColumnsDDL adds the amounts order.v1 and commission.v1 gained within
+// v1, one column per statement (each idempotent: execDDL takes "column
+// already exists" as done). Rows written before read 0, as the events
+// without the fields do.
+var moneyColumnsDDL = []string{
+	"ALTER TABLE {db}.orders ADD COLUMN refunded_fen Int64 DEFAULT 0 AFTER settled_base_fen",
+	"ALTER TABLE {db}.orders ADD COLUMN estimated_total_commission_fen Int64 DEFAULT 0 AFTER refunded_fen",
+	"ALTER TABLE {db}.commission_lines ADD COLUMN fee_fen Int64 DEFAULT 0 AFTER settled_fen",
 }
 
 // ordersDDL creates the orders table: one row per order version, the latest
@@ -208,7 +223,7 @@ FROM {db}.commission_plans`
 // each keeps its own lines (commission_lines, keyed by order and role only,
 // collapses them into one). The shipped queries read commission from here;
 // orders stay keyed by order, so an order's GMV counts once. Same columns
-// and versioning as commission_lines.
+// (migration 4's fee_fen included) and versioning as commission_lines.
 const linesByAccountDDL = `CREATE TABLE IF NOT EXISTS {db}.commission_lines_by_account
 (
     platform      String,
@@ -219,6 +234,7 @@ const linesByAccountDDL = `CREATE TABLE IF NOT EXISTS {db}.commission_lines_by_a
     currency      String,
     estimated_fen Int64,
     settled_fen   Int64,
+    fee_fen       Int64,
     order_status  String,
     paid_at       DateTime('UTC'),
     updated_at    DateTime('UTC'),
@@ -235,7 +251,7 @@ ORDER BY (platform, account, order_id, role)`
 // collapse two accounts' lines).
 const linesByAccountMVDDL = `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.commission_lines_by_account_mv
 TO {db}.commission_lines_by_account
-AS SELECT platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen,
+AS SELECT platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
           order_status, paid_at, updated_at, version, event_id, ingested_at
 FROM {db}.commission_lines`
 
@@ -243,9 +259,9 @@ FROM {db}.commission_lines`
 // it runs after the view exists, and rows copied twice collapse (same key
 // and version).
 const linesByAccountBackfill = `INSERT INTO {db}.commission_lines_by_account
-    (platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen,
+    (platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
      order_status, paid_at, updated_at, version, event_id, ingested_at)
-SELECT platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen,
+SELECT platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
        order_status, paid_at, updated_at, version, event_id, ingested_at
 FROM {db}.commission_lines`
 
@@ -269,6 +285,9 @@ const (
 	codeUnknownTable          = 60
 	codeUnknownDatabase       = 81
 	codeDatabaseAlreadyExists = 82
+	// codeIllegalColumn is also the answer to ADD COLUMN of a column that
+	// exists (18.16 and current releases), told apart by its message.
+	codeIllegalColumn = 44
 )
 
 // Migrate brings the schema up to date: it creates the database and the
@@ -343,6 +362,9 @@ func (s *Store) execDDL(ctx context.Context, q string) error {
 	var exc *ch.Exception
 	if errors.As(err, &exc) && (exc.Code == codeTableAlreadyExists || exc.Code == codeDatabaseAlreadyExists) {
 		return nil
+	}
+	if errors.As(err, &exc) && exc.Code == codeIllegalColumn && strings.Contains(exc.Message, "already exists") {
+		return nil // ADD COLUMN applied before (a migration retried or run by two sinks at once)
 	}
 	if err != nil {
 		return s.wrap(firstLine(q), err)

@@ -19,7 +19,6 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/sink"
 	"github.com/yongjin-dev/yongjin/internal/stagetest"
-	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
@@ -27,7 +26,6 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
 
 var (
 	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
