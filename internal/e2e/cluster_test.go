@@ -316,6 +316,8 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 	}
 	norms := []*proc{startNorm()}
 	until(t, ctx, "YONGJIN_EVENTS exists", func() (bool, string) {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
 		_, err := js.Stream(ctx, "YONGJIN_EVENTS")
 		return err == nil, fmt.Sprint(err)
 	})
@@ -357,6 +359,8 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 
 	// Put both streams' leaders on one server, then SIGKILL it.
 	leader := func(stream string) string {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
 		s, err := js.Stream(ctx, stream)
 		if err != nil {
 			return ""
@@ -419,6 +423,8 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 	startNode(t, natsBin, conf, victim, nodes)
 	restarted := time.Now()
 	until(t, ctx, victim.name+" is a current replica of both streams again", func() (bool, string) {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
 		for _, name := range []string{"YONGJIN_RAW", "YONGJIN_EVENTS"} {
 			s, err := js.Stream(ctx, name)
 			if err != nil {

@@ -631,3 +631,54 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	}
 	return out
 }
+
+// TestServiceEnvNamesFlags requires every YONGJIN_<COMMAND>_<FLAG> variable
+// the Deployments set to name a flag the command defines (a misspelt one
+// would be silently ignored by the service).
+func TestServiceEnvNamesFlags(t *testing.T) {
+	flagDef := regexp.MustCompile(`fs\.\w+Var\(&[^,]+,\s*"([a-z0-9-]+)"`)
+	flags := func(dirs ...string) map[string]bool {
+		out := map[string]bool{}
+		for _, dir := range dirs {
+			files, _ := filepath.Glob(filepath.Join(repoRoot, dir, "*.go"))
+			for _, f := range files {
+				if strings.HasSuffix(f, "_test.go") {
+					continue
+				}
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range flagDef.FindAllStringSubmatch(string(b), -1) {
+					out[m[1]] = true
+				}
+			}
+		}
+		return out
+	}
+	for _, ov := range overlays {
+		for _, o := range rendered(t, ov) {
+			d, ok := o.Typed.(*appsv1.Deployment)
+			if !ok {
+				continue
+			}
+			stage := strings.TrimPrefix(d.Name, "yongjin-")
+			defined := flags("cmd/"+stage, "internal/app")
+			if len(defined) < 5 {
+				t.Fatalf("found only %d flags of %s: %v", len(defined), stage, defined)
+			}
+			prefix := "YONGJIN_" + strings.ToUpper(stage) + "_"
+			for _, c := range d.Spec.Template.Spec.Containers {
+				for _, e := range c.Env {
+					if !strings.HasPrefix(e.Name, prefix) {
+						continue
+					}
+					flag := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(e.Name, prefix)), "_", "-")
+					if !defined[flag] {
+						t.Errorf("%s/%s sets %s, but %s has no flag --%s", ov, d.Name, e.Name, stage, flag)
+					}
+				}
+			}
+		}
+	}
+}
