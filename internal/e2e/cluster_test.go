@@ -274,10 +274,21 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 			"--metrics-addr", "", "--stream-replicas", "3", "--lease-ttl", "6s", "--replica", r,
 			"--sandbox-clock", hs.URL+"/_sandbox/clock"))
 	}
-	cps, err := checkpoint.Open(ctx, js, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var cps *checkpoint.Store
+	until(t, ctx, "the checkpoints bucket opens", func() (bool, string) {
+		for _, p := range pollers {
+			select {
+			case err := <-p.done:
+				t.Fatalf("%s exited (%v):\n%s", p.name, err, tail(p.stderr.String(), 20))
+			default:
+			}
+		}
+		octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		var err error
+		cps, err = checkpoint.Open(octx, js, 3)
+		return err == nil, fmt.Sprint(err)
+	})
 	pl := poller.New(js, all.Registry(), poller.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	var parts []poller.Part
 	for _, s := range srcs {

@@ -109,7 +109,8 @@ type kubeAPI struct {
 	client *http.Client
 }
 
-func startProcess(t *testing.T, name string, args ...string) *bytes.Buffer {
+// startProcess starts name and returns a channel closed when it exits.
+func startProcess(t *testing.T, name string, args ...string) <-chan struct{} {
 	t.Helper()
 	var logs bytes.Buffer
 	cmd := exec.Command(name, args...)
@@ -130,7 +131,7 @@ func startProcess(t *testing.T, name string, args ...string) *bytes.Buffer {
 			t.Logf("%s output (tail):\n%s", filepath.Base(name), out)
 		}
 	})
-	return &logs
+	return done
 }
 
 // startKubeAPI starts etcd and kube-apiserver the way controller-runtime's
@@ -164,14 +165,14 @@ func startKubeAPI(t *testing.T, ctx context.Context) *kubeAPI {
 		"--listen-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", ep), "--initial-advertise-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", ep),
 		"--initial-cluster", fmt.Sprintf("deploytest=http://127.0.0.1:%d", ep), "--unsafe-no-fsync", "--log-level", "warn")
 	port := freePort(t)
-	startProcess(t, filepath.Join(dir, "kube-apiserver"),
+	exited := startProcess(t, filepath.Join(dir, "kube-apiserver"),
 		"--etcd-servers", etcdURL, "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", port), "--cert-dir", filepath.Join(work, "certs"),
 		"--tls-cert-file", write("server.pem", sc), "--tls-private-key-file", write("server-key.pem", sk),
 		"--client-ca-file", caFile, "--authorization-mode", "RBAC",
 		"--service-account-issuer", "https://kubernetes.default.svc", "--service-account-key-file", saFile,
 		"--service-account-signing-key-file", saFile, "--service-cluster-ip-range", "10.0.0.0/24",
-		"--disable-admission-plugins", "ServiceAccount", "--v", "0")
+		"--disable-admission-plugins", "ServiceAccount", "--endpoint-reconciler-type", "none", "--v", "0")
 
 	pair, err := tls.X509KeyPair(cc, ck)
 	if err != nil {
@@ -189,6 +190,8 @@ func startKubeAPI(t *testing.T, ctx context.Context) *kubeAPI {
 		}
 		last = fmt.Sprintf("%d %s %v", code, body, err)
 		select {
+		case <-exited:
+			t.Fatalf("kube-apiserver exited: %s", last)
 		case <-ctx.Done():
 			t.Fatalf("kube-apiserver not ready: %s", last)
 		case <-time.After(500 * time.Millisecond): // an external process; nothing to wait on
@@ -375,5 +378,44 @@ func TestOverlaysAcceptedByAPIServer(t *testing.T) {
 			}
 			t.Logf("%s: %d objects accepted: %v", ov, len(objs), kinds)
 		})
+	}
+	// The server's checks bite: an unknown field is rejected, a pod template
+	// below the restricted standard draws a warning, a selector that misses
+	// its template is invalid.
+	objs := inNamespace(t, rendered(t, "dev"), "yongjin-dev")
+	var dep Object
+	for _, o := range objs {
+		if o.Kind == "Deployment" {
+			dep = o
+		}
+	}
+	mutate := func(name string, f func(spec map[string]any)) Object {
+		var raw map[string]any
+		if err := json.Unmarshal(dep.JSON, &raw); err != nil {
+			t.Fatal(err)
+		}
+		raw["metadata"].(map[string]any)["name"] = name
+		f(raw["spec"].(map[string]any))
+		b, _ := json.Marshal(raw)
+		o, err := parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if _, _, err := k.apply(ctx, mutate("bad-field", func(s map[string]any) { s["replicaz"] = 2 })); err == nil || !strings.Contains(err.Error(), "replicaz") {
+		t.Errorf("an unknown field was accepted: %v", err)
+	}
+	_, warn, err := k.apply(ctx, mutate("bad-security", func(s map[string]any) {
+		c := nested[[]any](s, "template", "spec", "containers")[0].(map[string]any)
+		c["securityContext"].(map[string]any)["allowPrivilegeEscalation"] = true
+	}))
+	if err != nil || len(warn) == 0 {
+		t.Errorf("a pod template allowing privilege escalation drew no Pod Security warning: %v %v", warn, err)
+	}
+	if _, _, err := k.apply(ctx, mutate("bad-selector", func(s map[string]any) {
+		s["selector"] = map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "other"}}
+	})); err == nil || !strings.Contains(err.Error(), "selector") {
+		t.Errorf("a selector that does not match its template was accepted: %v", err)
 	}
 }
