@@ -9,6 +9,7 @@ package vendortest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
 )
 
 // OtherHost is a second local HTTP server, on another loopback address
@@ -139,8 +141,8 @@ func Redirecting(next http.Handler, base string, code, after int) (http.Handler,
 // sandbox answers with a redirect to another local host (from the first
 // request, and from the second on, so a token request and the data requests
 // after it are both covered), for 302, 307 and 308. The walk must fail, the
-// other host must receive no request at all, and the error names no
-// credential.
+// other host must receive no request at all, and the error wraps
+// client.ErrCrossHostRedirect and names no credential.
 func redirects(t *testing.T, h Harness) {
 	for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		for _, after := range []int{0, 1} {
@@ -181,6 +183,9 @@ func redirects(t *testing.T, h Harness) {
 				}
 				if err == nil {
 					t.Fatalf("the walk succeeded although every request after the first %d was redirected to another host", after)
+				}
+				if !errors.Is(err, client.ErrCrossHostRedirect) || !errors.Is(err, client.ErrPermanent) {
+					t.Errorf("walk error %v; want one wrapping client.ErrCrossHostRedirect and client.ErrPermanent", err)
 				}
 				for name, secret := range cfg.Credentials {
 					if secret != "" && strings.Contains(err.Error(), secret) {
