@@ -221,7 +221,7 @@ func TestConnectTLS(t *testing.T) {
 				o.TLSConfig.ClientAuth = tls.RequireAndVerifyClientCert
 				o.TLSVerify = true
 			}
-			o.TLS, o.TLSTimeout = true, 2
+			o.TLS, o.TLSTimeout = true, 30 // seconds; generous for a loaded machine
 			o.Users = []*server.User{{Username: "svc", Password: secret}}
 		}
 	}
