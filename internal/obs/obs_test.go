@@ -1,35 +1,17 @@
 package obs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/yongjin-dev/yongjin/internal/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // /readyz answers a short state naming the failing checks, never their
 // error text (which can name servers, users and paths); the detail goes to
@@ -50,7 +32,7 @@ func TestReadyzAnswersStateAndLogsDetail(t *testing.T) {
 		}
 		return nil
 	})
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	srv, err := Listen("127.0.0.1:0", NewRegistry(), ready, log)
 	if err != nil {
