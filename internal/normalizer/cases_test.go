@@ -26,7 +26,6 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
-
 var (
 	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
 	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
