@@ -47,6 +47,10 @@ type Checkpoint struct {
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	// NextRun is when the holder plans to poll the source again.
 	NextRun time.Time `json:"next_run,omitzero"`
+	// Skipped names the last range the part skipped because the vendor no
+	// longer serves it (e.g. douke before 2021-10-01), with the reason.
+	Skipped   string    `json:"skipped,omitempty"`
+	SkippedAt time.Time `json:"skipped_at,omitzero"`
 	// Holder is the replica that wrote this checkpoint.
 	Holder string `json:"holder,omitempty"`
 

@@ -45,6 +45,7 @@ type metrics struct {
 	retries        prometheus.Counter
 	lastSuccess    *prometheus.GaugeVec
 	checkpointAge  *prometheus.GaugeVec
+	skipped        *prometheus.CounterVec
 }
 
 func newMetrics(r prometheus.Registerer) *metrics {
@@ -56,9 +57,11 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "yongjin_poller_last_success_timestamp_seconds", Help: "When each source last completed a poll."}, []string{"source"}),
 		checkpointAge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "yongjin_poller_checkpoint_age_seconds",
 			Help: "How far each part's checkpoint lags behind the poller's clock after its last window."}, []string{"part"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_poller_skipped_seconds_total",
+			Help: "Seconds of a part's range skipped because the vendor no longer serves them (see poller sources)."}, []string{"part"}),
 	}
 	if r != nil {
-		r.MustRegister(m.pages, m.records, m.errors, m.retries, m.lastSuccess, m.checkpointAge)
+		r.MustRegister(m.pages, m.records, m.errors, m.retries, m.lastSuccess, m.checkpointAge, m.skipped)
 	}
 	return m
 }

@@ -113,10 +113,16 @@ type Progress struct {
 	Started, Now   time.Time
 }
 
-// RunPart polls one part from its checkpoint (minus the look-back) to now,
-// window by window, advancing the checkpoint with compare-and-swap after each
-// window whose pages JetStream acknowledged. key overrides the checkpoint key
-// (backfills keep their own); to zero means now. report may be nil.
+// RunPart polls one part from its checkpoint (minus the look-back when
+// lookback is set) to now, window by window, however old the checkpoint is,
+// advancing the checkpoint with compare-and-swap after each window whose
+// pages JetStream acknowledged. Without a checkpoint the part starts at start,
+// or at now minus the look-back when start is zero; a non-zero start also
+// bounds an older checkpoint from below. A range the vendor no longer serves
+// (vendors.Horizon) is skipped loudly: an error log naming it, the
+// yongjin_poller_skipped_seconds_total metric and the checkpoint's Skipped
+// field (`poller sources`). key overrides the checkpoint key (backfills keep
+// their own); to zero means now. report may be nil.
 func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, key string, start, to time.Time, lookback bool, report func(Progress)) (Stats, error) {
 	var st Stats
 	if key == "" {
@@ -125,20 +131,6 @@ func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, 
 	cp, err := cps.Get(ctx, key)
 	if err != nil {
 		return st, err
-	}
-	now := p.o.Now().UTC().Truncate(time.Second)
-	if to.IsZero() || to.After(now) {
-		to = now
-	}
-	from := start
-	if !cp.Position.IsZero() {
-		from = cp.Position
-		if lookback {
-			from = from.Add(-part.Source.Lookback)
-		}
-		if from.Before(start) {
-			from = start
-		}
 	}
 	save := func(mut func(*checkpoint.Checkpoint)) error {
 		for attempt := 0; ; attempt++ {
@@ -163,6 +155,37 @@ func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, 
 			if pos.After(cp.Position) {
 				cp.Position = pos
 			}
+		}
+	}
+	now := p.o.Now().UTC().Truncate(time.Second)
+	if to.IsZero() || to.After(now) {
+		to = now
+	}
+	// A part resumes from its checkpoint (minus the look-back) however old it
+	// is: clamping to now-lookback would silently skip what an outage longer
+	// than the look-back missed. start only bounds a part from below when it
+	// was given (a configured start, a backfill's range).
+	from := start
+	if !cp.Position.IsZero() {
+		from = cp.Position
+		if lookback {
+			from = from.Add(-part.Source.Lookback)
+		}
+		if !start.IsZero() && from.Before(start) {
+			from = start
+		}
+	}
+	if from.IsZero() {
+		from = now.Add(-part.Source.Lookback)
+	}
+	if lag := now.Sub(from); !part.Snapshot && lookback && lag > part.Source.Lookback+part.Source.Interval {
+		p.o.Logger.Warn("part resumes behind its look-back: catching up window by window",
+			"part", key, "from", from.Format(time.RFC3339), "to", to.Format(time.RFC3339), "behind", lag.Round(time.Second).String())
+	}
+	var skipped string
+	if from, skipped = p.clampToHorizon(part, key, from, to); skipped != "" {
+		if err := save(func(c *checkpoint.Checkpoint) { c.Skipped, c.SkippedAt = skipped, time.Now().UTC() }); err != nil {
+			return st, err
 		}
 	}
 	var windows []vendors.Window
@@ -202,6 +225,33 @@ func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, 
 		}
 	})
 	return st, err
+}
+
+// clampToHorizon moves from up to the vendor's horizon when the vendor
+// serves nothing before it, and reports the skipped range ("" when none).
+func (p *Poller) clampToHorizon(part Part, key string, from, to time.Time) (time.Time, string) {
+	v, err := p.reg.Get(part.Source.Vendor)
+	if err != nil {
+		return from, ""
+	}
+	h, ok := v.(vendors.Horizon)
+	if !ok {
+		return from, ""
+	}
+	earliest := h.Earliest().UTC()
+	if !from.Before(earliest) {
+		return from, ""
+	}
+	end := earliest
+	if to.Before(end) {
+		end = to
+	}
+	skipped := fmt.Sprintf("%s..%s (%s serves nothing before %s)", from.UTC().Format(time.RFC3339), end.Format(time.RFC3339),
+		v.Name(), earliest.Format(time.RFC3339))
+	p.o.Logger.Error("range skipped: the vendor no longer serves it", "part", key, "from", from.UTC().Format(time.RFC3339),
+		"to", end.Format(time.RFC3339), "vendor", v.Name())
+	p.m.skipped.WithLabelValues(key).Add(end.Sub(from).Seconds())
+	return end, skipped
 }
 
 // Scheduler runs every part of every source at its interval, holding a lease
@@ -290,11 +340,11 @@ func (s *Scheduler) holdAndPoll(ctx context.Context, part Part, lease *checkpoin
 	} else {
 		close(renewed)
 	}
+	// Without a configured start, RunPart starts a part that has no
+	// checkpoint at now-lookback and never clamps an existing checkpoint.
 	start := time.Time{}
 	if part.Source.Start != "" {
 		start, _ = ParseTime(part.Source.Start)
-	} else {
-		start = s.P.o.Now().UTC().Add(-part.Source.Lookback)
 	}
 	for pctx.Err() == nil {
 		st, err := s.P.RunPart(pctx, s.Checkpoints, part, "", start, time.Time{}, true, nil)

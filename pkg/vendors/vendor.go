@@ -152,3 +152,10 @@ func SplitWindow(start, end time.Time, max time.Duration, timeType string) []Win
 type Incremental interface {
 	IncrementalTimeTypes() []string
 }
+
+// Horizon is implemented by vendors that serve nothing before a fixed time
+// (douke: 2021-10-01 CST). The poller skips the part of a range before
+// Earliest loudly instead of failing on it.
+type Horizon interface {
+	Earliest() time.Time
+}
