@@ -46,6 +46,7 @@ type metrics struct {
 	lastSuccess    *prometheus.GaugeVec
 	checkpointAge  *prometheus.GaugeVec
 	skipped        *prometheus.CounterVec
+	itemErrors     *prometheus.CounterVec
 }
 
 func newMetrics(r prometheus.Registerer) *metrics {
@@ -59,9 +60,11 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			Help: "How far each part's checkpoint lags behind the poller's clock after its last window."}, []string{"part"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_poller_skipped_seconds_total",
 			Help: "Seconds of a part's range skipped because the vendor no longer serves them (see poller sources)."}, []string{"part"}),
+		itemErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_poller_item_errors_total",
+			Help: "Failed items of snapshot sources (an SPU, an author), by source and item; the other items flow."}, []string{"source", "item"}),
 	}
 	if r != nil {
-		r.MustRegister(m.pages, m.records, m.errors, m.retries, m.lastSuccess, m.checkpointAge, m.skipped)
+		r.MustRegister(m.pages, m.records, m.errors, m.retries, m.lastSuccess, m.checkpointAge, m.skipped, m.itemErrors)
 	}
 	return m
 }
@@ -75,7 +78,18 @@ type Poller struct {
 
 	mu      sync.Mutex
 	clients map[string]*http.Client // per vendor account: the shared rate budget
+	items   map[string]*itemBackoff // per source and item: failing snapshot items
 }
+
+// itemBackoff is a failing snapshot item's state: it is left out of runs
+// until next, which doubles away (up to maxItemBackoff) with every failure.
+type itemBackoff struct {
+	fails int
+	next  time.Time
+}
+
+// maxItemBackoff caps how long a failing snapshot item is left out.
+const maxItemBackoff = 24 * time.Hour
 
 // New returns a Poller publishing through js.
 func New(js jetstream.JetStream, reg *vendors.Registry, o Options) *Poller {
@@ -88,7 +102,7 @@ func New(js jetstream.JetStream, reg *vendors.Registry, o Options) *Poller {
 	if o.Holder == "" {
 		o.Holder, _ = os.Hostname()
 	}
-	return &Poller{js: js, reg: reg, o: o, m: newMetrics(o.Registerer), clients: map[string]*http.Client{}}
+	return &Poller{js: js, reg: reg, o: o, m: newMetrics(o.Registerer), clients: map[string]*http.Client{}, items: map[string]*itemBackoff{}}
 }
 
 // Provision creates or updates the RAW stream.
@@ -136,6 +150,8 @@ func (p *Poller) Poll(ctx context.Context, src Source, from, to time.Time, timeT
 	}
 	log := p.o.Logger.With("source", src.Name, "vendor", src.Vendor)
 	for _, w := range vendors.SplitWindow(from, to, v.MaxWindow(), timeType) {
+		tried := map[string]bool{}
+		w.SkipItem = p.skipItem(src, tried)
 		err := f.Walk(ctx, w, func(ctx context.Context, pg vendors.Page) error {
 			raw := events.RawPage{
 				SourceID: src.Name, Vendor: v.Name(), Endpoint: v.Endpoint(), Account: src.Account,
@@ -156,6 +172,10 @@ func (p *Poller) Poll(ctx context.Context, src Source, from, to time.Time, timeT
 			p.m.records.WithLabelValues(src.Name).Add(float64(pg.Records))
 			return nil
 		})
+		var items vendors.ItemErrors
+		if errors.As(err, &items) || err == nil {
+			p.itemsFailed(src, tried, items, log)
+		}
 		if err != nil {
 			p.m.errors.WithLabelValues(src.Name).Inc()
 			return st, fmt.Errorf("source %s window %s..%s: %w", src.Name, w.Start.Format(time.RFC3339), w.End.Format(time.RFC3339), err)
@@ -165,6 +185,60 @@ func (p *Poller) Poll(ctx context.Context, src Source, from, to time.Time, timeT
 	}
 	p.m.lastSuccess.WithLabelValues(src.Name).SetToCurrentTime()
 	return st, nil
+}
+
+// skipItem says which items of src's snapshot walk are backing off; it
+// records in tried the items it let through.
+func (p *Poller) skipItem(src Source, tried map[string]bool) func(string) bool {
+	now := time.Now()
+	return func(item string) bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		b := p.items[src.Name+"\x00"+item]
+		if b != nil && now.Before(b.next) {
+			return true
+		}
+		tried[item] = true
+		return false
+	}
+}
+
+// itemsFailed records the failed items of a snapshot walk: each is logged,
+// counted, and left out of later runs for interval × 2^(failures-1) (at most
+// maxItemBackoff), then tried again. Items not named here that were tried
+// are healthy again.
+func (p *Poller) itemsFailed(src Source, tried map[string]bool, items vendors.ItemErrors, log *slog.Logger) {
+	interval := src.Interval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	failed := map[string]bool{}
+	for _, ie := range items {
+		failed[ie.Item] = true
+	}
+	for item := range tried {
+		if !failed[item] {
+			delete(p.items, src.Name+"\x00"+item)
+		}
+	}
+	for _, ie := range items {
+		k := src.Name + "\x00" + ie.Item
+		b := p.items[k]
+		if b == nil {
+			b = &itemBackoff{}
+			p.items[k] = b
+		}
+		b.fails++
+		wait := interval << min(b.fails-1, 20)
+		if wait > maxItemBackoff || wait <= 0 {
+			wait = maxItemBackoff
+		}
+		b.next = time.Now().Add(wait)
+		p.m.itemErrors.WithLabelValues(src.Name, ie.Item).Inc()
+		log.Error("item failed; the source's other items flow", "item", ie.Item, "failures", b.fails, "retry_after", wait.String(), "err", ie.Err)
+	}
 }
 
 // Range is the range a source polls now: its fixed window, or the rolling
