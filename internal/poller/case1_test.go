@@ -85,8 +85,9 @@ func TestCase1SkipsOnlyWhatTheVendorNoLongerServes(t *testing.T) {
 		t.Fatal(err)
 	}
 	horizon := time.Date(2021, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	if want := int(clock.Now().Sub(horizon)/(90*24*time.Hour)) + 1; stats.Windows != want {
-		t.Errorf("%d windows, want %d (90-day windows from the horizon to now)", stats.Windows, want)
+	// 90-day windows from the horizon up to the look-back, daily ones in it
+	if most := int(clock.Now().Sub(horizon)/(90*24*time.Hour)) + 1 + 5; stats.Windows > most {
+		t.Errorf("%d windows, want at most %d (90-day windows from the horizon to the look-back)", stats.Windows, most)
 	}
 	cp, err := cps.Get(ctx, key)
 	if err != nil {

@@ -183,23 +183,45 @@ func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, 
 			"part", key, "from", from.Format(time.RFC3339), "to", to.Format(time.RFC3339), "behind", lag.Round(time.Second).String())
 	}
 	var skipped string
+	floor := start // never below a given start or the vendor's horizon
+	if h := p.horizon(part); h.After(floor) {
+		floor = h
+	}
 	if from, skipped = p.clampToHorizon(part, key, from, to); skipped != "" {
 		if err := save(func(c *checkpoint.Checkpoint) { c.Skipped, c.SkippedAt = skipped, time.Now().UTC() }); err != nil {
 			return st, err
 		}
 	}
 	var windows []vendors.Window
-	if part.Snapshot {
+	var skip *pageSkip
+	switch {
+	case part.Snapshot:
 		windows = []vendors.Window{{Start: from, End: to}}
-	} else {
+	case lookback:
+		// A live part re-reads its look-back every run: windows on a fixed
+		// grid give every page the same window start each time, so a page
+		// whose content did not change is recognised by its fingerprint and
+		// not stored again.
+		// What lies before the look-back (a catch-up after an outage) is
+		// read once: it is walked in the vendor's largest windows.
+		grid := min(p.windowSize(part.Source), liveGrid)
+		split := gridFloor(to.Add(-part.Source.Lookback-grid), grid)
+		if split.After(from) {
+			windows = vendors.SplitWindow(from, split, p.windowSize(part.Source), part.TimeType)
+			from, floor = split, split
+		}
+		windows = append(windows, alignedWindows(from, to, floor, grid, part.TimeType)...)
+		skip = &pageSkip{cps: cps, partKey: key}
+	default:
 		windows = vendors.SplitWindow(from, to, p.windowSize(part.Source), part.TimeType)
 	}
 	started := time.Now()
 	for i, w := range windows {
-		ws, err := p.Poll(ctx, part.Source, w.Start, w.End, part.TimeType)
+		ws, err := p.poll(ctx, part.Source, w.Start, w.End, part.TimeType, skip)
 		st.Windows += ws.Windows
 		st.Pages += ws.Pages
 		st.Records += ws.Records
+		st.Unchanged += ws.Unchanged
 		if err != nil {
 			_ = save(func(c *checkpoint.Checkpoint) { c.LastError, c.LastErrorAt = err.Error(), time.Now().UTC() })
 			return st, err
@@ -227,21 +249,67 @@ func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, 
 	return st, err
 }
 
+// liveGrid is the longest window of a live part: its windows lie on a grid
+// of this step (or of the source's smaller window size), counted from the
+// Unix epoch.
+const liveGrid = 24 * time.Hour
+
+// gridFloor is the multiple of step (counted from the Unix epoch) at or
+// before t.
+func gridFloor(t time.Time, step time.Duration) time.Time {
+	epoch := time.Unix(0, 0).UTC()
+	d := t.UTC().Sub(epoch)
+	q := d / step * step
+	if q > d {
+		q -= step
+	}
+	return epoch.Add(q)
+}
+
+// alignedWindows cuts [from, to] at the multiples of step (from the Unix
+// epoch): the first window starts at the grid line at or before from (but
+// not before floor, a fixed lower bound such as a configured start or the
+// vendor's horizon), so a range that moves on by a few minutes per run keeps
+// its window starts.
+func alignedWindows(from, to, floor time.Time, step time.Duration, timeType string) []vendors.Window {
+	if !to.After(from) || step <= 0 {
+		return nil
+	}
+	start := gridFloor(from, step)
+	if start.Before(floor) {
+		start = floor
+	}
+	var out []vendors.Window
+	for s := start; s.Before(to); s = s.Add(step) {
+		e := s.Add(step)
+		if e.After(to) {
+			e = to
+		}
+		out = append(out, vendors.Window{Start: s, End: e, TimeType: timeType})
+	}
+	return out
+}
+
+// horizon is the earliest time part's vendor serves (zero when unlimited).
+func (p *Poller) horizon(part Part) time.Time {
+	v, err := p.reg.Get(part.Source.Vendor)
+	if err != nil {
+		return time.Time{}
+	}
+	if h, ok := v.(vendors.Horizon); ok {
+		return h.Earliest().UTC()
+	}
+	return time.Time{}
+}
+
 // clampToHorizon moves from up to the vendor's horizon when the vendor
 // serves nothing before it, and reports the skipped range ("" when none).
 func (p *Poller) clampToHorizon(part Part, key string, from, to time.Time) (time.Time, string) {
-	v, err := p.reg.Get(part.Source.Vendor)
-	if err != nil {
-		return from, ""
-	}
-	h, ok := v.(vendors.Horizon)
-	if !ok {
-		return from, ""
-	}
-	earliest := h.Earliest().UTC()
+	earliest := p.horizon(part)
 	if !from.Before(earliest) {
 		return from, ""
 	}
+	v, _ := p.reg.Get(part.Source.Vendor)
 	end := earliest
 	if to.Before(end) {
 		end = to

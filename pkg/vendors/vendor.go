@@ -92,6 +92,11 @@ type Page struct {
 	Body       []byte
 	// Records is how many records the page held (for progress and metrics).
 	Records int
+	// Content is the part of Body that carries the data (records and
+	// paging), without per-request noise such as request IDs; the poller
+	// fingerprints it to skip pages a look-back re-read finds unchanged
+	// (nil = the whole Body).
+	Content []byte
 	// PageSize is the page size the page was requested with (0 = the vendor
 	// has no page size parameter); the poller asks again with a smaller one
 	// when a page is too large to publish.

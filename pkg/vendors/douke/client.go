@@ -221,11 +221,12 @@ func (f *Fetcher) Walk(ctx context.Context, w vendors.Window, emit func(context.
 	sent := map[string]bool{}
 	for pages := 1; ; pages++ {
 		sent[cursor] = true
-		page, n, resp, err := f.fetch(ctx, q, cursor)
+		page, n, orders, resp, err := f.fetch(ctx, q, cursor)
 		if err != nil {
 			return fmt.Errorf("douke page %s: %w", cursor, err)
 		}
-		p := vendors.Page{Cursor: cursor, HTTPStatus: resp.Status, Body: resp.Body, Records: n, PageSize: f.size}
+		p := vendors.Page{Cursor: cursor, HTTPStatus: resp.Status, Body: resp.Body, Records: n, PageSize: f.size,
+			Content: append([]byte(page.Cursor+"\x00"), orders...)}
 		if err := emit(ctx, p); err != nil {
 			return fmt.Errorf("douke page %s: emit: %w", cursor, err)
 		}
@@ -281,10 +282,12 @@ func (f *Fetcher) windowQuery(w vendors.Window) (url.Values, error) {
 }
 
 // fetch requests one page and returns its envelope (cursor; records are not
-// decoded: see DecodePaging), its number of records and the raw response.
-func (f *Fetcher) fetch(ctx context.Context, q url.Values, cursor string) (*Page, int, client.Response, error) {
+// decoded: see DecodePaging), its number of records, data.orders raw and the
+// raw response.
+func (f *Fetcher) fetch(ctx context.Context, q url.Values, cursor string) (*Page, int, []byte, client.Response, error) {
 	var page *Page
 	var n int
+	var raw []byte
 	check := func(r client.Response) error {
 		p, orders, err := DecodePaging(r.Body)
 		if err == nil {
@@ -293,7 +296,7 @@ func (f *Fetcher) fetch(ctx context.Context, q url.Values, cursor string) (*Page
 		if err != nil {
 			return classify(err)
 		}
-		page = p
+		page, raw = p, orders
 		return nil
 	}
 	newReq := func(ctx context.Context) (*http.Request, error) {
@@ -311,12 +314,12 @@ func (f *Fetcher) fetch(ctx context.Context, q url.Values, cursor string) (*Page
 	}
 	resp, err := f.core.Do(ctx, newReq, check)
 	if err != nil {
-		return nil, 0, resp, err
+		return nil, 0, nil, resp, err
 	}
 	if page == nil { // cannot happen: Do succeeds only after check passed
-		return nil, 0, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
+		return nil, 0, nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
 	}
-	return page, n, resp, nil
+	return page, n, raw, resp, nil
 }
 
 // Keywords (lower case) that classify a veapi error message. veapi documents no

@@ -302,11 +302,16 @@ func (f *Fetcher) Walk(ctx context.Context, w vendors.Window, emit func(context.
 		return err
 	}
 	for pageNo := 1; ; pageNo++ {
-		page, n, resp, err := f.fetch(ctx, win, pageNo)
+		page, raws, resp, err := f.fetch(ctx, win, pageNo)
 		if err != nil {
 			return fmt.Errorf("taobao-live page %d: %w", pageNo, err)
 		}
-		p := vendors.Page{Cursor: strconv.Itoa(pageNo), HTTPStatus: resp.Status, Body: resp.Body, Records: n, PageSize: f.size}
+		n := len(raws)
+		content := []byte(fmt.Sprintf("%d\x00%d\x00", page.TotalCount, page.PageSize))
+		for _, r := range raws {
+			content = append(append(content, r...), 0)
+		}
+		p := vendors.Page{Cursor: strconv.Itoa(pageNo), HTTPStatus: resp.Status, Body: resp.Body, Records: n, PageSize: f.size, Content: content}
 		if err := emit(ctx, p); err != nil {
 			return fmt.Errorf("taobao-live page %d: emit: %w", pageNo, err)
 		}
@@ -413,18 +418,18 @@ func (f *Fetcher) signedForm(reqJSON string) (url.Values, error) {
 	return form, nil
 }
 
-// fetch requests one page and returns its envelope and paging (records are
-// not decoded: see DecodePaging), its number of records and the raw response.
-func (f *Fetcher) fetch(ctx context.Context, win window, pageNo int) (*Page, int, client.Response, error) {
+// fetch requests one page and returns its envelope and paging, its records
+// raw (not decoded: see DecodePaging) and the raw response.
+func (f *Fetcher) fetch(ctx context.Context, win window, pageNo int) (*Page, []json.RawMessage, client.Response, error) {
 	reqJSON := f.requestJSON(win, pageNo)
 	var page *Page
-	var n int
+	var raws []json.RawMessage
 	check := func(r client.Response) error {
-		p, raws, err := DecodePaging(r.Body)
+		p, rs, err := DecodePaging(r.Body)
 		if err != nil {
 			return f.classify(err)
 		}
-		page, n = p, len(raws)
+		page, raws = p, rs
 		return nil
 	}
 	newReq := func(ctx context.Context) (*http.Request, error) {
@@ -442,12 +447,12 @@ func (f *Fetcher) fetch(ctx context.Context, win window, pageNo int) (*Page, int
 	}
 	resp, err := f.core.Do(ctx, newReq, check)
 	if err != nil {
-		return nil, 0, resp, err
+		return nil, nil, resp, err
 	}
 	if page == nil { // cannot happen: Do succeeds only after check passed
-		return nil, 0, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
+		return nil, nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
 	}
-	return page, n, resp, nil
+	return page, raws, resp, nil
 }
 
 // Platform codes (error_response.code) that mean the credentials or their
