@@ -51,6 +51,8 @@ type Fetcher struct {
 	base     url.Values
 	timeType string
 	size     int
+	// maxPages bounds one Walk (MaxPages; tests lower it).
+	maxPages int
 }
 
 var _ vendors.Fetcher = (*Fetcher)(nil)
@@ -73,7 +75,7 @@ func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return newFetcher(
 // newFetcher is NewFetcher with a hook to adjust the HTTP core's config (tests
 // shorten backoff and lift the rate limit).
 func newFetcher(cfg vendors.SourceConfig, tune func(*client.Config)) (*Fetcher, error) {
-	f := &Fetcher{base: url.Values{}}
+	f := &Fetcher{base: url.Values{}, maxPages: MaxPages}
 	credNames := make([]string, 0, len(cfg.Credentials))
 	for name, v := range cfg.Credentials {
 		credNames = append(credNames, name)
@@ -234,8 +236,8 @@ func (f *Fetcher) Walk(ctx context.Context, w vendors.Window, emit func(context.
 		if n == 0 || n < f.size || next == "" || next == "0" || sent[next] {
 			return nil
 		}
-		if pages >= MaxPages {
-			return fmt.Errorf("douke page %s: %w: paging did not end after %d pages (split the window)", cursor, client.ErrPermanent, MaxPages)
+		if pages >= f.maxPages {
+			return fmt.Errorf("douke page %s: %w: paging did not end after %d pages (split the window)", cursor, client.ErrPermanent, f.maxPages)
 		}
 		cursor = next
 	}
