@@ -360,7 +360,17 @@ func (r *runner) exercise(ctx context.Context, st *stack) {
 	stepsOK := true
 	for i, target := range clockSteps {
 		label := fmt.Sprintf("step %d/%d", i+1, len(clockSteps))
-		if i > 0 {
+		if i == len(clockSteps)-1 {
+			// Case 1 of issue 11: every poller is down while the clock jumps
+			// further than the look-back, and douke runs without a configured
+			// start (as the README and the k8s sources file do): it must
+			// resume from its checkpoint, however old, and miss nothing.
+			if err := r.outage(ctx, st, target); err != nil {
+				r.fail("%s: poller outage longer than the look-back: %v", label, err)
+				stepsOK = false
+				break
+			}
+		} else if i > 0 {
 			if err := r.setClock(ctx, st, target); err != nil {
 				r.fail("clock %s: %v", label, err)
 				stepsOK = false
@@ -423,6 +433,43 @@ func (r *runner) exercise(ctx context.Context, st *stack) {
 	}
 	r.processChecks(st)
 	r.logf("total run time %s", time.Since(r.start).Round(100*time.Millisecond))
+}
+
+// outage stops the poller, removes douke's configured start from the
+// sources file, moves the sandbox clock to target (further than douke's
+// 72 h look-back from its checkpoint) and starts the poller again.
+func (r *runner) outage(ctx context.Context, st *stack, target time.Time) error {
+	st.poller.setSupervise(false)
+	if err := st.poller.stop(30 * time.Second); err != nil {
+		return fmt.Errorf("stop the poller: %w", err)
+	}
+	srcs := append([]poller.Source(nil), st.sources...)
+	for i := range srcs {
+		if srcs[i].Vendor == "douke" {
+			srcs[i].Start = ""
+		}
+	}
+	b, err := yaml.Marshal(poller.Config{Sources: srcs})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(st.sourcesPath, b, 0o600); err != nil {
+		return err
+	}
+	var behind []string
+	for _, part := range st.parts {
+		if cp, err := st.cps.Get(ctx, part.Key()); err == nil && part.Source.Vendor == "douke" {
+			behind = append(behind, fmt.Sprintf("%s checkpoint %s, %s behind (look-back %s)", part.Key(),
+				cp.Position.In(sandbox.CST).Format(time.DateTime), target.Sub(cp.Position).Round(time.Hour), part.Source.Lookback))
+		}
+	}
+	if err := r.setClock(ctx, st, target); err != nil {
+		return err
+	}
+	r.logf("outage: every poller down while the sandbox clock jumps to %s CST; douke now has no configured start: %s",
+		target.Format(time.DateTime), strings.Join(behind, "; "))
+	st.poller.setSupervise(true)
+	return st.poller.start()
 }
 
 // waitCheckpoints waits until every part's checkpoint is at least at.
