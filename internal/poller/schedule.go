@@ -178,7 +178,7 @@ func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, 
 	if from.IsZero() {
 		from = now.Add(-part.Source.Lookback)
 	}
-	if lag := now.Sub(from); !part.Snapshot && lookback && lag > part.Source.Lookback+part.Source.Interval {
+	if lag := now.Sub(from); !part.Snapshot && lookback && lag > part.Source.Lookback+max(2*part.Source.Interval, time.Hour) {
 		p.o.Logger.Warn("part resumes behind its look-back: catching up window by window",
 			"part", key, "from", from.Format(time.RFC3339), "to", to.Format(time.RFC3339), "behind", lag.Round(time.Second).String())
 	}
