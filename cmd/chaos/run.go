@@ -165,7 +165,7 @@ func (r *runner) setup(ctx context.Context) (*stack, error) {
 		"--from", payFrom.Format(time.RFC3339), "--to", payTo.Format(time.RFC3339),
 		"--clock", clockSteps[0].Format(time.RFC3339),
 		"--account", vendorsandbox.DemoAccount,
-		"--malformed-pages", strconv.Itoa(c.malformed),
+		"--malformed-pages", "0", // set once the first full read is done (phase 1)
 		"--error-rate-5xx", fmt.Sprint(baseErrorRate5xx), "--throttle-rate", fmt.Sprint(baseThrottleRate),
 		"--slow-rate", fmt.Sprint(baseSlowRate), "--slow-for", baseSlowFor.String(),
 	}, []string{ // credentials through the environment, never on a command line
@@ -310,25 +310,33 @@ func (r *runner) waitJetStream(ctx context.Context, st *stack, within time.Durat
 func (r *runner) exercise(ctx context.Context, st *stack) {
 	c := r.cfg
 	began := time.Now()
-	// 1. The malformed pages are the first pages each order vendor serves:
-	// wait until they are served and dead-lettered before the chaos may
-	// kill the poller or NATS (a page fetched by a poller killed before it
-	// was stored would never reach the DLQ, and the count would not be known).
+	// 1. The malformed pages are the first pages each order vendor serves
+	// after the first full read, so they lie in the look-back that the next
+	// runs read again: wait until they are served and dead-lettered before
+	// the chaos may kill the poller or NATS (a page fetched by a poller
+	// killed before it was stored would never reach the DLQ, and the count
+	// would not be known).
 	want := c.malformed * len(orderVendors)
-	r.logf("phase 1: waiting for the sandbox to serve %d malformed pages and the normalizer to dead-letter them", want)
-	err := r.waitFor(ctx, "malformed pages served", 3*time.Minute, 250*time.Millisecond, func(ctx context.Context) (bool, string) {
-		stats, err := r.sandboxStats(ctx, st)
-		if err != nil {
-			return false, err.Error()
-		}
-		n, ok, parts := 0, true, []string{}
-		for _, v := range orderVendors {
-			n += int(stats[v].Malformed)
-			ok = ok && int(stats[v].Malformed) == c.malformed
-			parts = append(parts, fmt.Sprintf("%s %d", v, stats[v].Malformed))
-		}
-		return ok, strings.Join(parts, ", ")
-	})
+	r.logf("phase 1: waiting for the first full read (every checkpoint at the clock), then for the sandbox to serve %d malformed pages and the normalizer to dead-letter them", want)
+	err := r.waitCheckpoints(ctx, st, clockSteps[0], 10*time.Minute)
+	if err == nil {
+		err = r.setFaults(ctx, st, url.Values{"malformed_pages": {strconv.Itoa(c.malformed)}})
+	}
+	if err == nil {
+		err = r.waitFor(ctx, "malformed pages served", 3*time.Minute, 250*time.Millisecond, func(ctx context.Context) (bool, string) {
+			stats, err := r.sandboxStats(ctx, st)
+			if err != nil {
+				return false, err.Error()
+			}
+			n, ok, parts := 0, true, []string{}
+			for _, v := range orderVendors {
+				n += int(stats[v].Malformed)
+				ok = ok && int(stats[v].Malformed) == c.malformed
+				parts = append(parts, fmt.Sprintf("%s %d", v, stats[v].Malformed))
+			}
+			return ok, strings.Join(parts, ", ")
+		})
+	}
 	if err == nil {
 		err = r.waitFor(ctx, "malformed pages dead-lettered", 3*time.Minute, 250*time.Millisecond, func(ctx context.Context) (bool, string) {
 			letters, err := r.deadLetters(ctx, st, "normalizer")
