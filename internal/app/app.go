@@ -35,7 +35,7 @@ type Common struct {
 	// loopback address: profiles reveal internals; off by default).
 	PprofAddr string
 	LogLevel  string
-	Replicas    int
+	Replicas  int
 }
 
 // Register defines the common flags on fs.
