@@ -6,11 +6,13 @@
 package normalizer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -44,6 +46,12 @@ type Config struct {
 	MaxDeliver int
 	// Workers is how many pages are processed concurrently (default 4).
 	Workers int
+	// CommissionEvents also publishes one commission.v1 event per commission
+	// line. Off by default: every order.v1 event carries its lines
+	// (Order.CommissionLines), one message per order, which is what the sink
+	// needs; turn it on for subscribers that want the lines as events of
+	// their own (five messages per douke order instead of one).
+	CommissionEvents bool
 	// Streams tunes the EVENTS and DLQ streams this service owns.
 	Streams bus.StreamOptions
 	// Logger defaults to slog.Default().
@@ -181,6 +189,7 @@ func (s *Service) handle(msg *message.Message) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPermanent, err)
 	}
+	envs = Granularity(envs, s.cfg.CommissionEvents)
 	msgs, err := EventMessages(page.Vendor, envs)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPermanent, err)
@@ -263,6 +272,38 @@ func Normalize(reg *vendors.Registry, page events.RawPage) ([]events.Envelope, e
 	}
 	return v.Normalize(page)
 }
+
+// Granularity returns the envelopes to publish: all of them with
+// commissionEvents, else all but the commission.v1 ones (their lines travel
+// in the order.v1 events; an order without CommissionLines keeps its
+// commission.v1 events, so no line is ever lost). It filters envs in place.
+func Granularity(envs []events.Envelope, commissionEvents bool) []events.Envelope {
+	if commissionEvents {
+		return envs
+	}
+	carried := map[string]bool{}
+	for _, e := range envs {
+		if e.Type == orderType && bytes.Contains(e.Data, commissionLinesKey) {
+			carried[e.Subject] = true
+		}
+	}
+	out := envs[:0]
+	for _, e := range envs {
+		if e.Type == commissionType {
+			if order, _, _ := strings.Cut(e.Subject, "/"); carried[order] {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+var (
+	orderType          = events.Type(events.KindOrder)
+	commissionType     = events.Type(events.KindCommission)
+	commissionLinesKey = []byte(`"commission_lines":[`)
+)
 
 // EventMessages encodes envelopes as NATS messages on their subjects, each with
 // its event ID as Nats-Msg-Id (JetStream de-duplication) and the CloudEvents

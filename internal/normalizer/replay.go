@@ -89,6 +89,7 @@ func (s *Service) replayOne(ctx context.Context, m jetstream.Msg, run string, st
 	var envs []events.Envelope
 	if err == nil {
 		envs, err = Normalize(s.reg, page)
+		envs = Granularity(envs, s.cfg.CommissionEvents)
 	}
 	var msgs []*nats.Msg
 	if err == nil {

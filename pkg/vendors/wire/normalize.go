@@ -11,9 +11,11 @@ import (
 )
 
 // OrderEnvelopes maps the wire orders of one page to canonical envelopes: for
-// each order in vendor order, mapOrder's order.v1 envelope followed by its
-// commission.v1 envelopes in the order mapOrder returns them. A page without
-// orders gives an empty, non-nil slice.
+// each order in vendor order, mapOrder's order.v1 envelope (carrying the
+// lines in CommissionLines) followed by its commission.v1 envelopes in the
+// order mapOrder returns them. A page without orders gives an empty, non-nil
+// slice. (The normalizer publishes the commission.v1 envelopes only when
+// configured to; the order event carries the same lines.)
 //
 // Errors name the order as where[i] ("douke normalize: data.orders[3]: …"): an
 // error from mapOrder is wrapped as is; an event that does not encode to its
@@ -29,6 +31,7 @@ func OrderEnvelopes[O any](where string, orders []O, mapOrder func(O) (events.Or
 		if out == nil {
 			out = make([]events.Envelope, 0, len(orders)*(1+len(lines)))
 		}
+		ord.CommissionLines = events.OrderLines(lines)
 		env, err := ord.Envelope()
 		if err != nil {
 			return nil, fmt.Errorf("%s[%d]: %w: %v", where, i, vendors.ErrMalformedPage, err)
