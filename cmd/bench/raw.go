@@ -103,8 +103,18 @@ func (b *bench) rawJetStream(ctx context.Context) error {
 	if err := js.DeleteStream(ctx, "BENCH_PUB"); err != nil {
 		return err
 	}
-	// 2. Publish while a consumer fetches and acks.
-	cons, err := js.CreateOrUpdateConsumer(ctx, "BENCH_BOTH", jetstream.ConsumerConfig{Durable: "bench", AckPolicy: jetstream.AckExplicitPolicy,
+	// 2. Publish while a consumer fetches and acks, on a connection of its
+	// own (as the stages have).
+	cnc, err := nats.Connect(n.url, nats.Name("yongjin-bench-consumer"))
+	if err != nil {
+		return err
+	}
+	defer cnc.Close()
+	cjs, err := jetstream.New(cnc)
+	if err != nil {
+		return err
+	}
+	cons, err := cjs.CreateOrUpdateConsumer(ctx, "BENCH_BOTH", jetstream.ConsumerConfig{Durable: "bench", AckPolicy: jetstream.AckExplicitPolicy,
 		MaxAckPending: 20000, AckWait: time.Minute})
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ package normalizer
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -311,10 +310,7 @@ var (
 func EventMessages(vendor string, envs []events.Envelope) ([]*nats.Msg, error) {
 	out := make([]*nats.Msg, 0, len(envs))
 	for _, e := range envs {
-		data, err := json.Marshal(e)
-		if err != nil {
-			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
-		}
+		data := e.AppendJSON(make([]byte, 0, len(e.Data)+512))
 		m := nats.NewMsg(events.Subject(e.Kind(), vendor))
 		m.Header.Set(nats.MsgIdHdr, e.ID)
 		m.Header.Set("ce-id", e.ID)

@@ -49,6 +49,21 @@ func DecodePage(body []byte) (*Page, error) {
 	if d[0] != '{' {
 		return nil, wire.Malformed("data: want an object, got %s", wire.KindOf(d))
 	}
+	// The common page — data.orders an array of objects (or nulls) — in one
+	// pass: it gives exactly what the element-by-element path below gives
+	// (a JSON array decoded into a slice keeps the last of duplicate keys,
+	// like the raw staging does), which names what is wrong otherwise.
+	var fast struct {
+		Cursor FlexString `json:"cursor"`
+		Orders []Order    `json:"orders"`
+	}
+	if json.Unmarshal(d, &fast) == nil {
+		p.Cursor = string(fast.Cursor)
+		if len(fast.Orders) > 0 {
+			p.Orders = fast.Orders
+		}
+		return p, nil
+	}
 	var data struct {
 		Cursor FlexString      `json:"cursor"`
 		Orders json.RawMessage `json:"orders"`
