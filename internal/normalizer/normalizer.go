@@ -184,11 +184,10 @@ func (s *Service) handle(msg *message.Message) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPermanent, err)
 	}
-	envs, err := Normalize(s.reg, page)
+	envs, err := s.normalize(page)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPermanent, err)
 	}
-	envs = Granularity(envs, s.cfg.CommissionEvents)
 	msgs, err := EventMessages(page.Vendor, envs)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPermanent, err)
@@ -270,6 +269,22 @@ func Normalize(reg *vendors.Registry, page events.RawPage) ([]events.Envelope, e
 		return nil, err
 	}
 	return v.Normalize(page)
+}
+
+// normalize maps page to the events this service publishes: without
+// CommissionEvents, only order events (carrying their lines) for vendors
+// that implement vendors.OrderNormalizer, filtered by Granularity for the
+// others; with it, every event.
+func (s *Service) normalize(page events.RawPage) ([]events.Envelope, error) {
+	v, err := s.reg.Get(page.Vendor)
+	if err != nil {
+		return nil, err
+	}
+	if on, ok := v.(vendors.OrderNormalizer); ok && !s.cfg.CommissionEvents {
+		return on.NormalizeOrders(page)
+	}
+	envs, err := v.Normalize(page)
+	return Granularity(envs, s.cfg.CommissionEvents), err
 }
 
 // Granularity returns the envelopes to publish: all of them with

@@ -88,8 +88,7 @@ func (s *Service) replayOne(ctx context.Context, m jetstream.Msg, run string, st
 	page, err := events.RawPageFromHeaders(hdr.Get, m.Data())
 	var envs []events.Envelope
 	if err == nil {
-		envs, err = Normalize(s.reg, page)
-		envs = Granularity(envs, s.cfg.CommissionEvents)
+		envs, err = s.normalize(page)
 	}
 	var msgs []*nats.Msg
 	if err == nil {

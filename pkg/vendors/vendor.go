@@ -84,6 +84,15 @@ type Vendor interface {
 	Normalize(p events.RawPage) ([]events.Envelope, error)
 }
 
+// OrderNormalizer is implemented by vendors whose records are orders with
+// commission lines. NormalizeOrders is Normalize without the per-line
+// commission.v1 events: one order.v1 event per order, carrying its lines
+// (events.Order.CommissionLines). The normalizer uses it unless it is
+// configured to publish commission.v1 events too.
+type OrderNormalizer interface {
+	NormalizeOrders(p events.RawPage) ([]events.Envelope, error)
+}
+
 // ErrMalformedPage means a page could not be decoded; retrying cannot help.
 var ErrMalformedPage = errors.New("malformed vendor page")
 

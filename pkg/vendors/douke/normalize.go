@@ -29,6 +29,19 @@ func Normalize(p events.RawPage) ([]events.Envelope, error) {
 	})
 }
 
+// NormalizeOrders is Normalize without the commission.v1 envelopes: one
+// order.v1 envelope per order, carrying its lines (see
+// vendors.OrderNormalizer).
+func NormalizeOrders(p events.RawPage) ([]events.Envelope, error) {
+	page, err := wire.DecodeRaw(p, DecodePage)
+	if err != nil {
+		return nil, fmt.Errorf("douke normalize: %w", err)
+	}
+	return wire.OrderEvents("douke normalize: data.orders", page.Orders, func(o Order) (events.Order, []events.CommissionLine, error) {
+		return MapOrder(p.Account, o)
+	})
+}
+
 // MapOrder maps one wire order of account to its canonical Order and its four
 // CommissionLines, always in the order creator, live_channel, shop,
 // platform_fee (a role the vendor gives no amount for gets a zero line, so a

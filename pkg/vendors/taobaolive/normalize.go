@@ -76,6 +76,19 @@ func Normalize(p events.RawPage) ([]events.Envelope, error) {
 	})
 }
 
+// NormalizeOrders is Normalize without the commission.v1 envelopes: one
+// order.v1 envelope per order, carrying its lines (see
+// vendors.OrderNormalizer).
+func NormalizeOrders(p events.RawPage) ([]events.Envelope, error) {
+	page, err := wire.DecodeRaw(p, DecodePage)
+	if err != nil {
+		return nil, fmt.Errorf("taobao-live normalize: %w", err)
+	}
+	return wire.OrderEvents("taobao-live normalize: elements", page.Orders, func(o Order) (events.Order, []events.CommissionLine, error) {
+		return MapOrder(p.Account, o)
+	})
+}
+
 // MapOrder maps one wire order of account to its canonical Order and its two
 // CommissionLines, always creator then service_provider (zero amounts
 // included, so a line's existence never depends on the order's state).

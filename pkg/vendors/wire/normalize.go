@@ -22,6 +22,16 @@ import (
 // envelope returns an error wrapping vendors.ErrMalformedPage. On error no
 // envelopes are returned.
 func OrderEnvelopes[O any](where string, orders []O, mapOrder func(O) (events.Order, []events.CommissionLine, error)) ([]events.Envelope, error) {
+	return orderEnvelopes(where, orders, mapOrder, true)
+}
+
+// OrderEvents is OrderEnvelopes without the commission.v1 envelopes: one
+// order.v1 envelope per order, carrying its lines in CommissionLines.
+func OrderEvents[O any](where string, orders []O, mapOrder func(O) (events.Order, []events.CommissionLine, error)) ([]events.Envelope, error) {
+	return orderEnvelopes(where, orders, mapOrder, false)
+}
+
+func orderEnvelopes[O any](where string, orders []O, mapOrder func(O) (events.Order, []events.CommissionLine, error), lineEvents bool) ([]events.Envelope, error) {
 	var out []events.Envelope
 	for i, o := range orders {
 		ord, lines, err := mapOrder(o)
@@ -37,6 +47,9 @@ func OrderEnvelopes[O any](where string, orders []O, mapOrder func(O) (events.Or
 			return nil, fmt.Errorf("%s[%d]: %w: %v", where, i, vendors.ErrMalformedPage, err)
 		}
 		out = append(out, env)
+		if !lineEvents {
+			continue
+		}
 		for _, l := range lines {
 			env, err := l.Envelope()
 			if err != nil {
