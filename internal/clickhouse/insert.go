@@ -17,14 +17,14 @@ var orderColumnNames = []string{
 	"platform", "account", "order_id", "parent_order_id", "product_id", "product_name",
 	"shop_id", "shop_name", "author_id", "author_name", "buyer_open_id", "channel",
 	"quantity", "currency", "paid_fen", "estimated_base_fen", "settled_base_fen",
-	"status", "vendor_status", "paid_at", "updated_at", "received_at", "settled_at", "refunded_at",
+	"refunded_fen", "estimated_total_commission_fen", "status", "vendor_status", "paid_at", "updated_at", "received_at", "settled_at", "refunded_at",
 	"version", "event_id", "ingested_at",
 }
 
 // lineColumnNames are the commission_lines columns Insert writes, in order.
 var lineColumnNames = []string{
 	"platform", "account", "order_id", "role", "rate_bp", "currency",
-	"estimated_fen", "settled_fen", "order_status", "paid_at", "updated_at",
+	"estimated_fen", "settled_fen", "fee_fen", "order_status", "paid_at", "updated_at",
 	"version", "event_id", "ingested_at",
 }
 
@@ -200,10 +200,10 @@ func (s *Store) sendColumns(ctx context.Context, table string, cols []string, n 
 type orderColumns struct {
 	platform, account, orderID, parentID, productID, productName, shopID, shopName,
 	authorID, authorName, buyer, channel, currency, status, vendorStatus, eventID []string
-	quantity, paid, estBase, setBase  []int64
-	paidAt, updatedAt, ingestedAt     []time.Time
-	receivedAt, settledAt, refundedAt []*time.Time
-	version                           []uint64
+	quantity, paid, estBase, setBase, refunded, estTotalCommission []int64
+	paidAt, updatedAt, ingestedAt                                  []time.Time
+	receivedAt, settledAt, refundedAt                              []*time.Time
+	version                                                        []uint64
 }
 
 func (c *orderColumns) grow(n int) {
@@ -211,7 +211,9 @@ func (c *orderColumns) grow(n int) {
 		&c.authorID, &c.authorName, &c.buyer, &c.channel, &c.currency, &c.status, &c.vendorStatus, &c.eventID} {
 		*p = make([]string, 0, n)
 	}
-	c.quantity, c.paid, c.estBase, c.setBase = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+	for _, p := range []*[]int64{&c.quantity, &c.paid, &c.estBase, &c.setBase, &c.refunded, &c.estTotalCommission} {
+		*p = make([]int64, 0, n)
+	}
 	c.paidAt, c.updatedAt, c.ingestedAt = make([]time.Time, 0, n), make([]time.Time, 0, n), make([]time.Time, 0, n)
 	c.receivedAt, c.settledAt, c.refundedAt = make([]*time.Time, 0, n), make([]*time.Time, 0, n), make([]*time.Time, 0, n)
 	c.version = make([]uint64, 0, n)
@@ -235,6 +237,8 @@ func (c *orderColumns) add(eventID string, o *events.Order, now time.Time) {
 	c.paid = append(c.paid, o.PaidFen)
 	c.estBase = append(c.estBase, o.EstimatedBaseFen)
 	c.setBase = append(c.setBase, o.SettledBaseFen)
+	c.refunded = append(c.refunded, o.RefundedFen)
+	c.estTotalCommission = append(c.estTotalCommission, o.EstimatedTotalCommissionFen)
 	c.status = append(c.status, string(o.Status))
 	c.vendorStatus = append(c.vendorStatus, o.VendorStatus)
 	c.paidAt = append(c.paidAt, o.PaidAt.UTC())
@@ -251,7 +255,7 @@ func (c *orderColumns) values() []any {
 	return []any{c.platform, c.account, c.orderID, c.parentID, c.productID, c.productName,
 		c.shopID, c.shopName, c.authorID, c.authorName, c.buyer, c.channel,
 		c.quantity, c.currency, c.paid, c.estBase, c.setBase,
-		c.status, c.vendorStatus, c.paidAt, c.updatedAt, c.receivedAt, c.settledAt, c.refundedAt,
+		c.refunded, c.estTotalCommission, c.status, c.vendorStatus, c.paidAt, c.updatedAt, c.receivedAt, c.settledAt, c.refundedAt,
 		c.version, c.eventID, c.ingestedAt}
 }
 
@@ -259,7 +263,7 @@ func (c *orderColumns) values() []any {
 // lineColumnNames' order.
 type lineColumns struct {
 	platform, account, orderID, role, currency, status, eventID []string
-	rate, est, settled                                          []int64
+	rate, est, settled, fee                                     []int64
 	paidAt, updatedAt, ingestedAt                               []time.Time
 	version                                                     []uint64
 }
@@ -268,7 +272,7 @@ func (c *lineColumns) grow(n int) {
 	for _, p := range []*[]string{&c.platform, &c.account, &c.orderID, &c.role, &c.currency, &c.status, &c.eventID} {
 		*p = make([]string, 0, n)
 	}
-	c.rate, c.est, c.settled = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+	c.rate, c.est, c.settled, c.fee = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
 	c.paidAt, c.updatedAt, c.ingestedAt = make([]time.Time, 0, n), make([]time.Time, 0, n), make([]time.Time, 0, n)
 	c.version = make([]uint64, 0, n)
 }
@@ -282,6 +286,7 @@ func (c *lineColumns) add(eventID string, l *events.CommissionLine, now time.Tim
 	c.currency = append(c.currency, l.Currency)
 	c.est = append(c.est, l.EstimatedFen)
 	c.settled = append(c.settled, l.SettledFen)
+	c.fee = append(c.fee, l.FeeFen)
 	c.status = append(c.status, string(l.OrderStatus))
 	c.paidAt = append(c.paidAt, l.PaidAt.UTC())
 	c.updatedAt = append(c.updatedAt, l.UpdatedAt.UTC())
@@ -292,7 +297,7 @@ func (c *lineColumns) add(eventID string, l *events.CommissionLine, now time.Tim
 
 func (c *lineColumns) values() []any {
 	return []any{c.platform, c.account, c.orderID, c.role, c.rate, c.currency,
-		c.est, c.settled, c.status, c.paidAt, c.updatedAt,
+		c.est, c.settled, c.fee, c.status, c.paidAt, c.updatedAt,
 		c.version, c.eventID, c.ingestedAt}
 }
 

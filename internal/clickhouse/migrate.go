@@ -47,6 +47,21 @@ var Migrations = []Migration{
 		Name:       "commission_plan_history (every plan observation, for rate changes over time)",
 		Statements: []string{planHistoryDDL, planHistoryMVDDL, planHistoryBackfill},
 	},
+	{
+		Version:    4,
+		Name:       "refunded, total-commission and fee amounts (orders.refunded_fen, orders.estimated_total_commission_fen, commission_lines.fee_fen)",
+		Statements: moneyColumnsDDL,
+	},
+}
+
+// moneyColumnsDDL adds the amounts order.v1 and commission.v1 gained within
+// v1, one column per statement (each idempotent: execDDL takes "column
+// already exists" as done). Rows written before read 0, as the events
+// without the fields do.
+var moneyColumnsDDL = []string{
+	"ALTER TABLE {db}.orders ADD COLUMN refunded_fen Int64 DEFAULT 0 AFTER settled_base_fen",
+	"ALTER TABLE {db}.orders ADD COLUMN estimated_total_commission_fen Int64 DEFAULT 0 AFTER refunded_fen",
+	"ALTER TABLE {db}.commission_lines ADD COLUMN fee_fen Int64 DEFAULT 0 AFTER settled_fen",
 }
 
 // ordersDDL creates the orders table: one row per order version, the latest
@@ -218,6 +233,9 @@ const (
 	codeUnknownTable          = 60
 	codeUnknownDatabase       = 81
 	codeDatabaseAlreadyExists = 82
+	// codeIllegalColumn is also the answer to ADD COLUMN of a column that
+	// exists (18.16 and current releases), told apart by its message.
+	codeIllegalColumn = 44
 )
 
 // Migrate brings the schema up to date: it creates the database and the
@@ -292,6 +310,9 @@ func (s *Store) execDDL(ctx context.Context, q string) error {
 	var exc *ch.Exception
 	if errors.As(err, &exc) && (exc.Code == codeTableAlreadyExists || exc.Code == codeDatabaseAlreadyExists) {
 		return nil
+	}
+	if errors.As(err, &exc) && exc.Code == codeIllegalColumn && strings.Contains(exc.Message, "already exists") {
+		return nil // ADD COLUMN applied before (a migration retried or run by two sinks at once)
 	}
 	if err != nil {
 		return s.wrap(firstLine(q), err)
