@@ -158,8 +158,9 @@ func (b *bench) run(ctx context.Context) error {
 	return nil
 }
 
-// dropStale drops the databases of earlier bench runs in the background
-// (dropping a big one takes ClickHouse 18.16 a while).
+// dropStale drops the databases of earlier bench runs before anything is
+// measured (dropping big ones takes ClickHouse 18.16 a while, and would
+// otherwise count as the catch-up's ClickHouse CPU).
 func (b *bench) dropStale(ctx context.Context) {
 	rows, err := b.ch.Query(ctx, "SELECT name FROM system.databases WHERE startsWith(name, 'yongjin_bench_')")
 	if err != nil {
@@ -173,19 +174,14 @@ func (b *bench) dropStale(ctx context.Context) {
 		}
 	}
 	rows.Close()
-	if len(stale) == 0 {
-		return
+	if len(stale) > 0 {
+		b.logf("dropping %d databases of earlier runs", len(stale))
 	}
-	conn, err := b.chConn(ctx)
-	if err != nil {
-		return
-	}
-	go func() {
-		defer conn.Close()
-		for _, n := range stale {
-			_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS `"+n+"`")
+	for _, n := range stale {
+		if err := b.ch.Exec(ctx, "DROP DATABASE IF EXISTS `"+n+"`"); err != nil {
+			b.logf("drop %s: %v", n, err)
 		}
-	}()
+	}
 }
 
 func (b *bench) teardown() {

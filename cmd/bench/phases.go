@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -100,7 +101,13 @@ func (b *bench) backlogDir() string {
 
 // poll runs `poller once` over the whole backlog range.
 func (b *bench) poll(natsURL string) error {
-	return run("poller", filepath.Join(b.bin, "poller"), b.logs, []string{"once", "--config", filepath.Join(b.dir, "sources.yaml"),
+	_, err := b.pollUsage(natsURL)
+	return err
+}
+
+// pollUsage is poll that returns the poller's resource usage.
+func (b *bench) pollUsage(natsURL string) (*syscall.Rusage, error) {
+	return runUsage("poller", filepath.Join(b.bin, "poller"), b.logs, []string{"once", "--config", filepath.Join(b.dir, "sources.yaml"),
 		"--nats-url", natsURL, "--metrics-addr", "", "--time-type", "pay"}, nil)
 }
 
@@ -355,7 +362,12 @@ func (b *bench) endToEnd(ctx context.Context) error {
 	}
 	t0 := time.Now()
 	pollErr := make(chan error, 1)
-	go func() { pollErr <- b.poll(n.url) }()
+	var pollRU *syscall.Rusage
+	go func() {
+		var err error
+		pollRU, err = b.pollUsage(n.url)
+		pollErr <- err
+	}()
 	polled := false
 	r, err := b.measure(ctx, "end to end", t0, m, map[string]int{"normalizer": norm.pid(), "sink": sink.pid(), "nats-server": n.pid()}, func() (bool, error) {
 		if !polled {
@@ -373,6 +385,10 @@ func (b *bench) endToEnd(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if pollRU != nil { // the poller has exited: its whole CPU time and peak RSS
+		r.CPUus["poller"] = float64((time.Duration(pollRU.Utime.Nano()) + time.Duration(pollRU.Stime.Nano())).Microseconds()) / float64(b.res.Orders)
+		r.PeakRSSMiB["poller"] = float64(pollRU.Maxrss) / 1024
 	}
 	b.res.E2E = r
 	b.logf("e2e: %.0f orders/s", r.OrdersPerS)

@@ -80,15 +80,23 @@ func (p *proc) stop(wait time.Duration) {
 
 // run runs bin to completion, output to the log; it fails on a non-zero exit.
 func run(name, bin, logDir string, args, env []string) error {
+	_, err := runUsage(name, bin, logDir, args, env)
+	return err
+}
+
+// runUsage is run that also returns the finished process's resource usage
+// (CPU time, peak RSS).
+func runUsage(name, bin, logDir string, args, env []string) (*syscall.Rusage, error) {
 	p, err := startProc(name, bin, logDir, args, env)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	<-p.done
 	if p.err != nil {
-		return fmt.Errorf("%s %s: %w (see %s)", bin, strings.Join(args, " "), p.err, p.log)
+		return nil, fmt.Errorf("%s %s: %w (see %s)", bin, strings.Join(args, " "), p.err, p.log)
 	}
-	return nil
+	ru, _ := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return ru, nil
 }
 
 // cpuTime is the CPU time (user + system, every thread) process pid has
