@@ -70,7 +70,7 @@ func TestSubscriberTotalsMatchClickHouse(t *testing.T) {
 }
 
 func testSubscriberTotals(t *testing.T, commissionEvents bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	accounts := vendorsandbox.DemoAccounts("subscriber")[:1] // douke
 	if accounts[0].Vendor != "douke" {
