@@ -224,7 +224,7 @@ func (b *bench) rawClickHouse(ctx context.Context) error {
 			return err
 		}
 		for _, w := range page.Orders {
-			o, lines, err := douke.MapOrder("bench", w)
+			o, lines, err := douke.MapOrder("bench", w, time.Time{})
 			if err != nil {
 				return err
 			}
@@ -301,7 +301,7 @@ func (c *orderCols) add(o events.Order) {
 	c.settledAt = append(c.settledAt, o.SettledAt)
 	c.refundAt = append(c.refundAt, o.RefundedAt)
 	c.version = append(c.version, uint64(o.Version))
-	c.eventID = append(c.eventID, events.NewID(events.KindOrder, o.Platform, o.Key(), o.Version))
+	c.eventID = append(c.eventID, events.NewID(events.KindOrder, o.Platform, o.Account, o.Key(), o.Version))
 }
 
 func (c *orderCols) columns() []any {
@@ -330,7 +330,7 @@ func (c *lineCols) add(l events.CommissionLine) {
 	c.paidAt = append(c.paidAt, l.PaidAt)
 	c.updatedAt = append(c.updatedAt, l.UpdatedAt)
 	c.version = append(c.version, uint64(l.Version))
-	c.eventID = append(c.eventID, events.NewID(events.KindCommission, l.Platform, l.Key(), l.Version))
+	c.eventID = append(c.eventID, events.NewID(events.KindCommission, l.Platform, l.Account, l.Key(), l.Version))
 }
 
 func (c *lineCols) columns() []any {

@@ -4,8 +4,9 @@
 // and sink — against the private ClickHouse of scripts/clickhouse.sh, over
 // 100,000 orders, while it SIGKILLs and restarts poller, normalizer and sink
 // at random moments, restarts the NATS server, stops ClickHouse for more
-// than 30 seconds and has the sandbox answer with 5xx, throttles, timeouts
-// and a known number of malformed pages. At the end it compares ClickHouse
+// than 30 seconds, keeps every poller down while the clock jumps further than
+// the look-back (douke then without a configured start) and has the sandbox
+// answer with 5xx, throttles, timeouts and a known number of malformed pages. At the end it compares ClickHouse
 // with the sandbox's ground truth and the dead-letter queue with the
 // malformed pages, prints one PASS/FAIL line per check and "N passed,
 // M failed", and exits 1 if anything failed.

@@ -165,7 +165,7 @@ func (r *runner) setup(ctx context.Context) (*stack, error) {
 		"--from", payFrom.Format(time.RFC3339), "--to", payTo.Format(time.RFC3339),
 		"--clock", clockSteps[0].Format(time.RFC3339),
 		"--account", vendorsandbox.DemoAccount,
-		"--malformed-pages", strconv.Itoa(c.malformed),
+		"--malformed-pages", "0", // set once the first full read is done (phase 1)
 		"--error-rate-5xx", fmt.Sprint(baseErrorRate5xx), "--throttle-rate", fmt.Sprint(baseThrottleRate),
 		"--slow-rate", fmt.Sprint(baseSlowRate), "--slow-for", baseSlowFor.String(),
 	}, []string{ // credentials through the environment, never on a command line
@@ -310,25 +310,33 @@ func (r *runner) waitJetStream(ctx context.Context, st *stack, within time.Durat
 func (r *runner) exercise(ctx context.Context, st *stack) {
 	c := r.cfg
 	began := time.Now()
-	// 1. The malformed pages are the first pages each order vendor serves:
-	// wait until they are served and dead-lettered before the chaos may
-	// kill the poller or NATS (a page fetched by a poller killed before it
-	// was stored would never reach the DLQ, and the count would not be known).
+	// 1. The malformed pages are the first pages each order vendor serves
+	// after the first full read, so they lie in the look-back that the next
+	// runs read again: wait until they are served and dead-lettered before
+	// the chaos may kill the poller or NATS (a page fetched by a poller
+	// killed before it was stored would never reach the DLQ, and the count
+	// would not be known).
 	want := c.malformed * len(orderVendors)
-	r.logf("phase 1: waiting for the sandbox to serve %d malformed pages and the normalizer to dead-letter them", want)
-	err := r.waitFor(ctx, "malformed pages served", 3*time.Minute, 250*time.Millisecond, func(ctx context.Context) (bool, string) {
-		stats, err := r.sandboxStats(ctx, st)
-		if err != nil {
-			return false, err.Error()
-		}
-		n, ok, parts := 0, true, []string{}
-		for _, v := range orderVendors {
-			n += int(stats[v].Malformed)
-			ok = ok && int(stats[v].Malformed) == c.malformed
-			parts = append(parts, fmt.Sprintf("%s %d", v, stats[v].Malformed))
-		}
-		return ok, strings.Join(parts, ", ")
-	})
+	r.logf("phase 1: waiting for the first full read (every checkpoint at the clock), then for the sandbox to serve %d malformed pages and the normalizer to dead-letter them", want)
+	err := r.waitCheckpoints(ctx, st, clockSteps[0], 10*time.Minute)
+	if err == nil {
+		err = r.setFaults(ctx, st, url.Values{"malformed_pages": {strconv.Itoa(c.malformed)}})
+	}
+	if err == nil {
+		err = r.waitFor(ctx, "malformed pages served", 3*time.Minute, 250*time.Millisecond, func(ctx context.Context) (bool, string) {
+			stats, err := r.sandboxStats(ctx, st)
+			if err != nil {
+				return false, err.Error()
+			}
+			n, ok, parts := 0, true, []string{}
+			for _, v := range orderVendors {
+				n += int(stats[v].Malformed)
+				ok = ok && int(stats[v].Malformed) == c.malformed
+				parts = append(parts, fmt.Sprintf("%s %d", v, stats[v].Malformed))
+			}
+			return ok, strings.Join(parts, ", ")
+		})
+	}
 	if err == nil {
 		err = r.waitFor(ctx, "malformed pages dead-lettered", 3*time.Minute, 250*time.Millisecond, func(ctx context.Context) (bool, string) {
 			letters, err := r.deadLetters(ctx, st, "normalizer")
@@ -360,7 +368,17 @@ func (r *runner) exercise(ctx context.Context, st *stack) {
 	stepsOK := true
 	for i, target := range clockSteps {
 		label := fmt.Sprintf("step %d/%d", i+1, len(clockSteps))
-		if i > 0 {
+		if i == len(clockSteps)-1 {
+			// Case 1 of issue 11: every poller is down while the clock jumps
+			// further than the look-back, and douke runs without a configured
+			// start (as the README and the k8s sources file do): it must
+			// resume from its checkpoint, however old, and miss nothing.
+			if err := r.outage(ctx, st, target); err != nil {
+				r.fail("%s: poller outage longer than the look-back: %v", label, err)
+				stepsOK = false
+				break
+			}
+		} else if i > 0 {
 			if err := r.setClock(ctx, st, target); err != nil {
 				r.fail("clock %s: %v", label, err)
 				stepsOK = false
@@ -423,6 +441,43 @@ func (r *runner) exercise(ctx context.Context, st *stack) {
 	}
 	r.processChecks(st)
 	r.logf("total run time %s", time.Since(r.start).Round(100*time.Millisecond))
+}
+
+// outage stops the poller, removes douke's configured start from the
+// sources file, moves the sandbox clock to target (further than douke's
+// 72 h look-back from its checkpoint) and starts the poller again.
+func (r *runner) outage(ctx context.Context, st *stack, target time.Time) error {
+	st.poller.setSupervise(false)
+	if err := st.poller.stop(30 * time.Second); err != nil {
+		return fmt.Errorf("stop the poller: %w", err)
+	}
+	srcs := append([]poller.Source(nil), st.sources...)
+	for i := range srcs {
+		if srcs[i].Vendor == "douke" {
+			srcs[i].Start = ""
+		}
+	}
+	b, err := yaml.Marshal(poller.Config{Sources: srcs})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(st.sourcesPath, b, 0o600); err != nil {
+		return err
+	}
+	var behind []string
+	for _, part := range st.parts {
+		if cp, err := st.cps.Get(ctx, part.Key()); err == nil && part.Source.Vendor == "douke" {
+			behind = append(behind, fmt.Sprintf("%s checkpoint %s, %s behind (look-back %s)", part.Key(),
+				cp.Position.In(sandbox.CST).Format(time.DateTime), target.Sub(cp.Position).Round(time.Hour), part.Source.Lookback))
+		}
+	}
+	if err := r.setClock(ctx, st, target); err != nil {
+		return err
+	}
+	r.logf("outage: every poller down while the sandbox clock jumps to %s CST; douke now has no configured start: %s",
+		target.Format(time.DateTime), strings.Join(behind, "; "))
+	st.poller.setSupervise(true)
+	return st.poller.start()
 }
 
 // waitCheckpoints waits until every part's checkpoint is at least at.

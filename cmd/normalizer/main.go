@@ -68,6 +68,7 @@ func main() {
 	fs.BoolVar(&cfg.CommissionEvents, "commission-events", false, "also publish one commission.v1 event per commission line (order.v1 events always carry their lines; docs/EVENTS.md)")
 	replayVendor := fs.String("vendor", "", "replay: only this vendor's pages")
 	replaySince := fs.String("since", "", "replay: pages stored in RAW since this time (required for replay)")
+	fs.DurationVar(&cfg.ReplayTimeout, "replay-timeout", time.Hour, "replay: give up (exit non-zero) when the whole replay takes longer")
 	if err := cli.Parse(fs, "YONGJIN_NORMALIZER", synopsis, args); err != nil {
 		fmt.Fprintln(os.Stderr, "normalizer:", err)
 		os.Exit(2)
@@ -106,7 +107,7 @@ func main() {
 			app.Fatal(rt.Log, "replay --since", err)
 		}
 		st, err := svc.Replay(ctx, *replayVendor, since, nil)
-		fmt.Printf("replayed %d pages into %d events; %d pages dead-lettered\n", st.Pages, st.Events, st.DeadLettered)
+		fmt.Printf("replayed %d pages into %d events; %d pages and %d records dead-lettered\n", st.Pages, st.Events, st.DeadLettered, st.BadRecords)
 		if err != nil {
 			app.Fatal(rt.Log, "replay", err)
 		}

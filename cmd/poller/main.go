@@ -235,7 +235,7 @@ func backfill(ctx context.Context, p *poller.Poller, cps *checkpoint.Store, src 
 
 func listSources(ctx context.Context, w io.Writer, p *poller.Poller, cps *checkpoint.Store, srcs []poller.Source) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tVENDOR\tACCOUNT\tPART\tCHECKPOINT\tLAST SUCCESS\tNEXT RUN\tHOLDER\tLAST ERROR")
+	fmt.Fprintln(tw, "SOURCE\tVENDOR\tACCOUNT\tPART\tCHECKPOINT\tLAST SUCCESS\tNEXT RUN\tHOLDER\tLAST ERROR\tSKIPPED")
 	show := func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
@@ -260,7 +260,7 @@ func listSources(ctx context.Context, w io.Writer, p *poller.Poller, cps *checkp
 			if lastErr == "" {
 				lastErr = "-"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Vendor, s.Account, name, show(cp.Position), show(cp.LastSuccess), show(cp.NextRun), orDash(cp.Holder), lastErr)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Vendor, s.Account, name, show(cp.Position), show(cp.LastSuccess), show(cp.NextRun), orDash(cp.Holder), lastErr, orDash(cp.Skipped))
 		}
 	}
 	return tw.Flush()

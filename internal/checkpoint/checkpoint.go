@@ -28,7 +28,15 @@ import (
 const (
 	CheckpointBucket = "YONGJIN_CHECKPOINTS"
 	LeaseBucket      = "YONGJIN_LEASES"
+	// PageBucket holds the fingerprint of every page a live part stored in
+	// RAW, so a look-back re-read of unchanged data stores nothing new.
+	PageBucket = "YONGJIN_PAGES"
 )
+
+// PageTTL is how long a page fingerprint lives after it was written: a page
+// unchanged for that long is stored once more. It is well below RAW's
+// retention (30 days), so a fingerprint never outlives the page it stands for.
+const PageTTL = 7 * 24 * time.Hour
 
 // ErrConflict means another writer changed the checkpoint or holds the lease.
 var ErrConflict = errors.New("checkpoint: changed by another writer")
@@ -47,6 +55,10 @@ type Checkpoint struct {
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	// NextRun is when the holder plans to poll the source again.
 	NextRun time.Time `json:"next_run,omitzero"`
+	// Skipped names the last range the part skipped because the vendor no
+	// longer serves it (e.g. douke before 2021-10-01), with the reason.
+	Skipped   string    `json:"skipped,omitempty"`
+	SkippedAt time.Time `json:"skipped_at,omitzero"`
 	// Holder is the replica that wrote this checkpoint.
 	Holder string `json:"holder,omitempty"`
 
@@ -56,8 +68,8 @@ type Checkpoint struct {
 // Revision is the KV revision the checkpoint was read at (0 = not stored yet).
 func (c Checkpoint) Revision() uint64 { return c.revision }
 
-// Store reads and writes checkpoints.
-type Store struct{ kv jetstream.KeyValue }
+// Store reads and writes checkpoints and page fingerprints.
+type Store struct{ kv, pages jetstream.KeyValue }
 
 // Open creates or binds the checkpoint bucket (file storage, 5 revisions of
 // history per key so an operator can see how a checkpoint moved).
@@ -72,7 +84,42 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, er
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint bucket: %w", err)
 	}
-	return &Store{kv: kv}, nil
+	pages, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: PageBucket, Description: "yongjin poller: fingerprints of the pages stored in RAW", History: 1, TTL: PageTTL,
+		Storage: jetstream.FileStorage, Replicas: replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("page bucket: %w", err)
+	}
+	return &Store{kv: kv, pages: pages}, nil
+}
+
+// PageKey is the fingerprint key of the index-th page (from 0) of the
+// window starting at windowStart of part key partKey, requested with page
+// size size.
+func PageKey(partKey string, windowStart time.Time, size, index int) string {
+	return fmt.Sprintf("%s.%d.%d.%d", partKey, windowStart.Unix(), size, index)
+}
+
+// PageFingerprint returns the fingerprint stored at key ("" when none).
+func (s *Store) PageFingerprint(ctx context.Context, key string) (string, error) {
+	e, err := s.pages.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("page fingerprint %s: %w", key, err)
+	}
+	return string(e.Value()), nil
+}
+
+// SetPageFingerprint records fp at key. Call it only after JetStream
+// acknowledged the page: a fingerprint says "this content is in RAW".
+func (s *Store) SetPageFingerprint(ctx context.Context, key, fp string) error {
+	if _, err := s.pages.PutString(ctx, key, fp); err != nil {
+		return fmt.Errorf("page fingerprint %s: %w", key, err)
+	}
+	return nil
 }
 
 // Key is the checkpoint key of a source's stream of windows (part "" for

@@ -43,6 +43,10 @@ func (e *BadEventError) Is(target error) bool { return target == ErrBadEvent }
 // Unwrap returns the underlying cause.
 func (e *BadEventError) Unwrap() error { return e.Err }
 
+// BatchIndex is Index: the bad envelope's position in Insert's slice (the
+// sink dead-letters that one event and inserts the rest).
+func (e *BadEventError) BatchIndex() int { return e.Index }
+
 // transientCodes are ClickHouse server error codes that describe a passing
 // condition (overload, timeouts, a server or replica going away) rather than
 // a wrong query or wrong data.

@@ -52,6 +52,11 @@ var Migrations = []Migration{
 		Name:       "refunded, total-commission and fee amounts (orders.refunded_fen, orders.estimated_total_commission_fen, commission_lines.fee_fen)",
 		Statements: moneyColumnsDDL,
 	},
+	{
+		Version:    5,
+		Name:       "commission_lines_by_account (each account's commission lines of an order kept)",
+		Statements: []string{linesByAccountDDL, linesByAccountMVDDL, linesByAccountBackfill},
+	},
 }
 
 // moneyColumnsDDL adds the amounts order.v1 and commission.v1 gained within
@@ -212,6 +217,53 @@ const planHistoryBackfill = `INSERT INTO {db}.commission_plan_history
     (platform, account, product_id, plan_id, rate_bp, vendor_status, observed_at, version, ingested_at)
 SELECT platform, account, product_id, plan_id, rate_bp, vendor_status, observed_at, version, ingested_at
 FROM {db}.commission_plans`
+
+// linesByAccountDDL creates commission_lines_by_account: commission lines
+// keyed by account too, so that when two accounts report the same order
+// each keeps its own lines (commission_lines, keyed by order and role only,
+// collapses them into one). The shipped queries read commission from here;
+// orders stay keyed by order, so an order's GMV counts once. Same columns
+// (migration 4's fee_fen included) and versioning as commission_lines.
+const linesByAccountDDL = `CREATE TABLE IF NOT EXISTS {db}.commission_lines_by_account
+(
+    platform      String,
+    account       String,
+    order_id      String,
+    role          String,
+    rate_bp       Int64,
+    currency      String,
+    estimated_fen Int64,
+    settled_fen   Int64,
+    fee_fen       Int64,
+    order_status  String,
+    paid_at       DateTime('UTC'),
+    updated_at    DateTime('UTC'),
+    version       UInt64,
+    event_id      String,
+    ingested_at   DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(paid_at)
+ORDER BY (platform, account, order_id, role)`
+
+// linesByAccountMVDDL copies every row inserted into commission_lines into
+// commission_lines_by_account as it is written (before any merge could
+// collapse two accounts' lines).
+const linesByAccountMVDDL = `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.commission_lines_by_account_mv
+TO {db}.commission_lines_by_account
+AS SELECT platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
+          order_status, paid_at, updated_at, version, event_id, ingested_at
+FROM {db}.commission_lines`
+
+// linesByAccountBackfill copies the lines commission_lines already holds;
+// it runs after the view exists, and rows copied twice collapse (same key
+// and version).
+const linesByAccountBackfill = `INSERT INTO {db}.commission_lines_by_account
+    (platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
+     order_status, paid_at, updated_at, version, event_id, ingested_at)
+SELECT platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
+       order_status, paid_at, updated_at, version, event_id, ingested_at
+FROM {db}.commission_lines`
 
 const createDatabase = `CREATE DATABASE IF NOT EXISTS {db}`
 

@@ -36,7 +36,7 @@ func tables(t *testing.T, s *Store) []string {
 
 func requireMigrated(t *testing.T, s *Store) {
 	t.Helper()
-	if got, want := tables(t, s), []string{"commission_lines", "commission_plan_history", "commission_plan_history_mv", "commission_plans", "creator_snapshots", "orders", "schema_migrations"}; !reflect.DeepEqual(got, want) {
+	if got, want := tables(t, s), []string{"commission_lines", "commission_lines_by_account", "commission_lines_by_account_mv", "commission_plan_history", "commission_plan_history_mv", "commission_plans", "creator_snapshots", "orders", "schema_migrations"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("tables = %v, want %v", got, want)
 	}
 	v, err := s.AppliedMigrations(testCtx(t))

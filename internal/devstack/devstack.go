@@ -140,7 +140,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if s.JS, err = jetstream.New(pubConn); err != nil {
 		return nil, err
 	}
-	s.Poller = poller.New(s.JS, s.Registry, poller.Options{Logger: o.Logger.With("service", "poller"), Registerer: o.Registerer})
+	// The sandbox clock is the vendors' "now": pages are fetched at its time.
+	s.Poller = poller.New(s.JS, s.Registry, poller.Options{Logger: o.Logger.With("service", "poller"), Registerer: o.Registerer, Now: s.Sandbox.Clock().Now})
 	if err = s.Poller.Provision(ctx); err != nil {
 		return nil, err
 	}

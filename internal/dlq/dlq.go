@@ -31,8 +31,30 @@ type Letter struct {
 	Reason          string
 	OriginalSubject string
 	At              time.Time
-	Header          nats.Header
-	Data            []byte
+	// Record is the index of the failed record inside the original message
+	// (a page's order), or NoRecord when the whole message failed.
+	Record int
+	// BodyOmitted is set when the letter holds no body (the copy would
+	// have exceeded the max payload): the original is in OriginalStream.
+	BodyOmitted    bool
+	OriginalStream string
+	// OriginalSeq is the original message's sequence in its stream.
+	OriginalSeq uint64
+	Header      nats.Header
+	Data        []byte
+}
+
+// letter reads a dead letter's headers.
+func letter(seq uint64, subject string, h nats.Header, data []byte) Letter {
+	l := Letter{Seq: seq, Subject: subject, Header: h, Data: data, Stage: h.Get(bus.HdrDLQStage),
+		Reason: h.Get(bus.HdrDLQReason), OriginalSubject: h.Get(bus.HdrDLQSubject), Record: NoRecord,
+		BodyOmitted: h.Get(HdrBodyOmitted) == "true", OriginalStream: h.Get(HdrOriginalStream)}
+	l.At, _ = time.Parse(time.RFC3339Nano, h.Get(bus.HdrDLQAt))
+	l.OriginalSeq, _ = strconv.ParseUint(h.Get(bus.HdrDLQStreamSeq), 10, 64)
+	if r, err := strconv.Atoi(h.Get(HdrRecord)); err == nil && r >= 0 {
+		l.Record = r
+	}
+	return l
 }
 
 // Vendor is the vendor part of the DLQ subject (yongjin.dlq.<stage>.<vendor>).
@@ -112,10 +134,7 @@ func (q *Queue) List(ctx context.Context, f Filter) ([]Letter, error) {
 			if err != nil {
 				return nil, err
 			}
-			l := Letter{Seq: md.Sequence.Stream, Subject: m.Subject(), Header: m.Headers(), Data: m.Data(),
-				Stage: m.Headers().Get(bus.HdrDLQStage), Reason: m.Headers().Get(bus.HdrDLQReason),
-				OriginalSubject: m.Headers().Get(bus.HdrDLQSubject)}
-			l.At, _ = time.Parse(time.RFC3339Nano, m.Headers().Get(bus.HdrDLQAt))
+			l := letter(md.Sequence.Stream, m.Subject(), m.Headers(), m.Data())
 			if f.match(l) {
 				out = append(out, l)
 			}
@@ -144,15 +163,15 @@ func (q *Queue) Show(ctx context.Context, seq uint64) (Letter, error) {
 	if !strings.HasPrefix(m.Subject, bus.DLQSubjectPrefix+"."+q.stage+".") {
 		return Letter{}, fmt.Errorf("dead letter %d belongs to another stage (%s)", seq, m.Subject)
 	}
-	l := Letter{Seq: m.Sequence, Subject: m.Subject, Header: m.Header, Data: m.Data, Stage: m.Header.Get(bus.HdrDLQStage),
-		Reason: m.Header.Get(bus.HdrDLQReason), OriginalSubject: m.Header.Get(bus.HdrDLQSubject)}
-	l.At, _ = time.Parse(time.RFC3339Nano, m.Header.Get(bus.HdrDLQAt))
-	return l, nil
+	return letter(m.Sequence, m.Subject, m.Header, m.Data), nil
 }
 
 // Redrive republishes every letter matching f to its original subject (with
 // its original headers) and then deletes it from the DLQ. It returns how many
-// were redriven.
+// were redriven. A record's letter republishes its page with
+// HdrRedriveRecords naming the record, so only that record is mapped again;
+// a letter stored without its body republishes the original message read
+// from its stream (an error if that stream no longer holds it).
 func (q *Queue) Redrive(ctx context.Context, f Filter) (int, error) {
 	letters, err := q.List(ctx, f)
 	if err != nil {
@@ -168,13 +187,24 @@ func (q *Queue) Redrive(ctx context.Context, f Filter) (int, error) {
 			return n, fmt.Errorf("dead letter %d has no original subject", l.Seq)
 		}
 		m := nats.NewMsg(l.OriginalSubject)
-		for k, v := range l.Header {
-			if strings.HasPrefix(k, "Yongjin-Dlq-") || k == nats.MsgIdHdr {
+		header, data := l.Header, l.Data
+		if l.BodyOmitted {
+			orig, err := q.original(ctx, l)
+			if err != nil {
+				return n, err
+			}
+			header, data = orig.Header, orig.Data
+		}
+		for k, v := range header {
+			if strings.HasPrefix(k, "Yongjin-Dlq-") || k == nats.MsgIdHdr || k == HdrRedriveRecords {
 				continue
 			}
 			m.Header[k] = v
 		}
-		m.Data = l.Data
+		if l.Record != NoRecord {
+			m.Header.Set(HdrRedriveRecords, strconv.Itoa(l.Record))
+		}
+		m.Data = data
 		if err := bus.PublishSync(ctx, q.js, m, "redrive-"+q.stage+"-"+strconv.FormatUint(l.Seq, 10), nil); err != nil {
 			return n, fmt.Errorf("redrive dead letter %d: %w", l.Seq, err)
 		}
@@ -186,24 +216,49 @@ func (q *Queue) Redrive(ctx context.Context, f Filter) (int, error) {
 	return n, nil
 }
 
+// original reads the message a body-less letter refers to.
+func (q *Queue) original(ctx context.Context, l Letter) (*jetstream.RawStreamMsg, error) {
+	if l.OriginalStream == "" || l.OriginalSeq == 0 {
+		return nil, fmt.Errorf("dead letter %d has no body and names no original message", l.Seq)
+	}
+	st, err := q.js.Stream(ctx, l.OriginalStream)
+	if err != nil {
+		return nil, fmt.Errorf("dead letter %d: original stream %s: %w", l.Seq, l.OriginalStream, err)
+	}
+	m, err := st.GetMsg(ctx, l.OriginalSeq)
+	if err != nil {
+		return nil, fmt.Errorf("dead letter %d: original message %d of %s (the letter has no body): %w", l.Seq, l.OriginalSeq, l.OriginalStream, err)
+	}
+	return m, nil
+}
+
 // PrintList writes letters as a table.
 func PrintList(w io.Writer, letters []Letter) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tAT\tVENDOR\tORIGINAL SUBJECT\tREASON")
+	fmt.Fprintln(tw, "SEQ\tAT\tVENDOR\tORIGINAL SUBJECT\tORIG SEQ\tRECORD\tREASON")
 	for _, l := range letters {
 		reason := l.Reason
 		if len(reason) > 100 {
 			reason = reason[:100] + "…"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", l.Seq, l.At.UTC().Format(time.RFC3339), l.Vendor(), l.OriginalSubject, reason)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", l.Seq, l.At.UTC().Format(time.RFC3339), l.Vendor(), l.OriginalSubject, l.OriginalSeq, recordText(l.Record), reason)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d dead letters\n", len(letters))
 }
 
+// recordText renders Letter.Record for people: "-" for a whole message.
+func recordText(r int) string {
+	if r == NoRecord {
+		return "-"
+	}
+	return strconv.Itoa(r)
+}
+
 // PrintLetter writes one letter: headers, then the body.
 func PrintLetter(w io.Writer, l Letter) {
-	fmt.Fprintf(w, "seq: %d\nsubject: %s\nstage: %s\nreason: %s\noriginal subject: %s\nat: %s\nheaders:\n", l.Seq, l.Subject, l.Stage, l.Reason, l.OriginalSubject, l.At.UTC().Format(time.RFC3339Nano))
+	fmt.Fprintf(w, "seq: %d\nsubject: %s\nstage: %s\nreason: %s\noriginal subject: %s\noriginal seq: %d\nrecord: %s\nat: %s\nheaders:\n",
+		l.Seq, l.Subject, l.Stage, l.Reason, l.OriginalSubject, l.OriginalSeq, recordText(l.Record), l.At.UTC().Format(time.RFC3339Nano))
 	keys := make([]string, 0, len(l.Header))
 	for k := range l.Header {
 		keys = append(keys, k)
@@ -211,6 +266,10 @@ func PrintLetter(w io.Writer, l Letter) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %s: %s\n", k, strings.Join(l.Header[k], ", "))
+	}
+	if l.BodyOmitted {
+		fmt.Fprintf(w, "body: omitted (too large for a dead letter); it is message %d of %s\n", l.OriginalSeq, l.OriginalStream)
+		return
 	}
 	fmt.Fprintf(w, "body (%d bytes):\n%s\n", len(l.Data), l.Data)
 }

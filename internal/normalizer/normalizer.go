@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yongjin-dev/yongjin/internal/bus"
+	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
@@ -51,6 +54,8 @@ type Config struct {
 	// needs; turn it on for subscribers that want the lines as events of
 	// their own (five messages per douke order instead of one).
 	CommissionEvents bool
+	// ReplayTimeout bounds one Replay run as a whole (default 1 h).
+	ReplayTimeout time.Duration
 	// Streams tunes the EVENTS and DLQ streams this service owns.
 	Streams bus.StreamOptions
 	// Logger defaults to slog.Default().
@@ -72,6 +77,9 @@ func (c *Config) setDefaults() {
 	if c.Workers == 0 {
 		c.Workers = 4
 	}
+	if c.ReplayTimeout == 0 {
+		c.ReplayTimeout = time.Hour
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -88,6 +96,9 @@ func (c Config) Validate() error {
 	if c.Workers < 1 || c.Workers > 256 {
 		return fmt.Errorf("workers must be 1..256, got %d", c.Workers)
 	}
+	if c.ReplayTimeout < 0 {
+		return fmt.Errorf("replay timeout must not be negative, got %s", c.ReplayTimeout)
+	}
 	return nil
 }
 
@@ -95,6 +106,7 @@ type metrics struct {
 	pages      *prometheus.CounterVec
 	events     *prometheus.CounterVec
 	deadLetter *prometheus.CounterVec
+	records    *prometheus.CounterVec
 	retries    prometheus.Counter
 }
 
@@ -103,10 +115,11 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		pages:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_normalizer_pages_total", Help: "Raw pages handled, by vendor and outcome (ok, dead_letter, retry)."}, []string{"vendor", "outcome"}),
 		events:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_normalizer_events_published_total", Help: "Canonical events acknowledged by JetStream, by vendor and type."}, []string{"vendor", "type"}),
 		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_dead_letters_total", Help: "Messages dead-lettered, by stage and reason class."}, []string{"stage", "reason"}),
+		records:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_normalizer_bad_records_total", Help: "Records that could not be mapped and were dead-lettered alone (their page's other records flowed), by vendor."}, []string{"vendor"}),
 		retries:    prometheus.NewCounter(prometheus.CounterOpts{Name: "yongjin_normalizer_publish_retries_total", Help: "Retried EVENTS publishes."}),
 	}
 	if r != nil {
-		r.MustRegister(m.pages, m.events, m.deadLetter, m.retries)
+		r.MustRegister(m.pages, m.events, m.deadLetter, m.records, m.retries)
 	}
 	return m
 }
@@ -156,7 +169,7 @@ func (s *Service) Run(ctx context.Context, subConn *nats.Conn) error {
 		Logger:              wlog,
 		AckWaitTimeout:      s.cfg.AckWait,
 		ResourceInitializer: bus.BoundConsumer(bus.RawStream, s.cfg.Durable),
-		NakDelay:            bus.ExpDelay{Base: time.Second, Max: time.Minute},
+		NakDelay:            DefaultRedeliveryDelay,
 		ConsumeOptions:      []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)},
 		AckAsync:            true,
 		Unmarshaler:         bus.Unmarshaler{},
@@ -178,30 +191,155 @@ func (s *Service) Run(ctx context.Context, subConn *nats.Conn) error {
 
 // handle maps one raw page and publishes its events; an error wrapping
 // ErrPermanent is dead-lettered at once, any other error is retried by
-// redelivery.
+// redelivery. A record of the page that cannot be mapped is dead-lettered
+// alone (with the page, its stream sequence, the record's index and the
+// reason) after the page's good records were published; the page is then
+// acknowledged.
 func (s *Service) handle(msg *message.Message) error {
-	page, err := events.RawPageFromHeaders(msg.Metadata.Get, msg.Payload)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrPermanent, err)
-	}
-	envs, err := s.normalize(page)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrPermanent, err)
-	}
-	msgs, err := EventMessages(page.Vendor, envs)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrPermanent, err)
-	}
+	o := originOf(msg)
 	ctx, cancel := context.WithTimeout(msg.Context(), s.cfg.AckWait*8/10)
 	defer cancel()
-	if err := bus.PublishAll(ctx, s.js, msgs, func(error) { s.m.retries.Inc() }); err != nil {
-		return fmt.Errorf("publish %d events of %s page %s: %w", len(msgs), page.Vendor, page.Cursor, err)
+	res, err := s.process(ctx, o, "", "")
+	if err != nil {
+		return err
 	}
-	for _, e := range envs {
-		s.m.events.WithLabelValues(page.Vendor, e.Type).Inc()
+	for _, e := range res.envs {
+		s.m.events.WithLabelValues(res.vendor, e.Type).Inc()
 	}
-	s.m.pages.WithLabelValues(page.Vendor, "ok").Inc()
+	s.m.pages.WithLabelValues(res.vendor, "ok").Inc()
 	return nil
+}
+
+// origin is a RAW message as both the live consumer and replay see it.
+type origin struct {
+	subject string
+	seq     uint64
+	uuid    string
+	header  map[string][]string
+	data    []byte
+}
+
+// originOf reads a Watermill message made by bus.Unmarshaler.
+func originOf(msg *message.Message) origin {
+	o := origin{subject: msg.Metadata.Get(bus.MetaSubject), uuid: msg.UUID, data: msg.Payload, header: make(map[string][]string, len(msg.Metadata))}
+	o.seq, _ = strconv.ParseUint(msg.Metadata.Get(bus.MetaStreamSeq), 10, 64)
+	for k, v := range msg.Metadata {
+		o.header[k] = []string{v}
+	}
+	return o
+}
+
+func (o origin) get(k string) string {
+	if v := o.header[k]; len(v) > 0 {
+		return strings.Join(v, ", ")
+	}
+	return ""
+}
+
+// processed is what process did with one page.
+type processed struct {
+	vendor string
+	// envs are the published events.
+	envs []events.Envelope
+	// badRecords is how many records were dead-lettered.
+	badRecords int
+}
+
+// process maps one RAW message record by record, publishes the good records'
+// events (their Nats-Msg-Id prefixed with idPrefix, "" for the live
+// consumer) and dead-letters each bad record. A page-level failure is
+// returned wrapping ErrPermanent; a failed publish of events or dead letters
+// is returned as is (transient: the page is redelivered, and both publishes
+// are de-duplicated by ID). reasonPrefix is put in front of dead-letter
+// reasons ("replay: ").
+func (s *Service) process(ctx context.Context, o origin, idPrefix, reasonPrefix string) (processed, error) {
+	page, err := events.RawPageFromHeaders(o.get, o.data)
+	if err != nil {
+		return processed{}, fmt.Errorf("%w: %v", ErrPermanent, err)
+	}
+	only, err := redriveRecords(o.get(dlq.HdrRedriveRecords))
+	if err != nil {
+		return processed{}, fmt.Errorf("%w: %v", ErrPermanent, err)
+	}
+	v, err := s.reg.Get(page.Vendor)
+	if err != nil {
+		return processed{}, fmt.Errorf("%w: %v", ErrPermanent, err)
+	}
+	recs, err := vendors.NormalizeRecords(v, page)
+	if err != nil {
+		return processed{}, fmt.Errorf("%w: %v", ErrPermanent, err)
+	}
+	res := processed{vendor: page.Vendor}
+	var msgs []*nats.Msg
+	var bad []vendors.Record
+	for _, r := range recs {
+		if only != nil && !only[r.Index] {
+			continue
+		}
+		if r.Err == nil {
+			r.Events = Granularity(r.Events, s.cfg.CommissionEvents)
+			rm, err := EventMessages(page.Vendor, r.Events)
+			if err == nil {
+				err = s.fits(rm)
+			}
+			if err == nil {
+				msgs = append(msgs, rm...)
+				res.envs = append(res.envs, r.Events...)
+				continue
+			}
+			r.Err = fmt.Errorf("%s %s page %s record %d: %w", page.Vendor, page.Endpoint, page.Cursor, r.Index, err)
+		}
+		bad = append(bad, r)
+	}
+	if idPrefix != "" {
+		for _, m := range msgs {
+			m.Header.Set(nats.MsgIdHdr, idPrefix+m.Header.Get(nats.MsgIdHdr))
+		}
+	}
+	if len(msgs) > 0 {
+		if err := bus.PublishAll(ctx, s.js, msgs, func(error) { s.m.retries.Inc() }); err != nil {
+			return processed{}, fmt.Errorf("publish %d events of %s page %s: %w", len(msgs), page.Vendor, page.Cursor, err)
+		}
+	}
+	for _, r := range bad {
+		reason := fmt.Errorf("%s%w", reasonPrefix, r.Err)
+		if err := s.deadLetter(ctx, o, r.Index, reason); err != nil {
+			return processed{}, fmt.Errorf("dead-letter record %d of %s page %s: %w", r.Index, page.Vendor, page.Cursor, err)
+		}
+		s.m.deadLetter.WithLabelValues(Stage, "bad_record").Inc()
+		s.m.records.WithLabelValues(page.Vendor).Inc()
+		s.cfg.Logger.Error("record dead-lettered", "vendor", page.Vendor, "seq", o.seq, "record", r.Index, "reason", reason.Error())
+	}
+	res.badRecords = len(bad)
+	return res, nil
+}
+
+// fits reports an event message too large for the server: permanent for
+// its record, which is dead-lettered rather than retried.
+func (s *Service) fits(msgs []*nats.Msg) error {
+	for _, m := range msgs {
+		if err := dlq.TooLarge(s.js, m); err != nil {
+			return fmt.Errorf("event %s: %w", m.Header.Get(nats.MsgIdHdr), err)
+		}
+	}
+	return nil
+}
+
+// redriveRecords parses dlq.HdrRedriveRecords: nil (every record) when
+// absent.
+func redriveRecords(v string) (map[int]bool, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	out := map[int]bool{}
+	for _, f := range strings.Split(v, ",") {
+		i, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || i < 0 {
+			return nil, fmt.Errorf("header %s: %q is not a record index", dlq.HdrRedriveRecords, f)
+		}
+		out[i] = true
+	}
+	return out, nil
 }
 
 // deadLetterMiddleware sends a failed page to the DLQ when its error is
@@ -226,7 +364,9 @@ func (s *Service) deadLetterMiddleware(h message.HandlerFunc) message.HandlerFun
 			reasonClass = "retries_exhausted"
 			err = fmt.Errorf("gave up after %d deliveries: %w", n, err)
 		}
-		if dlqErr := s.deadLetter(msg, err); dlqErr != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.AckWait/2)
+		defer cancel()
+		if dlqErr := s.deadLetter(ctx, originOf(msg), dlq.NoRecord, err); dlqErr != nil {
 			s.cfg.Logger.Error("dead-letter publish failed, page will be redelivered", "vendor", vendor, "err", dlqErr)
 			return nil, dlqErr
 		}
@@ -237,29 +377,18 @@ func (s *Service) deadLetterMiddleware(h message.HandlerFunc) message.HandlerFun
 	}
 }
 
-func (s *Service) deadLetter(msg *message.Message, reason error) error {
-	vendor := msg.Metadata.Get(events.HdrVendor)
-	if vendor == "" {
-		vendor = "unknown"
+// deadLetter stores o (a whole page when record is dlq.NoRecord, else one of
+// its records) in the DLQ with the reason. The same failure stored twice
+// (after a redelivery) is kept once.
+func (s *Service) deadLetter(ctx context.Context, o origin, record int, reason error) error {
+	id := "dlq-" + Stage + "-" + strconv.FormatUint(o.seq, 10) + "-" + o.uuid
+	if record != dlq.NoRecord {
+		id += "-r" + strconv.Itoa(record)
 	}
-	dl := nats.NewMsg(bus.DLQSubject(Stage, vendor))
-	for k, v := range msg.Metadata {
-		switch k {
-		case bus.MetaSubject, bus.MetaStreamSeq, bus.MetaNumDelivered, nats.MsgIdHdr:
-			continue
-		}
-		dl.Header.Set(k, v)
-	}
-	seq := msg.Metadata.Get(bus.MetaStreamSeq)
-	dl.Header.Set(bus.HdrDLQStage, Stage)
-	dl.Header.Set(bus.HdrDLQReason, reason.Error())
-	dl.Header.Set(bus.HdrDLQSubject, msg.Metadata.Get(bus.MetaSubject))
-	dl.Header.Set(bus.HdrDLQStreamSeq, seq)
-	dl.Header.Set(bus.HdrDLQAt, time.Now().UTC().Format(time.RFC3339Nano))
-	dl.Data = msg.Payload
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.AckWait/2)
-	defer cancel()
-	return bus.PublishSync(ctx, s.js, dl, "dlq-"+Stage+"-"+seq+"-"+msg.UUID, nil)
+	return dlq.Publish(ctx, s.js, dlq.Spec{
+		Stage: Stage, Vendor: o.get(events.HdrVendor), Reason: reason, Header: o.header, Data: o.data,
+		OriginalSubject: o.subject, OriginalStream: bus.RawStream, StreamSeq: o.seq, Record: record, MsgID: id,
+	})
 }
 
 // Normalize maps one raw page to canonical events with the page's vendor.
@@ -269,22 +398,6 @@ func Normalize(reg *vendors.Registry, page events.RawPage) ([]events.Envelope, e
 		return nil, err
 	}
 	return v.Normalize(page)
-}
-
-// normalize maps page to the events this service publishes: without
-// CommissionEvents, only order events (carrying their lines) for vendors
-// that implement vendors.OrderNormalizer, filtered by Granularity for the
-// others; with it, every event.
-func (s *Service) normalize(page events.RawPage) ([]events.Envelope, error) {
-	v, err := s.reg.Get(page.Vendor)
-	if err != nil {
-		return nil, err
-	}
-	if on, ok := v.(vendors.OrderNormalizer); ok && !s.cfg.CommissionEvents {
-		return on.NormalizeOrders(page)
-	}
-	envs, err := v.Normalize(page)
-	return Granularity(envs, s.cfg.CommissionEvents), err
 }
 
 // Granularity returns the envelopes to publish: all of them with
@@ -336,4 +449,35 @@ func EventMessages(vendor string, envs []events.Envelope) ([]*nats.Msg, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// DefaultRedeliveryDelay is how long a failed page waits before it is
+// delivered again: 1 s doubling per delivery up to 1 min, each wait drawn
+// from its upper half.
+var DefaultRedeliveryDelay = RedeliveryDelay{ExpDelay: bus.ExpDelay{Base: time.Second, Max: time.Minute}, Jitter: 0.5}
+
+// RedeliveryDelay is the normalizer's NakDelay: bus.ExpDelay's growing delay
+// with jitter, so pages that failed together (a NATS or vendor hiccup) are
+// not redelivered together again. The wait for delivery n is drawn
+// uniformly from (1-Jitter, 1] × ExpDelay.WaitTime(n): never longer than the
+// un-jittered delay, so the cap still holds.
+type RedeliveryDelay struct {
+	bus.ExpDelay
+	// Jitter is the spread, in (0, 1]; 0 means none.
+	Jitter float64
+	// Rand returns a number in [0, 1) (nil: math/rand/v2).
+	Rand func() float64
+}
+
+// WaitTime implements the Watermill jetstream Delay.
+func (d RedeliveryDelay) WaitTime(n uint64) time.Duration {
+	w := d.ExpDelay.WaitTime(n)
+	if d.Jitter <= 0 {
+		return w
+	}
+	r := d.Rand
+	if r == nil {
+		r = rand.Float64
+	}
+	return time.Duration(float64(w) * (1 - d.Jitter*r()))
 }

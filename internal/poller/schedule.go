@@ -113,10 +113,16 @@ type Progress struct {
 	Started, Now   time.Time
 }
 
-// RunPart polls one part from its checkpoint (minus the look-back) to now,
-// window by window, advancing the checkpoint with compare-and-swap after each
-// window whose pages JetStream acknowledged. key overrides the checkpoint key
-// (backfills keep their own); to zero means now. report may be nil.
+// RunPart polls one part from its checkpoint (minus the look-back when
+// lookback is set) to now, window by window, however old the checkpoint is,
+// advancing the checkpoint with compare-and-swap after each window whose
+// pages JetStream acknowledged. Without a checkpoint the part starts at start,
+// or at now minus the look-back when start is zero; a non-zero start also
+// bounds an older checkpoint from below. A range the vendor no longer serves
+// (vendors.Horizon) is skipped loudly: an error log naming it, the
+// yongjin_poller_skipped_seconds_total metric and the checkpoint's Skipped
+// field (`poller sources`). key overrides the checkpoint key (backfills keep
+// their own); to zero means now. report may be nil.
 func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, key string, start, to time.Time, lookback bool, report func(Progress)) (Stats, error) {
 	var st Stats
 	if key == "" {
@@ -125,20 +131,6 @@ func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, 
 	cp, err := cps.Get(ctx, key)
 	if err != nil {
 		return st, err
-	}
-	now := p.o.Now().UTC().Truncate(time.Second)
-	if to.IsZero() || to.After(now) {
-		to = now
-	}
-	from := start
-	if !cp.Position.IsZero() {
-		from = cp.Position
-		if lookback {
-			from = from.Add(-part.Source.Lookback)
-		}
-		if from.Before(start) {
-			from = start
-		}
 	}
 	save := func(mut func(*checkpoint.Checkpoint)) error {
 		for attempt := 0; ; attempt++ {
@@ -165,18 +157,71 @@ func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, 
 			}
 		}
 	}
+	now := p.o.Now().UTC().Truncate(time.Second)
+	if to.IsZero() || to.After(now) {
+		to = now
+	}
+	// A part resumes from its checkpoint (minus the look-back) however old it
+	// is: clamping to now-lookback would silently skip what an outage longer
+	// than the look-back missed. start only bounds a part from below when it
+	// was given (a configured start, a backfill's range).
+	from := start
+	if !cp.Position.IsZero() {
+		from = cp.Position
+		if lookback {
+			from = from.Add(-part.Source.Lookback)
+		}
+		if !start.IsZero() && from.Before(start) {
+			from = start
+		}
+	}
+	if from.IsZero() {
+		from = now.Add(-part.Source.Lookback)
+	}
+	if lag := now.Sub(from); !part.Snapshot && lookback && lag > part.Source.Lookback+max(2*part.Source.Interval, time.Hour) {
+		p.o.Logger.Warn("part resumes behind its look-back: catching up window by window",
+			"part", key, "from", from.Format(time.RFC3339), "to", to.Format(time.RFC3339), "behind", lag.Round(time.Second).String())
+	}
+	var skipped string
+	floor := start // never below a given start or the vendor's horizon
+	if h := p.horizon(part); h.After(floor) {
+		floor = h
+	}
+	if from, skipped = p.clampToHorizon(part, key, from, to); skipped != "" {
+		if err := save(func(c *checkpoint.Checkpoint) { c.Skipped, c.SkippedAt = skipped, time.Now().UTC() }); err != nil {
+			return st, err
+		}
+	}
 	var windows []vendors.Window
-	if part.Snapshot {
+	var skip *pageSkip
+	switch {
+	case part.Snapshot:
 		windows = []vendors.Window{{Start: from, End: to}}
-	} else {
+	case lookback:
+		// A live part re-reads its look-back every run: windows on a fixed
+		// grid give every page the same window start each time, so a page
+		// whose content did not change is recognised by its fingerprint and
+		// not stored again.
+		// What lies before the look-back (a catch-up after an outage) is
+		// read once: it is walked in the vendor's largest windows.
+		grid := min(p.windowSize(part.Source), max(liveGrid, part.Source.Lookback/8))
+		split := gridFloor(to.Add(-part.Source.Lookback-grid), grid)
+		if split.After(from) {
+			windows = vendors.SplitWindow(from, split, p.windowSize(part.Source), part.TimeType)
+			from, floor = split, split
+		}
+		windows = append(windows, alignedWindows(from, to, floor, grid, part.TimeType)...)
+		skip = &pageSkip{cps: cps, partKey: key}
+	default:
 		windows = vendors.SplitWindow(from, to, p.windowSize(part.Source), part.TimeType)
 	}
 	started := time.Now()
 	for i, w := range windows {
-		ws, err := p.Poll(ctx, part.Source, w.Start, w.End, part.TimeType)
+		ws, err := p.poll(ctx, part.Source, w.Start, w.End, part.TimeType, skip)
 		st.Windows += ws.Windows
 		st.Pages += ws.Pages
 		st.Records += ws.Records
+		st.Unchanged += ws.Unchanged
 		if err != nil {
 			_ = save(func(c *checkpoint.Checkpoint) { c.LastError, c.LastErrorAt = err.Error(), time.Now().UTC() })
 			return st, err
@@ -202,6 +247,80 @@ func (p *Poller) RunPart(ctx context.Context, cps *checkpoint.Store, part Part, 
 		}
 	})
 	return st, err
+}
+
+// liveGrid is the shortest grid step of a live part: its windows lie on a
+// grid of step min(window size, max(liveGrid, lookback/8)), counted from the
+// Unix epoch, so a 72 h look-back is read in daily windows and a long one
+// (Taobao's refund horizon) in about eight, as many requests as before.
+const liveGrid = 24 * time.Hour
+
+// gridFloor is the multiple of step (counted from the Unix epoch) at or
+// before t.
+func gridFloor(t time.Time, step time.Duration) time.Time {
+	epoch := time.Unix(0, 0).UTC()
+	d := t.UTC().Sub(epoch)
+	q := d / step * step
+	if q > d {
+		q -= step
+	}
+	return epoch.Add(q)
+}
+
+// alignedWindows cuts [from, to] at the multiples of step (from the Unix
+// epoch): the first window starts at the grid line at or before from (but
+// not before floor, a fixed lower bound such as a configured start or the
+// vendor's horizon), so a range that moves on by a few minutes per run keeps
+// its window starts.
+func alignedWindows(from, to, floor time.Time, step time.Duration, timeType string) []vendors.Window {
+	if !to.After(from) || step <= 0 {
+		return nil
+	}
+	start := gridFloor(from, step)
+	if start.Before(floor) {
+		start = floor
+	}
+	var out []vendors.Window
+	for s := start; s.Before(to); s = s.Add(step) {
+		e := s.Add(step)
+		if e.After(to) {
+			e = to
+		}
+		out = append(out, vendors.Window{Start: s, End: e, TimeType: timeType})
+	}
+	return out
+}
+
+// horizon is the earliest time part's vendor serves (zero when unlimited).
+func (p *Poller) horizon(part Part) time.Time {
+	v, err := p.reg.Get(part.Source.Vendor)
+	if err != nil {
+		return time.Time{}
+	}
+	if h, ok := v.(vendors.Horizon); ok {
+		return h.Earliest().UTC()
+	}
+	return time.Time{}
+}
+
+// clampToHorizon moves from up to the vendor's horizon when the vendor
+// serves nothing before it, and reports the skipped range ("" when none).
+func (p *Poller) clampToHorizon(part Part, key string, from, to time.Time) (time.Time, string) {
+	earliest := p.horizon(part)
+	if !from.Before(earliest) {
+		return from, ""
+	}
+	v, _ := p.reg.Get(part.Source.Vendor)
+	end := earliest
+	if to.Before(end) {
+		end = to
+	}
+	skipped := fmt.Sprintf("%s..%s (%s serves nothing before %s)", from.UTC().Format(time.RFC3339), end.Format(time.RFC3339),
+		v.Name(), earliest.Format(time.RFC3339))
+	p.o.Logger.Error("range skipped: the vendor no longer serves it", "part", key, "from", from.UTC().Format(time.RFC3339),
+		"to", end.Format(time.RFC3339), "vendor", v.Name())
+	p.m.skipped.WithLabelValues(key).Add(end.Sub(from).Seconds())
+	return end, skipped
 }
 
 // Scheduler runs every part of every source at its interval, holding a lease
@@ -290,11 +409,11 @@ func (s *Scheduler) holdAndPoll(ctx context.Context, part Part, lease *checkpoin
 	} else {
 		close(renewed)
 	}
+	// Without a configured start, RunPart starts a part that has no
+	// checkpoint at now-lookback and never clamps an existing checkpoint.
 	start := time.Time{}
 	if part.Source.Start != "" {
 		start, _ = ParseTime(part.Source.Start)
-	} else {
-		start = s.P.o.Now().UTC().Add(-part.Source.Lookback)
 	}
 	for pctx.Err() == nil {
 		st, err := s.P.RunPart(pctx, s.Checkpoints, part, "", start, time.Time{}, true, nil)

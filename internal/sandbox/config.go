@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -40,6 +41,33 @@ type Faults struct {
 	// are corrupted: the same query asked again gets the correct page. See
 	// Env.Malform and Stats.MalformedPages.
 	MalformedPages int `json:"malformed_pages"`
+	// DriftedRecords is how many records of each vendor whose handler
+	// supports it drift in type, the way a vendor's schema drifts: the first
+	// DriftedRecords records served in a successful page (counted over the
+	// server's life) carry, every time they are served from then on, one field
+	// of a type the documented format does not allow (douke: item_num 12.5 in
+	// an integer field). The vendor envelope and paging stay valid. See
+	// Env.Drift and Stats.DriftedRecords.
+	DriftedRecords int `json:"drifted_records"`
+	// RecordPadding adds this many bytes to every record a supporting vendor
+	// serves (douke: an extra member), the way records with long texts make
+	// pages large; a page of 20 such records can exceed the NATS payload limit.
+	RecordPadding int `json:"record_padding"`
+	// FailingItems are snapshot items (Douyin POI SPU IDs, Xingtu author IDs),
+	// comma-separated, the vendor answers with its permanent error, as it does
+	// for a delisted SPU or an unknown author; the ground truth leaves them
+	// out. (A string keeps Faults comparable.)
+	FailingItems string `json:"failing_items,omitempty"`
+}
+
+// ItemFails reports whether the snapshot item id is one of FailingItems.
+func (f Faults) ItemFails(id string) bool {
+	for _, x := range strings.Split(f.FailingItems, ",") {
+		if strings.TrimSpace(x) == id && id != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Validate reports whether the rates are usable.
@@ -58,8 +86,8 @@ func (f Faults) Validate() error {
 	if f.SlowFor < 0 {
 		return errors.New("sandbox: negative slow duration")
 	}
-	if f.MalformedPages < 0 {
-		return errors.New("sandbox: negative number of malformed pages")
+	if f.MalformedPages < 0 || f.DriftedRecords < 0 || f.RecordPadding < 0 {
+		return errors.New("sandbox: negative number of malformed pages, drifted records or padding bytes")
 	}
 	return nil
 }

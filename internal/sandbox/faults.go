@@ -24,6 +24,10 @@ type Stats struct {
 	// MalformedPages says which, in serving order; nil while there are none
 	// (a pointer keeps Stats comparable).
 	MalformedPages *[]MalformedPage `json:"malformed_pages,omitempty"`
+	// DriftedRecords lists the IDs of the records served with a drifted type
+	// (Faults.DriftedRecords), in the order they first drifted; nil while
+	// there are none.
+	DriftedRecords *[]string `json:"drifted_records,omitempty"`
 }
 
 // MalformedPage identifies one page a vendor handler corrupted on purpose
@@ -71,6 +75,8 @@ type Env struct {
 	seq       uint64
 	stats     Stats
 	malformed []MalformedPage
+	drifted   []string
+	driftSet  map[string]bool
 }
 
 func newEnv(s *Server, vendor string) *Env {
@@ -85,6 +91,9 @@ func newEnv(s *Server, vendor string) *Env {
 
 // Vendor is the vendor's name.
 func (e *Env) Vendor() string { return e.vendor }
+
+// Faults returns the faults currently injected.
+func (e *Env) Faults() Faults { return e.srv.Faults() }
 
 // Clock is the sandbox clock.
 func (e *Env) Clock() *Clock { return e.srv.clock }
@@ -181,6 +190,31 @@ func (e *Env) Malform(call Call, page, record, reason string) bool {
 	return true
 }
 
+// Drift implements the drifted-record fault (Faults.DriftedRecords). A
+// handler that supports it calls Drift for every record it serves in a
+// successful page; Drift returns true when the record drifts: it is one of
+// the vendor's first Faults.DriftedRecords records asked about (over the
+// server's life), and a record that drifted once drifts every time, as a
+// vendor's stored record would. The handler then serves that record with one
+// field of a drifted type, keeping the envelope and paging valid.
+func (e *Env) Drift(record string) bool {
+	want := e.srv.Faults().DriftedRecords
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.driftSet[record] {
+		return true
+	}
+	if len(e.drifted) >= want {
+		return false
+	}
+	if e.driftSet == nil {
+		e.driftSet = map[string]bool{}
+	}
+	e.driftSet[record] = true
+	e.drifted = append(e.drifted, record)
+	return true
+}
+
 // Stats reports the vendor's counters.
 func (e *Env) Stats() Stats {
 	e.mu.Lock()
@@ -189,6 +223,10 @@ func (e *Env) Stats() Stats {
 	if len(e.malformed) > 0 {
 		pages := append([]MalformedPage(nil), e.malformed...)
 		s.MalformedPages = &pages
+	}
+	if len(e.drifted) > 0 {
+		ids := append([]string(nil), e.drifted...)
+		s.DriftedRecords = &ids
 	}
 	return s
 }

@@ -47,6 +47,7 @@ const AdminHelp = `Admin endpoints (never faulted):
                                         (&at=RFC3339 for another time, &orders=false for the summary only)
   GET  /_sandbox/faults                 the injected fault rates as JSON
   POST /_sandbox/faults?error_rate_5xx=F&throttle_rate=F&slow_rate=F&slow_for=DURATION
+       &malformed_pages=N&drifted_records=N&record_padding=BYTES&failing_items=ID,ID
                                         change fault injection (omitted parameters are kept)
   GET  /_sandbox/stats                  requests served per vendor (and faults injected) as JSON
 `
@@ -287,6 +288,22 @@ func (s *Server) postFaults(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.SlowFor = d
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"malformed_pages", &f.MalformedPages}, {"drifted_records", &f.DriftedRecords}, {"record_padding", &f.RecordPadding}} {
+		if v := r.FormValue(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				writeText(w, http.StatusBadRequest, p.name+": "+err.Error()+"\n")
+				return
+			}
+			*p.dst = n
+		}
+	}
+	if _, ok := r.Form["failing_items"]; ok {
+		f.FailingItems = r.FormValue("failing_items")
 	}
 	if err := s.SetFaults(f); err != nil {
 		writeText(w, http.StatusBadRequest, err.Error()+"\n")

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yongjin-dev/yongjin/internal/bus"
+	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 )
 
@@ -38,6 +40,15 @@ type Store interface {
 
 // ErrBadEvent is what a Store wraps for an event no retry can write.
 var ErrBadEvent = errors.New("bad event")
+
+// BadEventIndexer is implemented by a Store's bad-event error that names the
+// bad event's position in the slice passed to Insert (as
+// clickhouse.BadEventError does). The sink then dead-letters exactly that
+// event and inserts the rest of the batch in one insert; without it, it has
+// to find the bad events by inserting one event at a time.
+type BadEventIndexer interface {
+	BatchIndex() int
+}
 
 // Config configures the sink.
 type Config struct {
@@ -220,7 +231,8 @@ func (s *Service) writeBatch(ctx, stop context.Context, msgs []jetstream.Msg) er
 		good = append(good, m)
 	}
 	if len(envs) > 0 {
-		if err := s.insertWithRetry(ctx, stop, good, envs); err != nil {
+		var err error
+		if good, envs, err = s.insertWithRetry(ctx, stop, good, envs); err != nil {
 			return err
 		}
 	}
@@ -236,29 +248,41 @@ func (s *Service) writeBatch(ctx, stop context.Context, msgs []jetstream.Msg) er
 	return nil
 }
 
-func (s *Service) insertWithRetry(ctx, stop context.Context, msgs []jetstream.Msg, envs []events.Envelope) error {
+func (s *Service) insertWithRetry(ctx, stop context.Context, msgs []jetstream.Msg, envs []events.Envelope) ([]jetstream.Msg, []events.Envelope, error) {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = 200 * time.Millisecond
 	b.MaxInterval = s.cfg.MaxRetryWait
 	b.RandomizationFactor = 0.5
 	b.MaxElapsedTime = 0
-	for {
+	for len(envs) > 0 {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.AckWait/2)
 		err := s.store.Insert(actx, envs)
 		cancel()
 		if err == nil {
-			return nil
+			return msgs, envs, nil
 		}
 		if s.cfg.IsBadEvent(err) {
+			var ix BadEventIndexer
+			if errors.As(err, &ix) && ix.BatchIndex() >= 0 && ix.BatchIndex() < len(envs) {
+				// The store names the bad event: dead-letter it, insert the rest.
+				i := ix.BatchIndex()
+				if err := s.deadLetter(ctx, msgs[i], err); err != nil {
+					return nil, nil, err
+				}
+				msgs = append(msgs[:i:i], msgs[i+1:]...)
+				envs = append(envs[:i:i], envs[i+1:]...)
+				continue
+			}
 			return s.isolateBadEvents(ctx, msgs, envs)
 		}
 		s.m.retries.Inc()
 		wait := b.NextBackOff()
 		s.cfg.Logger.Warn("clickhouse insert failed, retrying", "events", len(envs), "retry_in", wait.String(), "err", err)
 		if !s.holdWhileWaiting(stop, msgs, wait) {
-			return fmt.Errorf("stopping: %w", err)
+			return nil, nil, fmt.Errorf("stopping: %w", err)
 		}
 	}
+	return msgs, envs, nil
 }
 
 // holdWhileWaiting waits d while telling JetStream, at least every third of
@@ -284,22 +308,34 @@ func (s *Service) holdWhileWaiting(stop context.Context, msgs []jetstream.Msg, d
 	}
 }
 
-// isolateBadEvents writes the batch one event at a time, dead-letters the
-// ones the store refuses as bad and fails on anything else.
-func (s *Service) isolateBadEvents(ctx context.Context, msgs []jetstream.Msg, envs []events.Envelope) error {
+// isolateBadEvents is for a Store whose bad-event errors do not say which
+// event is bad: it writes the batch one event at a time (telling JetStream
+// the rest is still in progress), dead-letters the ones the store refuses as
+// bad and fails on anything else. It returns what was written.
+func (s *Service) isolateBadEvents(ctx context.Context, msgs []jetstream.Msg, envs []events.Envelope) ([]jetstream.Msg, []events.Envelope, error) {
+	var okMsgs []jetstream.Msg
+	var okEnvs []events.Envelope
+	last := time.Now()
 	for i, e := range envs {
+		if time.Since(last) > s.cfg.AckWait/3 {
+			for _, m := range msgs[i:] {
+				_ = m.InProgress()
+			}
+			last = time.Now()
+		}
 		err := s.store.Insert(ctx, []events.Envelope{e})
 		switch {
 		case err == nil:
+			okMsgs, okEnvs = append(okMsgs, msgs[i]), append(okEnvs, e)
 		case s.cfg.IsBadEvent(err):
 			if err := s.deadLetter(ctx, msgs[i], err); err != nil {
-				return err
+				return nil, nil, err
 			}
 		default:
-			return err
+			return nil, nil, err
 		}
 	}
-	return nil
+	return okMsgs, okEnvs, nil
 }
 
 // decodeEvent decodes an event's envelope and checks its type. Its payload
@@ -319,30 +355,22 @@ func decodeEvent(data []byte) (events.Envelope, error) {
 	return e, fmt.Errorf("event %s: %w %q", e.ID, events.ErrUnknownType, e.Type)
 }
 
+// deadLetter stores m in the DLQ with the reason and acknowledges it.
 func (s *Service) deadLetter(ctx context.Context, m jetstream.Msg, reason error) error {
 	vendor := "unknown"
 	if i := strings.LastIndexByte(m.Subject(), '.'); i >= 0 {
 		vendor = m.Subject()[i+1:]
 	}
-	dl := nats.NewMsg(bus.DLQSubject(Stage, vendor))
-	for k, v := range m.Headers() {
-		if k == nats.MsgIdHdr {
-			continue
-		}
-		dl.Header[k] = v
-	}
-	var seq string
+	var seq uint64
 	if md, err := m.Metadata(); err == nil {
-		seq = fmt.Sprint(md.Sequence.Stream)
+		seq = md.Sequence.Stream
 	}
-	dl.Header.Set(bus.HdrDLQStage, Stage)
-	dl.Header.Set(bus.HdrDLQReason, reason.Error())
-	dl.Header.Set(bus.HdrDLQSubject, m.Subject())
-	dl.Header.Set(bus.HdrDLQStreamSeq, seq)
-	dl.Header.Set(bus.HdrDLQAt, time.Now().UTC().Format(time.RFC3339Nano))
-	dl.Data = m.Data()
-	if err := bus.PublishSync(ctx, s.js, dl, "dlq-"+Stage+"-"+seq, nil); err != nil {
-		return fmt.Errorf("dead-letter event seq %s: %w", seq, err)
+	if err := dlq.Publish(ctx, s.js, dlq.Spec{
+		Stage: Stage, Vendor: vendor, Reason: reason, Header: m.Headers(), Data: m.Data(),
+		OriginalSubject: m.Subject(), OriginalStream: bus.EventsStream, StreamSeq: seq, Record: dlq.NoRecord,
+		MsgID: "dlq-" + Stage + "-" + strconv.FormatUint(seq, 10),
+	}); err != nil {
+		return fmt.Errorf("dead-letter event seq %d: %w", seq, err)
 	}
 	s.m.deadLetter.WithLabelValues("bad_event").Inc()
 	s.cfg.Logger.Error("event dead-lettered", "seq", seq, "reason", reason.Error())

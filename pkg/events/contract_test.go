@@ -161,11 +161,11 @@ func TestEventIDWorkedExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("example version %q: %v", fields["version"], err)
 	}
-	typ, vendor, key, want := fields["type"], fields["vendor"], fields["key"], fields["id"]
-	if typ == "" || vendor == "" || key == "" || want == "" {
-		t.Fatalf("example lacks type, vendor, key or id: %v", fields)
+	typ, vendor, account, key, want := fields["type"], fields["vendor"], fields["account"], fields["key"], fields["id"]
+	if typ == "" || vendor == "" || account == "" || key == "" || want == "" {
+		t.Fatalf("example lacks type, vendor, account, key or id: %v", fields)
 	}
-	input := typ + "\x00" + vendor + "\x00" + key + "\x00" + strconv.FormatInt(version, 10)
+	input := typ + "\x00" + vendor + "\x00" + account + "\x00" + key + "\x00" + strconv.FormatInt(version, 10)
 	if got := fields["hash input (hex)"]; got != hex.EncodeToString([]byte(input)) {
 		t.Errorf("documented hash input %s, the recipe gives %x", got, input)
 	}
@@ -177,7 +177,7 @@ func TestEventIDWorkedExample(t *testing.T) {
 		t.Errorf("recipe gives %s, documented id %s", got, want)
 	}
 	k, _, _ := strings.Cut(typ, ".")
-	if got := NewID(Kind(k), vendor, key, version); got != want {
+	if got := NewID(Kind(k), vendor, account, key, version); got != want {
 		t.Errorf("NewID gives %s, documented id %s", got, want)
 	}
 }

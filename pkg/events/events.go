@@ -77,8 +77,9 @@ func Subject(k Kind, vendor string) string {
 type Envelope struct {
 	// SpecVersion is always "1.0".
 	SpecVersion string `json:"specversion"`
-	// ID is deterministic: the same vendor record at the same vendor version
-	// always gets the same ID (see NewID). It is also the JetStream Nats-Msg-Id.
+	// ID is deterministic: the same vendor record seen by the same account at
+	// the same vendor version always gets the same ID (see NewID). It is also
+	// the JetStream Nats-Msg-Id.
 	ID string `json:"id"`
 	// Type is "<kind>.<version>", e.g. "order.v1".
 	Type string `json:"type"`
@@ -105,13 +106,16 @@ func (e Envelope) Kind() Kind {
 	return Kind(k)
 }
 
-// NewID returns the deterministic event ID of a record: the same kind, vendor,
-// natural key and version always give the same ID, and any difference gives a
-// different one. version is the vendor's update marker (for orders the update
-// time in Unix milliseconds).
-func NewID(k Kind, vendor, key string, version int64) string {
+// NewID returns the deterministic event ID of a record as one account saw
+// it: the same kind, vendor, account, natural key and version always give
+// the same ID, and any difference gives a different one. The account is part
+// of it because two accounts may see the same order, each with its own
+// commission: JetStream must keep both accounts' events (see docs/EVENTS.md,
+// "One order, several accounts"). version is the vendor's update marker (for
+// orders the update time in Unix milliseconds).
+func NewID(k Kind, vendor, account, key string, version int64) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d", Type(k), vendor, key, version)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d", Type(k), vendor, account, key, version)
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
@@ -127,7 +131,7 @@ func NewEnvelope(k Kind, vendor, account, key string, version int64, at time.Tim
 	}
 	return Envelope{
 		SpecVersion:     SpecVersion,
-		ID:              NewID(k, vendor, key, version),
+		ID:              NewID(k, vendor, account, key, version),
 		Type:            Type(k),
 		Source:          Source(vendor, account),
 		Subject:         key,

@@ -13,24 +13,25 @@ import (
 var idPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 func TestNewIDDeterministicAndSensitive(t *testing.T) {
-	base := NewID(KindOrder, "douke", "5049400731628700001", 1759276800000)
+	base := NewID(KindOrder, "douke", "a", "5049400731628700001", 1759276800000)
 	if !idPattern.MatchString(base) {
 		t.Fatalf("NewID = %q, want 32 lowercase hex digits", base)
 	}
-	if again := NewID(KindOrder, "douke", "5049400731628700001", 1759276800000); again != base {
+	if again := NewID(KindOrder, "douke", "a", "5049400731628700001", 1759276800000); again != base {
 		t.Fatalf("NewID not deterministic: %q then %q", base, again)
 	}
 	tests := []struct {
 		name string
 		id   string
 	}{
-		{"kind", NewID(KindCommission, "douke", "5049400731628700001", 1759276800000)},
-		{"vendor", NewID(KindOrder, "other", "5049400731628700001", 1759276800000)},
-		{"key", NewID(KindOrder, "douke", "5049400731628700002", 1759276800000)},
-		{"version", NewID(KindOrder, "douke", "5049400731628700001", 1759276800001)},
+		{"kind", NewID(KindCommission, "douke", "a", "5049400731628700001", 1759276800000)},
+		{"vendor", NewID(KindOrder, "other", "a", "5049400731628700001", 1759276800000)},
+		{"key", NewID(KindOrder, "douke", "a", "5049400731628700002", 1759276800000)},
+		{"version", NewID(KindOrder, "douke", "a", "5049400731628700001", 1759276800001)},
+		{"account", NewID(KindOrder, "douke", "b", "5049400731628700001", 1759276800000)},
 		// the separator keeps field boundaries: moving a character from the
 		// vendor into the key must change the ID
-		{"boundary", NewID(KindOrder, "douk", "e5049400731628700001", 1759276800000)},
+		{"boundary", NewID(KindOrder, "douk", "a", "e5049400731628700001", 1759276800000)},
 	}
 	seen := map[string]string{base: "base"}
 	for _, tc := range tests {
@@ -123,7 +124,7 @@ func TestOrderEnvelopeRoundTrip(t *testing.T) {
 	if env.SpecVersion != SpecVersion || env.Type != "order.v1" || env.Kind() != KindOrder ||
 		env.Source != "yongjin/douke/main" || env.Subject != o.OrderID ||
 		env.DataContentType != DataContentType || env.DataSchema != SchemaURI(KindOrder) ||
-		env.ID != NewID(KindOrder, "douke", o.OrderID, o.Version) || !env.Time.Equal(o.UpdatedAt) {
+		env.ID != NewID(KindOrder, "douke", o.Account, o.OrderID, o.Version) || !env.Time.Equal(o.UpdatedAt) {
 		t.Errorf("envelope attributes = %+v", env)
 	}
 	// through JSON and back, as a subscriber would see it
@@ -155,7 +156,7 @@ func TestCommissionEnvelopeRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if env.Type != "commission.v1" || env.Kind() != KindCommission || env.Subject != c.OrderID+"/creator" ||
-		env.ID != NewID(KindCommission, "douke", c.OrderID+"/creator", c.Version) {
+		env.ID != NewID(KindCommission, "douke", c.Account, c.OrderID+"/creator", c.Version) {
 		t.Errorf("envelope attributes = %+v", env)
 	}
 	b, err := json.Marshal(env)

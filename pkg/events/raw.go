@@ -76,6 +76,21 @@ func (p RawPage) MsgID() string {
 	return "raw-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// Fingerprint identifies the data of the page: source, vendor, endpoint,
+// account, time type, window start, cursor, params and content (the part of
+// the body that carries records and paging; the poller passes the vendor's
+// Page.Content, or the body). It leaves out what changes on every re-read of
+// unchanged data: the moving window end, the fetch time and per-request
+// noise such as request IDs. Two pages with one fingerprint give the same
+// events, so the poller stores a page again only when its fingerprint changed.
+func (p RawPage) Fingerprint(content []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "fp1\x00%s\x00%s\x00%s\x00%s\x00%d\x00%s\x00%s\x00%s\x00", p.SourceID, p.Vendor, p.Endpoint, p.Account,
+		p.WindowStart.UnixMilli(), p.TimeType, p.Cursor, encodeParams(p.Params))
+	h.Write(content)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
 // Headers returns the envelope as NATS header values (single-valued;
 // Yongjin-Params only when the page has params).
 func (p RawPage) Headers() map[string]string {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
 )
 
 // Window is one query window of a source: [Start, End] filtered on the vendor
@@ -22,7 +23,66 @@ type Window struct {
 	Start    time.Time
 	End      time.Time
 	TimeType string
+	// SkipItem, if set, tells a snapshot fetcher to leave an item (an SPU, an
+	// author) out of this walk: the poller backs off items that kept failing.
+	SkipItem func(item string) bool
 }
+
+// ItemError is one item of a snapshot source (an SPU, an author and period)
+// whose pages could not be fetched; the walk went on with the other items.
+type ItemError struct {
+	// Item is the item's ID as the fetcher's SkipItem sees it.
+	Item string
+	Err  error
+}
+
+// Error is the item's error (the fetchers' errors name the item already).
+func (e ItemError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the item's error.
+func (e ItemError) Unwrap() error { return e.Err }
+
+// ItemErrors is what a snapshot fetcher's Walk returns when some items failed
+// on their own while every other item was walked and emitted. errors.Is sees
+// each item's error (client.ErrPermanent, ...).
+type ItemErrors []ItemError
+
+// Error lists the failed items (the first three in full).
+func (e ItemErrors) Error() string {
+	if len(e) == 1 {
+		return e[0].Error()
+	}
+	msg := fmt.Sprintf("%d items failed", len(e))
+	for i, ie := range e {
+		if i == 3 {
+			msg += fmt.Sprintf("; and %d more", len(e)-3)
+			break
+		}
+		msg += "; " + ie.Error()
+	}
+	return msg
+}
+
+// Unwrap returns each item's error.
+func (e ItemErrors) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, ie := range e {
+		out[i] = ie
+	}
+	return out
+}
+
+// ItemFails reports whether err, returned while fetching one item of a
+// snapshot source, is that item's own failure (the walk goes on with the next
+// item) rather than one every item would hit (unauthorized, rate limited
+// beyond the retries, shutdown, a failed publish), which ends the walk.
+func ItemFails(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && !errors.Is(err, client.ErrUnauthorized) && !errors.Is(err, client.ErrRateLimited) && !errors.Is(err, ErrEmit)
+}
+
+// ErrEmit marks an error returned by a Walk's emit callback (the poller could
+// not store a page): it ends the walk whatever the source kind.
+var ErrEmit = errors.New("emit")
 
 // Page is one vendor response page as fetched: the cursor (or page number)
 // that was requested, the HTTP status and the body byte-for-byte.
@@ -32,6 +92,15 @@ type Page struct {
 	Body       []byte
 	// Records is how many records the page held (for progress and metrics).
 	Records int
+	// Content is the part of Body that carries the data (records and
+	// paging), without per-request noise such as request IDs; the poller
+	// fingerprints it to skip pages a look-back re-read finds unchanged
+	// (nil = the whole Body).
+	Content []byte
+	// PageSize is the page size the page was requested with (0 = the vendor
+	// has no page size parameter); the poller asks again with a smaller one
+	// when a page is too large to publish.
+	PageSize int
 	// Params are the non-secret request parameters the body does not repeat
 	// but Normalize needs (e.g. spu_id, oAuthorId, period). Never credentials.
 	Params map[string]string
@@ -82,15 +151,6 @@ type Vendor interface {
 	// always gives the same events. Errors wrap ErrMalformedPage or
 	// ErrVendorError, both permanent for that page.
 	Normalize(p events.RawPage) ([]events.Envelope, error)
-}
-
-// OrderNormalizer is implemented by vendors whose records are orders with
-// commission lines. NormalizeOrders is Normalize without the per-line
-// commission.v1 events: one order.v1 event per order, carrying its lines
-// (events.Order.CommissionLines). The normalizer uses it unless it is
-// configured to publish commission.v1 events too.
-type OrderNormalizer interface {
-	NormalizeOrders(p events.RawPage) ([]events.Envelope, error)
 }
 
 // ErrMalformedPage means a page could not be decoded; retrying cannot help.
@@ -160,4 +220,11 @@ func SplitWindow(start, end time.Time, max time.Duration, timeType string) []Win
 // not implement it are snapshot sources: each run fetches everything once.
 type Incremental interface {
 	IncrementalTimeTypes() []string
+}
+
+// Horizon is implemented by vendors that serve nothing before a fixed time
+// (douke: 2021-10-01 CST). The poller skips the part of a range before
+// Earliest loudly instead of failing on it.
+type Horizon interface {
+	Earliest() time.Time
 }

@@ -82,7 +82,7 @@ test("no golden event carries a number beyond 2^53-1; such a number is refused (
 test("every golden event ID recomputes from the documented recipe (point 5)", () => {
   for (const l of events) {
     const e = JSON.parse(l);
-    const input = [e.type, e.data.platform, e.subject, String(e.data.version)].join("\0");
+    const input = [e.type, e.data.platform, e.data.account, e.subject, String(e.data.version)].join("\0");
     const id = createHash("sha256").update(input, "utf8").digest("hex").slice(0, 32);
     assert.equal(id, e.id, `event ${e.subject}`);
   }

@@ -27,12 +27,12 @@
 -- The tables live in the database `yongjin` unless the sink was configured
 -- with another one; the Go code substitutes its database for "yongjin." here.
 --
--- Never double-counting: orders, commission_lines, commission_plans and
--- creator_snapshots are ReplacingMergeTree tables that hold every version of
+-- Never double-counting: orders, commission_lines_by_account, commission_plans
+-- and creator_snapshots are ReplacingMergeTree tables that hold every version of
 -- a record, and again whenever an event is redelivered or re-polled. Every
 -- query reads them with FINAL (the latest version of each natural key). A
 -- WHERE inside a FINAL subquery filters only columns that are equal in every
--- version of a record: key columns (platform, order_id, role, product_id,
+-- version of a record: key columns (platform, account, order_id, role, product_id,
 -- plan_id, author_id, period, snapshot_date) and paid_at / observed_at (the
 -- partition key, which never changes for a record); anything else (status,
 -- settled_at, ingested_at, indicator names) is filtered outside, on the
@@ -78,7 +78,11 @@ FROM yongjin.orders
 WHERE platform IN (${platform:singlequote});
 
 -- name: commission_daily
--- Commission per CST pay day x platform x account x creator x shop.
+-- Commission per CST pay day x platform x account x creator x shop. The
+-- account is the one that reported the commission lines: an order two
+-- accounts report is on both accounts' rows, each with its own commission
+-- (so its paid amount is on both: add paid_yuan across accounts only with
+-- that in mind; every other query counts an order once).
 SELECT
     toDate(paid_at, 'Asia/Shanghai')                     AS day,
     platform,
@@ -95,20 +99,21 @@ SELECT
     toDecimal64(sumIf(intDiv(estimated_base_fen * rate_bp, 10000), status = 'refunded'), 2) / 100 AS refunded_yuan
 FROM
 (
-    SELECT platform, order_id, account, author_id, author_name, shop_id, shop_name,
+    SELECT platform, order_id, author_id, author_name, shop_id, shop_name,
            paid_at, paid_fen, estimated_base_fen, status
     FROM yongjin.orders FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote})
 )
-ANY LEFT JOIN
+ALL LEFT JOIN
 (
-    SELECT platform, order_id,
+    -- One row per account that reported the order: its own commission.
+    SELECT platform, order_id, account,
            sum(estimated_fen) AS estimated_fen,
            sum(settled_fen)   AS settled_fen,
            sum(rate_bp)       AS rate_bp
-    FROM yongjin.commission_lines FINAL
+    FROM yongjin.commission_lines_by_account FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
-    GROUP BY platform, order_id
+    GROUP BY platform, account, order_id
 ) USING (platform, order_id)
 GROUP BY day, platform, account, author_id, shop_id
 ORDER BY day, platform, account, author_id, shop_id;
@@ -136,7 +141,7 @@ ANY LEFT JOIN
            sum(estimated_fen) AS estimated_fen,
            sum(settled_fen)   AS settled_fen,
            sum(rate_bp)       AS rate_bp
-    FROM yongjin.commission_lines FINAL
+    FROM yongjin.commission_lines_by_account FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
     GROUP BY platform, order_id
 ) USING (platform, order_id)
@@ -239,7 +244,7 @@ ANY LEFT JOIN
            sum(estimated_fen) AS estimated_fen,
            sum(settled_fen)   AS settled_fen,
            sum(rate_bp)       AS rate_bp
-    FROM yongjin.commission_lines FINAL
+    FROM yongjin.commission_lines_by_account FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
     GROUP BY platform, order_id
 ) USING (platform, order_id)
@@ -271,7 +276,7 @@ ANY LEFT JOIN
            sum(estimated_fen) AS estimated_fen,
            sum(settled_fen)   AS settled_fen,
            sum(rate_bp)       AS rate_bp
-    FROM yongjin.commission_lines FINAL
+    FROM yongjin.commission_lines_by_account FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
     GROUP BY platform, order_id
 ) USING (platform, order_id)
@@ -360,7 +365,7 @@ FROM
         FROM yongjin.orders FINAL WHERE platform IN (${platform:singlequote})
         UNION ALL
         SELECT platform, 'commission' AS kind, ingested_at
-        FROM yongjin.commission_lines FINAL WHERE platform IN (${platform:singlequote})
+        FROM yongjin.commission_lines_by_account FINAL WHERE platform IN (${platform:singlequote})
         UNION ALL
         SELECT platform, 'commission_plan' AS kind, ingested_at
         FROM yongjin.commission_plans FINAL WHERE platform IN (${platform:singlequote})
@@ -391,7 +396,7 @@ FROM
     FROM yongjin.orders FINAL WHERE platform IN (${platform:singlequote})
     UNION ALL
     SELECT platform, account, 'commission' AS kind, updated_at AS event_time, ingested_at
-    FROM yongjin.commission_lines FINAL WHERE platform IN (${platform:singlequote})
+    FROM yongjin.commission_lines_by_account FINAL WHERE platform IN (${platform:singlequote})
     UNION ALL
     SELECT platform, account, 'commission_plan' AS kind, observed_at AS event_time, ingested_at
     FROM yongjin.commission_plans FINAL WHERE platform IN (${platform:singlequote})

@@ -11,7 +11,7 @@
 -- with another one; the Go code substitutes its configured database for
 -- "yongjin." here.
 --
--- Why FINAL: orders and commission_lines are ReplacingMergeTree tables that
+-- Why FINAL: orders and commission_lines_by_account are ReplacingMergeTree tables that
 -- receive every version of a record, and again whenever an event is
 -- redelivered or re-polled. FINAL reads only the latest version of each
 -- natural key (the highest `version`), so totals never double-count, before
@@ -39,7 +39,9 @@ ORDER BY platform, status;
 
 -- name: commission_summary
 -- Commission lines per platform, order status and role: how many, and their
--- estimated and settled amounts (fen).
+-- estimated and settled amounts (fen). Each account's lines count: when two
+-- accounts report one order, both keep their commission (orders_summary
+-- counts the order, and what the buyer paid, once).
 SELECT
     platform,
     order_status,
@@ -47,7 +49,7 @@ SELECT
     count()            AS line_count,
     sum(estimated_fen) AS estimated_fen_total,
     sum(settled_fen)   AS settled_fen_total
-FROM yongjin.commission_lines FINAL
+FROM yongjin.commission_lines_by_account FINAL
 GROUP BY platform, order_status, role
 ORDER BY platform, order_status, role;
 

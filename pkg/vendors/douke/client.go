@@ -51,6 +51,8 @@ type Fetcher struct {
 	base     url.Values
 	timeType string
 	size     int
+	// maxPages bounds one Walk (MaxPages; tests lower it).
+	maxPages int
 }
 
 var _ vendors.Fetcher = (*Fetcher)(nil)
@@ -73,7 +75,7 @@ func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return newFetcher(
 // newFetcher is NewFetcher with a hook to adjust the HTTP core's config (tests
 // shorten backoff and lift the rate limit).
 func newFetcher(cfg vendors.SourceConfig, tune func(*client.Config)) (*Fetcher, error) {
-	f := &Fetcher{base: url.Values{}}
+	f := &Fetcher{base: url.Values{}, maxPages: MaxPages}
 	credNames := make([]string, 0, len(cfg.Credentials))
 	for name, v := range cfg.Credentials {
 		credNames = append(credNames, name)
@@ -193,7 +195,9 @@ func paramNames() []string {
 }
 
 // Walk fetches every page of w in cursor order and calls emit for each page
-// whose envelope reported success (empty pages included).
+// whose envelope reported success (empty pages included). Only the envelope
+// and data.cursor are decoded (DecodePaging): a record of a drifted type is
+// published like any other and judged by the normalizer.
 //
 // The window is checked first (after truncation to whole seconds): start not
 // before 2021-10-01 00:00:00 CST, end after start, end at most start+90 days,
@@ -205,7 +209,8 @@ func paramNames() []string {
 // Paging: the first request sends cursor "0", each next one the data.cursor
 // of the previous answer. Walk stops after a page with no orders, with fewer
 // orders than the page size, or whose returned cursor is "", "0", equal to the
-// cursor sent or one already sent (a cycle).
+// cursor sent or one already sent (a cycle); a walk longer than MaxPages
+// pages fails with client.ErrPermanent.
 //
 // Errors are wrapped as "douke page <cursor>: …" and never contain a
 // credential; see classify for how veapi answers map to client errors.
@@ -216,23 +221,31 @@ func (f *Fetcher) Walk(ctx context.Context, w vendors.Window, emit func(context.
 	}
 	cursor := "0"
 	sent := map[string]bool{}
-	for {
+	for pages := 1; ; pages++ {
 		sent[cursor] = true
-		page, resp, err := f.fetch(ctx, q, cursor)
+		page, n, orders, resp, err := f.fetch(ctx, q, cursor)
 		if err != nil {
 			return fmt.Errorf("douke page %s: %w", cursor, err)
 		}
-		p := vendors.Page{Cursor: cursor, HTTPStatus: resp.Status, Body: resp.Body, Records: len(page.Orders)}
+		p := vendors.Page{Cursor: cursor, HTTPStatus: resp.Status, Body: resp.Body, Records: n, PageSize: f.size,
+			Content: append([]byte(page.Cursor+"\x00"), orders...)}
 		if err := emit(ctx, p); err != nil {
 			return fmt.Errorf("douke page %s: emit: %w", cursor, err)
 		}
 		next := strings.TrimSpace(page.Cursor)
-		if len(page.Orders) == 0 || len(page.Orders) < f.size || next == "" || next == "0" || sent[next] {
+		if n == 0 || n < f.size || next == "" || next == "0" || sent[next] {
 			return nil
+		}
+		if pages >= f.maxPages {
+			return fmt.Errorf("douke page %s: %w: paging did not end after %d pages (split the window)", cursor, client.ErrPermanent, f.maxPages)
 		}
 		cursor = next
 	}
 }
+
+// MaxPages bounds the pages of one Walk: a vendor that keeps answering new
+// cursors cannot hold a window forever.
+const MaxPages = 50_000
 
 // windowQuery validates w and returns the query of its first page without cursor.
 func (f *Fetcher) windowQuery(w vendors.Window) (url.Values, error) {
@@ -270,15 +283,22 @@ func (f *Fetcher) windowQuery(w vendors.Window) (url.Values, error) {
 	return q, nil
 }
 
-// fetch requests one page and returns it decoded with the raw response.
-func (f *Fetcher) fetch(ctx context.Context, q url.Values, cursor string) (*Page, client.Response, error) {
+// fetch requests one page and returns its envelope (cursor; records are not
+// decoded: see DecodePaging), its number of records, data.orders raw and the
+// raw response.
+func (f *Fetcher) fetch(ctx context.Context, q url.Values, cursor string) (*Page, int, []byte, client.Response, error) {
 	var page *Page
+	var n int
+	var raw []byte
 	check := func(r client.Response) error {
-		p, err := DecodePage(r.Body)
+		p, orders, err := DecodePaging(r.Body)
+		if err == nil {
+			n, err = client.CountElements(orders)
+		}
 		if err != nil {
 			return classify(err)
 		}
-		page = p
+		page, raw = p, orders
 		return nil
 	}
 	newReq := func(ctx context.Context) (*http.Request, error) {
@@ -296,12 +316,12 @@ func (f *Fetcher) fetch(ctx context.Context, q url.Values, cursor string) (*Page
 	}
 	resp, err := f.core.Do(ctx, newReq, check)
 	if err != nil {
-		return nil, resp, err
+		return nil, 0, nil, resp, err
 	}
 	if page == nil { // cannot happen: Do succeeds only after check passed
-		return nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
+		return nil, 0, nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
 	}
-	return page, resp, nil
+	return page, n, raw, resp, nil
 }
 
 // Keywords (lower case) that classify a veapi error message. veapi documents no

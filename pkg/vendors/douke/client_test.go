@@ -682,3 +682,21 @@ func TestFetcherEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestCase11DoukeWalkPageCap: a window whose paging does not end within the
+// page cap fails with a permanent error saying so, after exactly the cap's
+// pages, instead of walking on forever.
+func TestCase11DoukeWalkPageCap(t *testing.T) {
+	fake := newFake(200)
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	f := newTestFetcher(t, srv.URL, nil, nil)
+	f.maxPages = 5
+	pages, err := walkAll(context.Background(), f, testWindow)
+	if !errors.Is(err, client.ErrPermanent) || !strings.Contains(err.Error(), "paging did not end after 5 pages") {
+		t.Fatalf("err %v: want a permanent page-cap error", err)
+	}
+	if len(pages) != 5 || len(fake.requests()) != 5 {
+		t.Fatalf("%d pages emitted, %d requests; want 5 each", len(pages), len(fake.requests()))
+	}
+}

@@ -24,6 +24,22 @@ import (
 // On success a missing, null, "", [] or {} data or data.orders means a page
 // without orders. A leading UTF-8 byte-order mark is ignored.
 func DecodePage(body []byte) (*Page, error) {
+	p, orders, err := DecodePaging(body)
+	if err != nil || orders == nil {
+		return p, err
+	}
+	if p.Orders, err = wire.DecodeList("data.orders", orders, decodeOrder); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// DecodePaging decodes only what paging and the vendor's error envelope need
+// (error code, msg, request_id, data.cursor) and returns data.orders as the
+// raw JSON array (nil for a page without orders), its records undecoded: the
+// poller pages on it and leaves judging records to the normalizer. Errors are
+// those of DecodePage short of the records' own.
+func DecodePaging(body []byte) (*Page, []byte, error) {
 	body = wire.TrimBOM(body)
 	var env struct {
 		Error     json.RawMessage `json:"error"`
@@ -32,57 +48,39 @@ func DecodePage(body []byte) (*Page, error) {
 		RequestID FlexString      `json:"request_id"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, wire.Malformed("envelope: %v", err)
+		return nil, nil, wire.Malformed("envelope: %v", err)
 	}
 	code, err := errorCode(env.Error)
 	if err != nil {
-		return nil, wire.Malformed("envelope: %v", err)
+		return nil, nil, wire.Malformed("envelope: %v", err)
 	}
 	if code != "0" {
-		return nil, &APIError{Code: code, Msg: string(env.Msg), RequestID: string(env.RequestID)}
+		return nil, nil, &APIError{Code: code, Msg: string(env.Msg), RequestID: string(env.RequestID)}
 	}
 	p := &Page{Error: code, Msg: string(env.Msg), RequestID: string(env.RequestID)}
 	d := bytes.TrimSpace(env.Data)
 	if wire.IsEmpty(d) {
-		return p, nil
+		return p, nil, nil
 	}
 	if d[0] != '{' {
-		return nil, wire.Malformed("data: want an object, got %s", wire.KindOf(d))
-	}
-	// The common page — data.orders an array of objects (or nulls) — in one
-	// pass: it gives exactly what the element-by-element path below gives
-	// (a JSON array decoded into a slice keeps the last of duplicate keys,
-	// like the raw staging does), which names what is wrong otherwise.
-	var fast struct {
-		Cursor FlexString `json:"cursor"`
-		Orders []Order    `json:"orders"`
-	}
-	if json.Unmarshal(d, &fast) == nil {
-		p.Cursor = string(fast.Cursor)
-		if len(fast.Orders) > 0 {
-			p.Orders = fast.Orders
-		}
-		return p, nil
+		return nil, nil, wire.Malformed("data: want an object, got %s", wire.KindOf(d))
 	}
 	var data struct {
 		Cursor FlexString      `json:"cursor"`
 		Orders json.RawMessage `json:"orders"`
 	}
 	if err := json.Unmarshal(d, &data); err != nil {
-		return nil, wire.Malformed("data: %v", err)
+		return nil, nil, wire.Malformed("data: %v", err)
 	}
 	p.Cursor = string(data.Cursor)
 	o := bytes.TrimSpace(data.Orders)
 	if wire.IsEmpty(o) {
-		return p, nil
+		return p, nil, nil
 	}
 	if o[0] != '[' {
-		return nil, wire.Malformed("data.orders: want an array, got %s", wire.KindOf(o))
+		return nil, nil, wire.Malformed("data.orders: want an array, got %s", wire.KindOf(o))
 	}
-	if p.Orders, err = wire.DecodeList("data.orders", o, decodeOrder); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return p, o, nil
 }
 
 // errorCode reads the envelope's error member: a string (trimmed) or a number

@@ -3,8 +3,10 @@ package douke
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
@@ -20,26 +22,36 @@ const TimeLayout = wire.TimeLayout
 // rejects or a raw page without an account label returns an error wrapping
 // vendors.ErrMalformedPage (naming the order's index and the reason).
 func Normalize(p events.RawPage) ([]events.Envelope, error) {
-	page, err := wire.DecodeRaw(p, DecodePage)
+	recs, err := NormalizeRecords(p)
 	if err != nil {
-		return nil, fmt.Errorf("douke normalize: %w", err)
+		return nil, err
 	}
-	return wire.OrderEnvelopes("douke normalize: data.orders", page.Orders, func(o Order) (events.Order, []events.CommissionLine, error) {
-		return MapOrder(p.Account, o)
-	})
+	return vendors.PageEvents(recs)
 }
 
-// NormalizeOrders is Normalize without the commission.v1 envelopes: one
-// order.v1 envelope per order, carrying its lines (see
-// vendors.OrderNormalizer).
-func NormalizeOrders(p events.RawPage) ([]events.Envelope, error) {
+// NormalizeRecords maps one raw kol_OrderAds page order by order (see
+// vendors.RecordNormalizer): one vendors.Record per element of data.orders,
+// each with its five envelopes or, for an order that does not decode or that
+// MapOrder rejects, its error. The page fails as a whole only for a vendor
+// error envelope, an undecodable envelope or a missing account label.
+func NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
 	page, err := wire.DecodeRaw(p, DecodePage)
+	var orders []Order
+	if page != nil {
+		orders = page.Orders
+	}
+	orders, badAt, err := wire.RecordList(orders, err)
 	if err != nil {
 		return nil, fmt.Errorf("douke normalize: %w", err)
 	}
-	return wire.OrderEvents("douke normalize: data.orders", page.Orders, func(o Order) (events.Order, []events.CommissionLine, error) {
-		return MapOrder(p.Account, o)
-	})
+	return wire.OrderRecords("douke normalize: data.orders", orders, badAt, func(o Order) (events.Order, []events.CommissionLine, error) {
+		return MapOrder(p.Account, o, p.FetchedAt)
+	}), nil
+}
+
+// NormalizeRecords implements vendors.RecordNormalizer (see NormalizeRecords).
+func (Vendor) NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
+	return NormalizeRecords(p)
 }
 
 // MapOrder maps one wire order of account to its canonical Order and its four
@@ -50,21 +62,24 @@ func NormalizeOrders(p events.RawPage) ([]events.Envelope, error) {
 // Rules: flow_point PAY_SUCC/CONFIRM/SETTLE/REFUND → paid/received/settled/
 // refunded, anything else → unknown (VendorStatus keeps it verbatim). Times are
 // parsed as China Standard Time and stored in UTC; null, "" or
-// "0000-00-00 00:00:00" means "not yet" (nil). UpdatedAt is update_time or, when
-// that is empty, the latest of the other times; Version is UpdatedAt in Unix
-// milliseconds. AuthorID is author_openid, else author_buyin_id, else
-// author_short_id. Rates (×10000) are basis points as they are. Money (fen
-// as sent): PaidFen total_pay_amount, EstimatedBaseFen pay_goods_amount,
-// SettledBaseFen settled_goods_amount, EstimatedTotalCommissionFen
-// estimated_total_commission, RefundedFen total_pay_amount once refunded
-// (veapi has no refund amount; a refund is whole); the live_channel line's
-// FeeFen is ads_estimated_tech_service_fee (docs/EVENTS.md has the table).
+// "0000-00-00 00:00:00" means "not yet" (nil). UpdatedAt is the latest of all
+// the order's times, update_time included (see wire.RecordVersion: the
+// version never goes backwards whether or not the vendor sent update_time);
+// Version is UpdatedAt in Unix milliseconds. AuthorID is author_openid, else
+// author_buyin_id, else author_short_id. Rates (×10000) are basis points as
+// they are. Money (fen as sent): PaidFen total_pay_amount, EstimatedBaseFen
+// pay_goods_amount, SettledBaseFen settled_goods_amount,
+// EstimatedTotalCommissionFen estimated_total_commission, RefundedFen
+// total_pay_amount once refunded (veapi has no refund amount; a refund is
+// whole); the live_channel line's FeeFen is ads_estimated_tech_service_fee
+// (docs/EVENTS.md has the table).
 //
 // It returns an error wrapping vendors.ErrMalformedPage when account is empty,
 // order_id is missing or not [0-9A-Za-z_-]+, pay_success_time is missing, a
-// time does not parse or lies before 1970, or a quantity, base amount or rate
-// is negative.
-func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, error) {
+// time does not parse, lies before 1970 or after wire.NotAfter(fetchedAt)
+// (the fetch time plus a day; a zero fetchedAt bounds times by storage
+// only), or a quantity, base amount or rate is negative.
+func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []events.CommissionLine, error) {
 	if err := wire.CheckAccount(account); err != nil {
 		return events.Order{}, nil, err
 	}
@@ -76,7 +91,7 @@ func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, e
 		return wire.Malformed("order %s: %s", id, fmt.Sprintf(format, args...))
 	}
 
-	var f wire.Fields
+	f := wire.Fields{NotAfter: wire.NotAfter(fetchedAt)}
 	paid := f.Time("pay_success_time", string(o.PaySuccessTime))
 	updated := f.Time("update_time", string(o.UpdateTime))
 	received := f.Time("confirm_time", string(o.ConfirmTime))
@@ -88,10 +103,8 @@ func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, e
 	if paid == nil {
 		return events.Order{}, nil, bad("missing pay_success_time")
 	}
-	if updated == nil {
-		latest := wire.Latest(*paid, received, settled, refunded)
-		updated = &latest
-	}
+	latest := wire.RecordVersion(*paid, updated, received, settled, refunded)
+	updated = &latest
 
 	f.NonNegative("item_num", int64(o.ItemNum))
 	f.NonNegative("total_pay_amount", int64(o.TotalPayAmount))

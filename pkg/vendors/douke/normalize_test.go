@@ -188,7 +188,7 @@ func TestLifecycleMapping(t *testing.T) {
 	}
 	roles := []events.Role{events.RoleCreator, events.RoleLiveChannel, events.RoleShop, events.RolePlatformFee}
 	for i, w := range tests {
-		o, lines, err := MapOrder("acct", p.Orders[i])
+		o, lines, err := MapOrder("acct", p.Orders[i], time.Time{})
 		if err != nil {
 			t.Fatalf("order %d: %v", i, err)
 		}
@@ -236,7 +236,7 @@ func TestMapOrderStatus(t *testing.T) {
 		{"", events.StatusUnknown},
 		{"已结算", events.StatusUnknown},
 	} {
-		o, lines, err := MapOrder("a", Order{OrderID: "1", PaySuccessTime: "2023-01-01 00:00:00", FlowPoint: FlexString(tc.flow)})
+		o, lines, err := MapOrder("a", Order{OrderID: "1", PaySuccessTime: "2023-01-01 00:00:00", FlowPoint: FlexString(tc.flow)}, time.Time{})
 		if err != nil {
 			t.Fatalf("%q: %v", tc.flow, err)
 		}
@@ -275,16 +275,18 @@ func TestMapOrderAuthorAndTimes(t *testing.T) {
 			func(e events.Order) bool { return e.UpdatedAt.Equal(*e.ReceivedAt) }, "updated_at = confirm_time (latest)"},
 		{"empty optional times are nil", func(o *Order) { o.ConfirmTime, o.SettleTime, o.RefundTime = "", " ", "0000-00-00 00:00:00" },
 			func(e events.Order) bool { return e.ReceivedAt == nil && e.SettledAt == nil && e.RefundedAt == nil }, "nil times"},
-		{"update_time used verbatim", func(o *Order) { o.UpdateTime = "2023-01-01 07:59:59" },
+		{"update_time later than every other time is the version", func(o *Order) { o.UpdateTime = "2023-01-02 07:59:59" },
 			func(e events.Order) bool {
-				return e.Version == time.Date(2022, 12, 31, 23, 59, 59, 0, time.UTC).UnixMilli()
+				return e.Version == time.Date(2023, 1, 1, 23, 59, 59, 0, time.UTC).UnixMilli()
 			}, "version = update_time"},
+		{"update_time older than another time: the latest time is the version", func(o *Order) { o.UpdateTime = "2023-01-01 07:59:59" },
+			func(e events.Order) bool { return e.UpdatedAt.Equal(e.PaidAt) && e.Version == e.PaidAt.UnixMilli() }, "version = paid_at, not the older update_time"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := base
 			tc.mod(&o)
-			e, _, err := MapOrder("a", o)
+			e, _, err := MapOrder("a", o, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -322,7 +324,7 @@ func TestMapOrderMalformed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := good()
 			tc.mod(&o)
-			_, _, err := MapOrder(tc.account, o)
+			_, _, err := MapOrder(tc.account, o, time.Time{})
 			if !errors.Is(err, vendors.ErrMalformedPage) {
 				t.Fatalf("err = %v, want ErrMalformedPage", err)
 			}

@@ -165,7 +165,7 @@ type sandboxWireOrder struct {
 	EstimatedTechServiceFee    int64          `json:"estimated_tech_service_fee"`
 	EstimatedTotalCommission   int64          `json:"estimated_total_commission"`
 	FlowPoint                  string         `json:"flow_point"`
-	ItemNum                    int64          `json:"item_num"`
+	ItemNum                    any            `json:"item_num"` // int64; 12.5 when drifted (Faults.DriftedRecords)
 	LiveAdsType                string         `json:"live_ads_type"`
 	MaterialID                 any            `json:"material_id"`
 	MediaType                  any            `json:"media_type"`
@@ -189,6 +189,8 @@ type sandboxWireOrder struct {
 	ShopRealCommission         int64          `json:"shop_real_commission"`
 	TotalPayAmount             int64          `json:"total_pay_amount"`
 	UpdateTime                 string         `json:"update_time"`
+	// Padding is Faults.RecordPadding bytes of filler (absent without the fault).
+	Padding string `json:"sandbox_padding,omitempty"`
 }
 
 var sandboxFlowPoints = map[string]string{
@@ -505,8 +507,18 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		views = book.Page(req.query)
 	}
 	data := &sandboxData{Cursor: req.cursorText, Orders: make([]sandboxWireOrder, len(views))}
+	pad := ""
+	if n := h.env.Faults().RecordPadding; n > 0 {
+		pad = strings.Repeat("x", n)
+	}
 	for i := range views {
 		data.Orders[i] = sandboxRender(&views[i])
+		data.Orders[i].Padding = pad
+		// The drifted-record fault (sandbox.Faults.DriftedRecords): an integer
+		// field carries a fraction, every time this order is served.
+		if h.env.Drift(data.Orders[i].OrderID) {
+			data.Orders[i].ItemNum = 12.5
+		}
 	}
 	if len(views) > 0 {
 		data.Cursor = data.Orders[len(views)-1].OrderID

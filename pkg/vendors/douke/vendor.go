@@ -47,6 +47,3 @@ func (Vendor) NewFetcher(cfg vendors.SourceConfig) (vendors.Fetcher, error) {
 // Normalize maps one raw page to canonical events (see the package-level
 // Normalize).
 func (Vendor) Normalize(p events.RawPage) ([]events.Envelope, error) { return Normalize(p) }
-
-// NormalizeOrders implements vendors.OrderNormalizer (see NormalizeOrders).
-func (Vendor) NormalizeOrders(p events.RawPage) ([]events.Envelope, error) { return NormalizeOrders(p) }

@@ -246,34 +246,61 @@ func (f *Fetcher) PageSize() int { return f.size }
 // client.ErrUnauthorized. See classify for the other codes. Errors are
 // wrapped as "douyin-poi spu <id> page <n>: …" and never contain a
 // credential or a token.
-func (f *Fetcher) Walk(ctx context.Context, _ vendors.Window, emit func(context.Context, vendors.Page) error) error {
+//
+// Each SPU fails alone: an SPU whose pages fail (a delisted SPU answering a
+// permanent error, retries exhausted) is left and the walk goes on with the
+// next; Walk then returns vendors.ItemErrors naming each failed SPU. What
+// every SPU would hit (refused credentials, a throttle beyond the retries, a
+// failed emit, shutdown) ends the walk at once. SPUs for which w.SkipItem
+// returns true are not requested.
+func (f *Fetcher) Walk(ctx context.Context, w vendors.Window, emit func(context.Context, vendors.Page) error) error {
+	var failed vendors.ItemErrors
 	for _, spu := range f.spuIDs {
-		for pageNo := 1; ; pageNo++ {
-			if pageNo > MaxPages {
-				return fmt.Errorf("douyin-poi spu %s: %w: more than %d pages", spu, client.ErrPermanent, MaxPages)
-			}
-			page, resp, err := f.fetch(ctx, spu, pageNo)
-			if err != nil {
-				return fmt.Errorf("douyin-poi spu %s page %d: %w", spu, pageNo, err)
-			}
-			p := vendors.Page{
-				Cursor: spu + ":" + strconv.Itoa(pageNo), HTTPStatus: resp.Status, Body: resp.Body,
-				Records: len(page.Plans), Params: map[string]string{ParamSPUID: spu},
-			}
-			if err := emit(ctx, p); err != nil {
-				return fmt.Errorf("douyin-poi spu %s page %d: emit: %w", spu, pageNo, err)
-			}
-			if last(page, pageNo, f.size) {
-				break
-			}
+		if w.SkipItem != nil && w.SkipItem(spu) {
+			continue
 		}
+		err := f.walkSPU(ctx, spu, emit)
+		if err == nil {
+			continue
+		}
+		if !vendors.ItemFails(ctx, err) {
+			return err
+		}
+		failed = append(failed, vendors.ItemError{Item: spu, Err: err})
+	}
+	if len(failed) > 0 {
+		return failed
 	}
 	return nil
 }
 
-// last reports whether page (number pageNo, requested with size) ends its SPU.
-func last(page *Page, pageNo, size int) bool {
-	if len(page.Plans) == 0 {
+// walkSPU fetches and emits every plan page of one SPU.
+func (f *Fetcher) walkSPU(ctx context.Context, spu string, emit func(context.Context, vendors.Page) error) error {
+	for pageNo := 1; ; pageNo++ {
+		if pageNo > MaxPages {
+			return fmt.Errorf("douyin-poi spu %s: %w: more than %d pages", spu, client.ErrPermanent, MaxPages)
+		}
+		page, n, resp, err := f.fetch(ctx, spu, pageNo)
+		if err != nil {
+			return fmt.Errorf("douyin-poi spu %s page %d: %w", spu, pageNo, err)
+		}
+		p := vendors.Page{
+			Cursor: spu + ":" + strconv.Itoa(pageNo), HTTPStatus: resp.Status, Body: resp.Body,
+			Records: n, Params: map[string]string{ParamSPUID: spu}, PageSize: f.size,
+		}
+		if err := emit(ctx, p); err != nil {
+			return fmt.Errorf("douyin-poi spu %s page %d: %w: %w", spu, pageNo, vendors.ErrEmit, err)
+		}
+		if last(page, n, pageNo, f.size) {
+			return nil
+		}
+	}
+}
+
+// last reports whether page (number pageNo, requested with size, holding n
+// plans) ends its SPU.
+func last(page *Page, n, pageNo, size int) bool {
+	if n == 0 {
 		return true
 	}
 	count := page.PageCount
@@ -283,33 +310,39 @@ func last(page *Page, pageNo, size int) bool {
 	if count > 0 {
 		return int64(pageNo) >= count
 	}
-	return len(page.Plans) < size
+	return n < size
 }
 
 // fetch requests one page with the cached token, refreshing the token once
 // when the API refuses it.
-func (f *Fetcher) fetch(ctx context.Context, spu string, pageNo int) (*Page, client.Response, error) {
+func (f *Fetcher) fetch(ctx context.Context, spu string, pageNo int) (*Page, int, client.Response, error) {
 	body := []byte(`{"spu_id":` + spu + `,"page_no":` + strconv.Itoa(pageNo) + `,"page_size":` + strconv.Itoa(f.size) + `}`)
 	for refreshed := false; ; refreshed = true {
 		tok, err := f.tokens.Token(ctx)
 		if err != nil {
-			return nil, client.Response{}, err
+			return nil, 0, client.Response{}, err
 		}
-		page, resp, err := f.fetchWith(ctx, tok, body)
+		page, n, resp, err := f.fetchWith(ctx, tok, body)
 		var tr *tokenRejectedError
 		if err != nil && errors.As(err, &tr) && !refreshed {
 			f.tokens.Invalidate(tok)
 			continue
 		}
-		return page, resp, redact(err, append(f.tokens.recentTokens(), tok)...)
+		return page, n, resp, redact(err, append(f.tokens.recentTokens(), tok)...)
 	}
 }
 
 // fetchWith sends one page request with token tok through the HTTP core.
-func (f *Fetcher) fetchWith(ctx context.Context, tok string, body []byte) (*Page, client.Response, error) {
+// Only the envelope and paging are decoded (DecodePaging): a plan of a
+// drifted type is published like any other and judged by the normalizer.
+func (f *Fetcher) fetchWith(ctx context.Context, tok string, body []byte) (*Page, int, client.Response, error) {
 	var page *Page
+	var n int
 	check := func(r client.Response) error {
-		p, err := DecodePage(r.Body)
+		p, list, err := DecodePaging(r.Body)
+		if err == nil {
+			n, err = client.CountElements(list)
+		}
 		if err != nil {
 			return classify(err)
 		}
@@ -328,12 +361,12 @@ func (f *Fetcher) fetchWith(ctx context.Context, tok string, body []byte) (*Page
 	}
 	resp, err := f.core.Do(ctx, newReq, check)
 	if err != nil {
-		return nil, resp, err
+		return nil, 0, resp, err
 	}
 	if page == nil { // cannot happen: Do succeeds only after check passed
-		return nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
+		return nil, 0, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
 	}
-	return page, resp, nil
+	return page, n, resp, nil
 }
 
 // tokenRejectedError is a plan-API answer refusing the access token (2190002,

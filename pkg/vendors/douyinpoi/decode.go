@@ -104,9 +104,25 @@ func apiError(code int64, dataDesc string, extra wireExtra, fallback string) *AP
 // wrong type) returns an error wrapping vendors.ErrMalformedPage that names
 // the offending part. A missing or null data.data means no plans.
 func DecodePage(body []byte) (*Page, error) {
+	p, list, err := DecodePaging(body)
+	if err != nil || list == nil {
+		return p, err
+	}
+	if p.Plans, err = wire.DecodeList("data.data", list, wire.DecodeObject[Plan]); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// DecodePaging decodes only what paging and the vendor's error envelope need
+// (error_code, description, extra, page_count, total) and returns data.data
+// as the raw JSON array (nil when null), its plans undecoded: the poller pages
+// on it and leaves judging records to the normalizer. Errors are those of
+// DecodePage short of the plans' own.
+func DecodePaging(body []byte) (*Page, []byte, error) {
 	d, extra, _, err := envelope(body)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var data struct {
 		Data        json.RawMessage `json:"data"`
@@ -117,31 +133,28 @@ func DecodePage(body []byte) (*Page, error) {
 	}
 	if d != nil {
 		if err := json.Unmarshal(d, &data); err != nil {
-			return nil, wire.Malformed("data: %v", err)
+			return nil, nil, wire.Malformed("data: %v", err)
 		}
 	}
 	code, ok := resultCode(data.ErrorCode, extra)
 	if !ok {
-		return nil, wire.Malformed("envelope: neither data.error_code nor extra.error_code is present")
+		return nil, nil, wire.Malformed("envelope: neither data.error_code nor extra.error_code is present")
 	}
 	if code != 0 {
-		return nil, apiError(code, string(data.Description), extra, "")
+		return nil, nil, apiError(code, string(data.Description), extra, "")
 	}
 	if data.PageCount < 0 || data.Total < 0 {
-		return nil, wire.Malformed("data: negative page_count (%d) or total (%d)", data.PageCount, data.Total)
+		return nil, nil, wire.Malformed("data: negative page_count (%d) or total (%d)", data.PageCount, data.Total)
 	}
 	p := &Page{PageCount: int64(data.PageCount), Total: int64(data.Total), Description: string(data.Description), Extra: extra.extra()}
 	list := bytes.TrimSpace(data.Data)
 	if wire.IsNull(list) {
-		return p, nil
+		return p, nil, nil
 	}
 	if list[0] != '[' {
-		return nil, wire.Malformed("data.data: want an array, got %s", wire.KindOf(list))
+		return nil, nil, wire.Malformed("data.data: want an array, got %s", wire.KindOf(list))
 	}
-	if p.Plans, err = wire.DecodeList("data.data", list, wire.DecodeObject[Plan]); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return p, list, nil
 }
 
 // DecodeToken decodes one POST /oauth/client_token/ response body:

@@ -19,11 +19,12 @@ const DateLayout = wire.DateLayout
 // page belongs to (the response body does not repeat it).
 const ParamSPUID = "spu_id"
 
-// Plausible observation times: extra.now outside [2000-01-01, 2200-01-01) in
-// seconds (or milliseconds above 10^12) is ignored.
+// Plausible observation times: extra.now outside [2000-01-01, 2105-12-31
+// 23:59:59] in seconds (or milliseconds above 10^12) is ignored; the upper
+// bound is wire.MaxTime, the latest time storage holds.
 var (
 	minPlausible = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxPlausible = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxPlausible = wire.MaxTime.Add(time.Second)
 )
 
 // Content-type labels of events.CommissionPlan.
@@ -64,38 +65,77 @@ func ContentTypeLabel(code int64) string {
 // non-numeric spu_id, a page without a usable observation time or a plan
 // MapPlan rejects returns an error wrapping vendors.ErrMalformedPage.
 func Normalize(p events.RawPage) ([]events.Envelope, error) {
+	recs, err := NormalizeRecords(p)
+	if err != nil {
+		return nil, err
+	}
+	return vendors.PageEvents(recs)
+}
+
+// NormalizeRecords maps one raw /poi/plan/list/ page plan by plan (see
+// vendors.RecordNormalizer): one vendors.Record per element of data.data,
+// each with its envelope or, for a plan that does not decode or that
+// MapPlan rejects, its error. The page fails as a whole for a vendor error,
+// an undecodable envelope, a missing account label, spu_id or observation
+// time.
+func NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
 	page, err := wire.DecodeRaw(p, DecodePage)
+	var plans []Plan
+	var extra Extra
+	if page != nil {
+		plans, extra = page.Plans, page.Extra
+	}
+	plans, badAt, err := wire.RecordList(plans, err)
 	if err != nil {
 		return nil, fmt.Errorf("douyin-poi normalize: %w", err)
+	}
+	if page == nil {
+		// Some plans did not decode: the envelope did, read its extra again.
+		_, wx, _, _ := envelope(wire.TrimBOM(p.Body))
+		extra = wx.extra()
 	}
 	spu, err := checkSPU(p.Params[ParamSPUID])
 	if err != nil {
 		return nil, fmt.Errorf("douyin-poi normalize: %w", err)
 	}
-	observed, ok := ObservedAt(page.Extra.Now)
+	observed, ok := ObservedAt(extra.Now)
 	if !ok {
 		if p.FetchedAt.Before(minPlausible) || !p.FetchedAt.Before(maxPlausible) {
 			return nil, fmt.Errorf("douyin-poi normalize: %w: no plausible extra.now and no fetch time", vendors.ErrMalformedPage)
 		}
 		observed = p.FetchedAt.UTC()
 	}
-	out := make([]events.Envelope, 0, len(page.Plans))
-	for i, pl := range page.Plans {
+	out := make([]vendors.Record, len(plans))
+	for i, pl := range plans {
+		out[i] = vendors.Record{Index: i}
+		if badAt != nil {
+			if err := badAt(i); err != nil {
+				out[i].Err = fmt.Errorf("douyin-poi normalize: spu %s: %w", spu, err)
+				continue
+			}
+		}
 		cp, err := MapPlan(p.Account, spu, pl, observed)
 		if err != nil {
-			return nil, fmt.Errorf("douyin-poi normalize: spu %s data.data[%d]: %w", spu, i, err)
+			out[i].Err = fmt.Errorf("douyin-poi normalize: spu %s data.data[%d]: %w", spu, i, err)
+			continue
 		}
 		env, err := cp.Envelope()
 		if err != nil {
-			return nil, fmt.Errorf("douyin-poi normalize: spu %s data.data[%d]: %w: %v", spu, i, vendors.ErrMalformedPage, err)
+			out[i].Err = fmt.Errorf("douyin-poi normalize: spu %s data.data[%d]: %w: %v", spu, i, vendors.ErrMalformedPage, err)
+			continue
 		}
-		out = append(out, env)
+		out[i].Events = []events.Envelope{env}
 	}
 	return out, nil
 }
 
+// NormalizeRecords implements vendors.RecordNormalizer (see NormalizeRecords).
+func (Vendor) NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
+	return NormalizeRecords(p)
+}
+
 // ObservedAt reads extra.now: a Unix time in seconds, or in milliseconds when
-// above 10^12, that lies in [2000-01-01, 2200-01-01). It returns the time in
+// above 10^12, that lies in [2000-01-01, 2105-12-31 23:59:59]. It returns the time in
 // UTC and true, or false for anything else (absent, not an integer,
 // implausible).
 func ObservedAt(now FlexString) (time.Time, bool) {
@@ -167,7 +207,7 @@ func MapPlan(account, spu string, pl Plan, observed time.Time) (events.Commissio
 //     or milliseconds when above 10^12, rendered as its China Standard Time
 //     date ("2006-01-02");
 //   - anything else (absent, null, "", an unknown shape, a timestamp outside
-//     [2000-01-01, 2200-01-01) such as 0) gives "" — the raw page keeps the
+//     [2000-01-01, 2105-12-31 23:59:59] such as 0) gives "" — the raw page keeps the
 //     original.
 func CreatedDate(v FlexString) string {
 	s := strings.TrimSpace(string(v))

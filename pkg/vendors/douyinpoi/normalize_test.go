@@ -65,7 +65,7 @@ func TestDocSampleMapping(t *testing.T) {
 		{"subject", e.Subject, testSPU + "/7089334664648722476"},
 		{"source", e.Source, "yongjin/douyin-poi/demo"},
 		{"time", e.Time, observed},
-		{"id", e.ID, events.NewID(events.KindCommissionPlan, "douyin-poi", testSPU+"/7089334664648722476", observed.UnixMilli())},
+		{"id", e.ID, events.NewID(events.KindCommissionPlan, "douyin-poi", "demo", testSPU+"/7089334664648722476", observed.UnixMilli())},
 		{"plan_id in data is a string", strings.Contains(string(e.Data), `"plan_id":"7089334664648722476"`), true},
 		{"product_id in data is a string", strings.Contains(string(e.Data), `"product_id":"`+testSPU+`"`), true},
 	}.Verify(t)

@@ -168,6 +168,9 @@ func (h *SandboxHandler) Truth(env *sandbox.Env, at time.Time) summary.Summary {
 	rows := map[int64]*summary.PlanRow{}
 	for _, a := range env.Accounts() {
 		for _, s := range sandboxCatalog(env.Seed(), a.Name) {
+			if env.Faults().ItemFails(strconv.FormatUint(s.id, 10)) {
+				continue // a failing (delisted) SPU lists nothing
+			}
 			for _, p := range s.visible(t) {
 				status, rate := p.at(t)
 				r := rows[status]
@@ -484,6 +487,11 @@ func (m *sandboxMount) servePlans(w http.ResponseWriter, r *http.Request) {
 			owned = &cat[i]
 			break
 		}
+	}
+	if owned != nil && m.env.Faults().ItemFails(strconv.FormatInt(spu, 10)) {
+		// Faults.FailingItems: a delisted SPU answers invalid parameter, every time
+		fail(CodeInvalidParam, SandboxDescInvalidParam, 0, "")
+		return
 	}
 	if owned == nil {
 		fail(CodeNoPermission, SandboxDescNoPermission, SandboxSubNoPermission, SandboxSubDescPermission)

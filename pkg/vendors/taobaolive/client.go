@@ -279,6 +279,9 @@ type window struct {
 // with vendors.SplitWindow). start_time and end_time are sent as CST
 // wall-clock times inside query_predict_order_request.
 //
+// Only the envelopes and paging are decoded (DecodePaging): a record of a
+// drifted type is published like any other and judged by the normalizer.
+//
 // Paging: page_no runs from 1. Walk stops after a page without elements, or
 // when page_no × page_size ≥ total_count (page_size is the one requested, or
 // the smaller one the answer reports); when the answer has no total_count it
@@ -299,11 +302,16 @@ func (f *Fetcher) Walk(ctx context.Context, w vendors.Window, emit func(context.
 		return err
 	}
 	for pageNo := 1; ; pageNo++ {
-		page, resp, err := f.fetch(ctx, win, pageNo)
+		page, raws, resp, err := f.fetch(ctx, win, pageNo)
 		if err != nil {
 			return fmt.Errorf("taobao-live page %d: %w", pageNo, err)
 		}
-		p := vendors.Page{Cursor: strconv.Itoa(pageNo), HTTPStatus: resp.Status, Body: resp.Body, Records: len(page.Orders)}
+		n := len(raws)
+		content := []byte(fmt.Sprintf("%d\x00%d\x00", page.TotalCount, page.PageSize))
+		for _, r := range raws {
+			content = append(append(content, r...), 0)
+		}
+		p := vendors.Page{Cursor: strconv.Itoa(pageNo), HTTPStatus: resp.Status, Body: resp.Body, Records: n, PageSize: f.size, Content: content}
 		if err := emit(ctx, p); err != nil {
 			return fmt.Errorf("taobao-live page %d: emit: %w", pageNo, err)
 		}
@@ -312,11 +320,11 @@ func (f *Fetcher) Walk(ctx context.Context, w vendors.Window, emit func(context.
 			size = page.PageSize
 		}
 		switch {
-		case len(page.Orders) == 0:
+		case n == 0:
 			return nil
 		case page.HasTotalCount && int64(pageNo)*size >= page.TotalCount:
 			return nil
-		case !page.HasTotalCount && int64(len(page.Orders)) < size:
+		case !page.HasTotalCount && int64(n) < size:
 			return nil
 		case pageNo >= maxPages:
 			return fmt.Errorf("taobao-live page %d: %w: paging did not end after %d pages", pageNo, client.ErrPermanent, maxPages)
@@ -410,16 +418,18 @@ func (f *Fetcher) signedForm(reqJSON string) (url.Values, error) {
 	return form, nil
 }
 
-// fetch requests one page and returns it decoded with the raw response.
-func (f *Fetcher) fetch(ctx context.Context, win window, pageNo int) (*Page, client.Response, error) {
+// fetch requests one page and returns its envelope and paging, its records
+// raw (not decoded: see DecodePaging) and the raw response.
+func (f *Fetcher) fetch(ctx context.Context, win window, pageNo int) (*Page, []json.RawMessage, client.Response, error) {
 	reqJSON := f.requestJSON(win, pageNo)
 	var page *Page
+	var raws []json.RawMessage
 	check := func(r client.Response) error {
-		p, err := DecodePage(r.Body)
+		p, rs, err := DecodePaging(r.Body)
 		if err != nil {
 			return f.classify(err)
 		}
-		page = p
+		page, raws = p, rs
 		return nil
 	}
 	newReq := func(ctx context.Context) (*http.Request, error) {
@@ -437,12 +447,12 @@ func (f *Fetcher) fetch(ctx context.Context, win window, pageNo int) (*Page, cli
 	}
 	resp, err := f.core.Do(ctx, newReq, check)
 	if err != nil {
-		return nil, resp, err
+		return nil, nil, resp, err
 	}
 	if page == nil { // cannot happen: Do succeeds only after check passed
-		return nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
+		return nil, nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
 	}
-	return page, resp, nil
+	return page, raws, resp, nil
 }
 
 // Platform codes (error_response.code) that mean the credentials or their

@@ -37,16 +37,32 @@ const ElementKey = "tcp_predict_order_v_o"
 // wrapping vendors.ErrMalformedPage that names the offending part. A leading
 // UTF-8 byte-order mark is ignored.
 func DecodePage(body []byte) (*Page, error) {
+	p, raws, err := DecodePaging(body)
+	if err != nil {
+		return nil, err
+	}
+	if p.Orders, err = wire.DecodeEach("result.model.elements", raws, wire.DecodeObject[Order]); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// DecodePaging decodes only what paging and the vendor's error envelopes need
+// (error_response, result.success/msg_code/msg_info, request_id, total_count,
+// page_size, page_no) and returns the elements raw, undecoded: the poller
+// pages on them and leaves judging records to the normalizer. Errors are those
+// of DecodePage short of the records' own.
+func DecodePaging(body []byte) (*Page, []json.RawMessage, error) {
 	b := bytes.TrimSpace(wire.TrimBOM(body))
 	if len(b) == 0 || b[0] != '{' {
-		return nil, wire.Malformed("body: want a JSON object, got %s", wire.KindOf(b))
+		return nil, nil, wire.Malformed("body: want a JSON object, got %s", wire.KindOf(b))
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil {
-		return nil, wire.Malformed("body: %v", err)
+		return nil, nil, wire.Malformed("body: %v", err)
 	}
 	if er, ok := top["error_response"]; ok && !wire.IsEmpty(bytes.TrimSpace(er)) {
-		return nil, decodeAPIError(er)
+		return nil, nil, decodeAPIError(er)
 	}
 	p := &Page{Shape: ShapeSimplified}
 	resp, respRaw := top, b
@@ -54,17 +70,17 @@ func DecodePage(body []byte) (*Page, error) {
 		p.Shape = ShapeWrapped
 		w = bytes.TrimSpace(w)
 		if len(w) == 0 || w[0] != '{' {
-			return nil, wire.Malformed("%s: want an object, got %s", ResponseKey, wire.KindOf(w))
+			return nil, nil, wire.Malformed("%s: want an object, got %s", ResponseKey, wire.KindOf(w))
 		}
 		resp = nil
 		if err := json.Unmarshal(w, &resp); err != nil {
-			return nil, wire.Malformed("%s: %v", ResponseKey, err)
+			return nil, nil, wire.Malformed("%s: %v", ResponseKey, err)
 		}
 		respRaw = w
 	}
 	var rid FlexString
 	if err := json.Unmarshal(orNull(resp["request_id"]), &rid); err != nil {
-		return nil, wire.Malformed("request_id: %v", err)
+		return nil, nil, wire.Malformed("request_id: %v", err)
 	}
 	p.RequestID = string(rid)
 
@@ -75,10 +91,10 @@ func DecodePage(body []byte) (*Page, error) {
 	case resp["model"] != nil || resp["success"] != nil:
 		resultRaw = respRaw // the result object itself at the top level
 	default:
-		return nil, wire.Malformed("no result (want %s.result, result or model)", ResponseKey)
+		return nil, nil, wire.Malformed("no result (want %s.result, result or model)", ResponseKey)
 	}
 	if !wire.IsEmpty(resultRaw) && resultRaw[0] != '{' {
-		return nil, wire.Malformed("result: want an object, got %s", wire.KindOf(resultRaw))
+		return nil, nil, wire.Malformed("result: want an object, got %s", wire.KindOf(resultRaw))
 	}
 	var result struct {
 		Success json.RawMessage `json:"success"`
@@ -88,29 +104,29 @@ func DecodePage(body []byte) (*Page, error) {
 	}
 	if !wire.IsEmpty(resultRaw) {
 		if err := json.Unmarshal(resultRaw, &result); err != nil {
-			return nil, wire.Malformed("result: %v", err)
+			return nil, nil, wire.Malformed("result: %v", err)
 		}
 	}
 	p.MsgCode, p.MsgInfo = string(result.MsgCode), string(result.MsgInfo)
 	success, present, err := parseBool(result.Success)
 	if err != nil {
-		return nil, wire.Malformed("result.success: %v", err)
+		return nil, nil, wire.Malformed("result.success: %v", err)
 	}
 	model := bytes.TrimSpace(result.Model)
 	switch {
 	case present && !success:
-		return nil, &BusinessError{MsgCode: p.MsgCode, MsgInfo: p.MsgInfo, RequestID: p.RequestID}
+		return nil, nil, &BusinessError{MsgCode: p.MsgCode, MsgInfo: p.MsgInfo, RequestID: p.RequestID}
 	case !present && wire.IsEmpty(model):
 		if strings.TrimSpace(p.MsgCode) != "" || strings.TrimSpace(p.MsgInfo) != "" {
-			return nil, &BusinessError{MsgCode: p.MsgCode, MsgInfo: p.MsgInfo, RequestID: p.RequestID}
+			return nil, nil, &BusinessError{MsgCode: p.MsgCode, MsgInfo: p.MsgInfo, RequestID: p.RequestID}
 		}
-		return nil, wire.Malformed("result has neither success nor model")
+		return nil, nil, wire.Malformed("result has neither success nor model")
 	}
 	if wire.IsEmpty(model) {
-		return p, nil
+		return p, nil, nil
 	}
 	if model[0] != '{' {
-		return nil, wire.Malformed("result.model: want an object, got %s", wire.KindOf(model))
+		return nil, nil, wire.Malformed("result.model: want an object, got %s", wire.KindOf(model))
 	}
 	var m struct {
 		TotalCount json.RawMessage `json:"total_count"`
@@ -119,27 +135,24 @@ func DecodePage(body []byte) (*Page, error) {
 		Elements   json.RawMessage `json:"elements"`
 	}
 	if err := json.Unmarshal(model, &m); err != nil {
-		return nil, wire.Malformed("result.model: %v", err)
+		return nil, nil, wire.Malformed("result.model: %v", err)
 	}
 	if tc := bytes.TrimSpace(m.TotalCount); !wire.IsEmpty(tc) {
 		var n FlexInt
 		if err := json.Unmarshal(tc, &n); err != nil {
-			return nil, wire.Malformed("result.model.total_count: %v", err)
+			return nil, nil, wire.Malformed("result.model.total_count: %v", err)
 		}
 		p.TotalCount, p.HasTotalCount = int64(n), true
 	}
 	p.PageSize, p.PageNo = int64(m.PageSize), int64(m.PageNo)
 	if p.TotalCount < 0 || p.PageSize < 0 || p.PageNo < 0 {
-		return nil, wire.Malformed("result.model: negative total_count, page_size or page_no (%d, %d, %d)", p.TotalCount, p.PageSize, p.PageNo)
+		return nil, nil, wire.Malformed("result.model: negative total_count, page_size or page_no (%d, %d, %d)", p.TotalCount, p.PageSize, p.PageNo)
 	}
 	raws, err := elementList(bytes.TrimSpace(m.Elements))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if p.Orders, err = wire.DecodeEach("result.model.elements", raws, wire.DecodeObject[Order]); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return p, raws, nil
 }
 
 // elementList returns the raw elements of model.elements in any accepted shape.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
@@ -67,26 +68,36 @@ func MapStatus(v string) events.Status {
 // account label returns an error wrapping vendors.ErrMalformedPage (naming
 // the element's index and the reason).
 func Normalize(p events.RawPage) ([]events.Envelope, error) {
-	page, err := wire.DecodeRaw(p, DecodePage)
+	recs, err := NormalizeRecords(p)
 	if err != nil {
-		return nil, fmt.Errorf("taobao-live normalize: %w", err)
+		return nil, err
 	}
-	return wire.OrderEnvelopes("taobao-live normalize: elements", page.Orders, func(o Order) (events.Order, []events.CommissionLine, error) {
-		return MapOrder(p.Account, o)
-	})
+	return vendors.PageEvents(recs)
 }
 
-// NormalizeOrders is Normalize without the commission.v1 envelopes: one
-// order.v1 envelope per order, carrying its lines (see
-// vendors.OrderNormalizer).
-func NormalizeOrders(p events.RawPage) ([]events.Envelope, error) {
+// NormalizeRecords maps one raw querypredictorderlist page order by order
+// (see vendors.RecordNormalizer): one vendors.Record per element, each with
+// its three envelopes or, for an element that does not decode or that
+// MapOrder rejects, its error. The page fails as a whole only for a vendor
+// error, an undecodable envelope or a missing account label.
+func NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
 	page, err := wire.DecodeRaw(p, DecodePage)
+	var orders []Order
+	if page != nil {
+		orders = page.Orders
+	}
+	orders, badAt, err := wire.RecordList(orders, err)
 	if err != nil {
 		return nil, fmt.Errorf("taobao-live normalize: %w", err)
 	}
-	return wire.OrderEvents("taobao-live normalize: elements", page.Orders, func(o Order) (events.Order, []events.CommissionLine, error) {
-		return MapOrder(p.Account, o)
-	})
+	return wire.OrderRecords("taobao-live normalize: elements", orders, badAt, func(o Order) (events.Order, []events.CommissionLine, error) {
+		return MapOrder(p.Account, o, p.FetchedAt)
+	}), nil
+}
+
+// NormalizeRecords implements vendors.RecordNormalizer (see NormalizeRecords).
+func (Vendor) NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
+	return NormalizeRecords(p)
 }
 
 // MapOrder maps one wire order of account to its canonical Order and its two
@@ -104,9 +115,10 @@ func NormalizeOrders(p events.RawPage) ([]events.Envelope, error) {
 // parsed as China Standard Time and stored in UTC; null, "" or
 // "0000-00-00 00:00:00" means "not yet": PaidAt order_paid_time; ReceivedAt
 // end_time for status 3 (and 已结束) and 5; RefundedAt end_time for status 4,
-// refund_end_time for status 5; SettledAt nil. UpdatedAt is modify_time or,
-// when that is empty, the latest of order_paid_time, end_time and
-// refund_end_time; Version is UpdatedAt in Unix milliseconds.
+// refund_end_time for status 5; SettledAt nil. UpdatedAt is the latest of
+// modify_time, order_paid_time, end_time and refund_end_time (see
+// wire.RecordVersion: the version never goes backwards whether or not TOP
+// sent modify_time); Version is UpdatedAt in Unix milliseconds.
 //
 // Lines: creator RateBP partner_predict_amount (basis points), EstimatedFen
 // predict_amount; service_provider RateBP extend_info.outerAdUserDivRatio
@@ -115,9 +127,11 @@ func NormalizeOrders(p events.RawPage) ([]events.Envelope, error) {
 //
 // It returns an error wrapping vendors.ErrMalformedPage when account is
 // empty, biz_order_id is missing or not [0-9A-Za-z_-]+, order_paid_time is
-// missing, a time does not parse or lies before 1970, or buy_amount,
-// order_amount, order_commission_amount or refund_amount is negative.
-func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, error) {
+// missing, a time does not parse, lies before 1970 or after
+// wire.NotAfter(fetchedAt) (the fetch time plus a day; a zero fetchedAt
+// bounds times by storage only), or buy_amount, order_amount,
+// order_commission_amount or refund_amount is negative.
+func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []events.CommissionLine, error) {
 	if err := wire.CheckAccount(account); err != nil {
 		return events.Order{}, nil, err
 	}
@@ -128,7 +142,7 @@ func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, e
 	bad := func(format string, args ...any) error {
 		return wire.Malformed("order %s: %s", id, fmt.Sprintf(format, args...))
 	}
-	var f wire.Fields
+	f := wire.Fields{NotAfter: wire.NotAfter(fetchedAt)}
 	paid := f.Time("order_paid_time", string(o.OrderPaidTime))
 	updated := f.Time("modify_time", string(o.ModifyTime))
 	end := f.Time("end_time", string(o.EndTime))
@@ -139,10 +153,8 @@ func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, e
 	if paid == nil {
 		return events.Order{}, nil, bad("missing order_paid_time")
 	}
-	if updated == nil {
-		latest := wire.Latest(*paid, end, refundEnd)
-		updated = &latest
-	}
+	latest := wire.RecordVersion(*paid, updated, end, refundEnd)
+	updated = &latest
 	f.NonNegative("buy_amount", int64(o.BuyAmount))
 	f.NonNegative("order_amount", int64(o.OrderAmount))
 	f.NonNegative("order_commission_amount", int64(o.OrderCommissionAmount))

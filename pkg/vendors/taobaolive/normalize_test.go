@@ -24,7 +24,7 @@ func rawPage(body []byte) events.RawPage {
 		TimeType:    "pay",
 		Cursor:      "1",
 		HTTPStatus:  200,
-		FetchedAt:   time.Date(2026, 10, 9, 0, 0, 0, 0, time.UTC),
+		FetchedAt:   time.Date(2026, 10, 13, 0, 0, 0, 0, time.UTC),
 		Body:        body,
 	}
 }
@@ -220,7 +220,7 @@ func TestMapOrderRejects(t *testing.T) {
 			if tc.mod != nil {
 				tc.mod(&o)
 			}
-			_, _, err := MapOrder(tc.account, o)
+			_, _, err := MapOrder(tc.account, o, time.Time{})
 			if !errors.Is(err, vendors.ErrMalformedPage) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want ErrMalformedPage containing %q", err, tc.want)
 			}
@@ -229,7 +229,7 @@ func TestMapOrderRejects(t *testing.T) {
 	// the zero time and a negative line amount are accepted
 	o := base()
 	o.EndTime, o.PredictAmount = "0000-00-00 00:00:00", -5
-	if _, lines, err := MapOrder("demo", o); err != nil || lines[0].EstimatedFen != -5 {
+	if _, lines, err := MapOrder("demo", o, time.Time{}); err != nil || lines[0].EstimatedFen != -5 {
 		t.Fatalf("MapOrder: %v %+v", err, lines)
 	}
 }
@@ -272,7 +272,7 @@ func TestMapOrderMoneyFields(t *testing.T) {
 		OrderAmount: 123456, OrderCommissionAmount: 120000, PredictAmount: 24000,
 		RefundAmount: 1250, PredictTotalAmount: 36000, OutAdUserFee: 2400, BuyAmount: 1,
 	}
-	ord, lines, err := MapOrder("main", o)
+	ord, lines, err := MapOrder("main", o, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func TestMapOrderMoneyFields(t *testing.T) {
 		t.Errorf("lines: %+v", lines)
 	}
 	o.RefundAmount = -1
-	if _, _, err := MapOrder("main", o); err == nil || !strings.Contains(err.Error(), "refund_amount") {
+	if _, _, err := MapOrder("main", o, time.Time{}); err == nil || !strings.Contains(err.Error(), "refund_amount") {
 		t.Errorf("negative refund_amount: %v", err)
 	}
 }

@@ -55,9 +55,6 @@ func (Vendor) NewFetcher(cfg vendors.SourceConfig) (vendors.Fetcher, error) {
 // Normalize).
 func (Vendor) Normalize(p events.RawPage) ([]events.Envelope, error) { return Normalize(p) }
 
-// NormalizeOrders implements vendors.OrderNormalizer (see NormalizeOrders).
-func (Vendor) NormalizeOrders(p events.RawPage) ([]events.Envelope, error) { return NormalizeOrders(p) }
-
 // IncrementalTimeTypes implements vendors.Incremental: TOP cannot filter on
 // the modification time, so incremental polls scan pay-time ("pay",
 // date_type 0) and confirm-receipt-time ("confirm", date_type 1) windows,

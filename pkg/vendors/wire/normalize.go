@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,57 +12,90 @@ import (
 )
 
 // OrderEnvelopes maps the wire orders of one page to canonical envelopes: for
-// each order in vendor order, mapOrder's order.v1 envelope (carrying the
-// lines in CommissionLines) followed by its commission.v1 envelopes in the
-// order mapOrder returns them. A page without orders gives an empty, non-nil
-// slice. (The normalizer publishes the commission.v1 envelopes only when
-// configured to; the order event carries the same lines.)
+// each order in vendor order, mapOrder's order.v1 envelope followed by its
+// commission.v1 envelopes in the order mapOrder returns them. A page without
+// orders gives an empty, non-nil slice.
 //
 // Errors name the order as where[i] ("douke normalize: data.orders[3]: …"): an
 // error from mapOrder is wrapped as is; an event that does not encode to its
 // envelope returns an error wrapping vendors.ErrMalformedPage. On error no
 // envelopes are returned.
 func OrderEnvelopes[O any](where string, orders []O, mapOrder func(O) (events.Order, []events.CommissionLine, error)) ([]events.Envelope, error) {
-	return orderEnvelopes(where, orders, mapOrder, true)
+	return vendors.PageEvents(OrderRecords(where, orders, nil, mapOrder))
 }
 
-// OrderEvents is OrderEnvelopes without the commission.v1 envelopes: one
-// order.v1 envelope per order, carrying its lines in CommissionLines.
-func OrderEvents[O any](where string, orders []O, mapOrder func(O) (events.Order, []events.CommissionLine, error)) ([]events.Envelope, error) {
-	return orderEnvelopes(where, orders, mapOrder, false)
-}
-
-func orderEnvelopes[O any](where string, orders []O, mapOrder func(O) (events.Order, []events.CommissionLine, error), lineEvents bool) ([]events.Envelope, error) {
-	var out []events.Envelope
+// OrderRecords maps the wire orders of one page record by record, as
+// OrderEnvelopes does, but one order's failure does not touch the others:
+// one vendors.Record per order, each with its envelopes or its error (named
+// where[i], as in OrderEnvelopes). badAt (may be nil) reports orders that
+// did not even decode (see RecordList); they are not passed to mapOrder.
+func OrderRecords[O any](where string, orders []O, badAt func(int) error, mapOrder func(O) (events.Order, []events.CommissionLine, error)) []vendors.Record {
+	out := make([]vendors.Record, len(orders))
 	for i, o := range orders {
-		ord, lines, err := mapOrder(o)
+		out[i] = vendors.Record{Index: i}
+		if badAt != nil {
+			if err := badAt(i); err != nil {
+				out[i].Err = decodeErr(where, err)
+				continue
+			}
+		}
+		envs, err := orderEvents(o, mapOrder)
 		if err != nil {
-			return nil, fmt.Errorf("%s[%d]: %w", where, i, err)
-		}
-		if out == nil {
-			out = make([]events.Envelope, 0, len(orders)*(1+len(lines)))
-		}
-		ord.CommissionLines = events.OrderLines(lines)
-		env, err := ord.Envelope()
-		if err != nil {
-			return nil, fmt.Errorf("%s[%d]: %w: %v", where, i, vendors.ErrMalformedPage, err)
-		}
-		out = append(out, env)
-		if !lineEvents {
+			out[i].Err = fmt.Errorf("%s[%d]: %w", where, i, err)
 			continue
 		}
-		for _, l := range lines {
-			env, err := l.Envelope()
-			if err != nil {
-				return nil, fmt.Errorf("%s[%d]: %w: %v", where, i, vendors.ErrMalformedPage, err)
-			}
-			out = append(out, env)
-		}
+		out[i].Events = envs
 	}
-	if out == nil {
-		out = []events.Envelope{}
+	return out
+}
+
+// decodeErr names a record that did not decode: its error already reads
+// "<list>[<i>]: …", so only the part of where before the list name
+// ("douke normalize" of "douke normalize: data.orders") is put in front.
+func decodeErr(where string, err error) error {
+	i := strings.LastIndex(where, ": ")
+	if i < 0 {
+		return err
+	}
+	return fmt.Errorf("%s: %w", where[:i], err)
+}
+
+func orderEvents[O any](o O, mapOrder func(O) (events.Order, []events.CommissionLine, error)) ([]events.Envelope, error) {
+	ord, lines, err := mapOrder(o)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]events.Envelope, 0, 1+len(lines))
+	ord.CommissionLines = events.OrderLines(lines)
+	env, err := ord.Envelope()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", vendors.ErrMalformedPage, err)
+	}
+	out = append(out, env)
+	for _, l := range lines {
+		env, err := l.Envelope()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", vendors.ErrMalformedPage, err)
+		}
+		out = append(out, env)
 	}
 	return out, nil
+}
+
+// RecordList reads what a page decoder returned when the record list is the
+// last part it decodes (DecodeList/DecodeEach): when err is a *ListError[T]
+// (some records did not decode, the rest of the page did), it returns the
+// list's values and badAt reporting the bad ones; any other error is a page
+// error, returned as pageErr; without error it returns list as is.
+func RecordList[T any](list []T, err error) (values []T, badAt func(int) error, pageErr error) {
+	if err == nil {
+		return list, nil, nil
+	}
+	var le *ListError[T]
+	if errors.As(err, &le) {
+		return le.Values, le.BadAt, nil
+	}
+	return nil, nil, err
 }
 
 // Key returns the trimmed value of a record's ID field. An empty one returns
@@ -83,11 +117,17 @@ func Key(record, field, value string) (string, error) {
 // problem in Err (which names the field); once Err is set, later checks do
 // nothing. Callers check Err after a group of checks.
 type Fields struct {
-	Err error
+	// NotAfter, when set, is the latest time a time field may hold (see
+	// NotAfter: the page's fetch time plus FutureSkew); a later one is a
+	// placeholder that would freeze the record's version, and is an error.
+	NotAfter time.Time
+	Err      error
 }
 
 // Time parses the named field with ParseTime and returns the time in UTC,
-// or nil for "not yet" and after an error ("<name>: <reason>").
+// or nil for "not yet" and after an error ("<name>: <reason>"). A time after
+// f.NotAfter is an error too: `<name>: "<text>" is later than <NotAfter>
+// (the fetch time plus 24h): a placeholder, not a time`.
 func (f *Fields) Time(name, value string) *time.Time {
 	if f.Err != nil {
 		return nil
@@ -95,6 +135,12 @@ func (f *Fields) Time(name, value string) *time.Time {
 	t, err := ParseTime(value)
 	if err != nil {
 		f.Err = fmt.Errorf("%s: %v", name, err)
+		return nil
+	}
+	if t != nil && !f.NotAfter.IsZero() && t.After(f.NotAfter) {
+		f.Err = fmt.Errorf("%s: %q is later than %s (the fetch time plus %s): a placeholder, not a time",
+			name, strings.TrimSpace(value), f.NotAfter.Format(time.RFC3339), FutureSkew)
+		return nil
 	}
 	return t
 }

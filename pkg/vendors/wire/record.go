@@ -69,20 +69,70 @@ func DecodeList[T any](where string, list []byte, decode func([]byte) (T, error)
 	return DecodeEach(where, raws, decode)
 }
 
-// DecodeEach decodes raw elements with decode, as DecodeList does.
+// DecodeEach decodes raw elements with decode, as DecodeList does. Every
+// element is decoded, also after a bad one: when any fails, the error is a
+// *ListError[T] holding the elements that did decode, so a normalizer can
+// map the good records and reject only the bad ones; its text is the first
+// bad element's.
 func DecodeEach[T any](where string, raws []json.RawMessage, decode func([]byte) (T, error)) ([]T, error) {
 	if len(raws) == 0 {
 		return nil, nil
 	}
-	out := make([]T, 0, len(raws))
+	out := make([]T, len(raws))
+	var le *ListError[T]
 	for i, r := range raws {
 		v, err := decode(r)
 		if err != nil {
-			return nil, Malformed("%s[%d]: %v", where, i, err)
+			if le == nil {
+				le = &ListError[T]{Where: where}
+			}
+			le.Bad = append(le.Bad, ElementError{Index: i, Err: Malformed("%s[%d]: %v", where, i, err)})
+			continue
 		}
-		out = append(out, v)
+		out[i] = v
+	}
+	if le != nil {
+		le.Values = out
+		return nil, le
 	}
 	return out, nil
+}
+
+// ElementError is one element of a list that did not decode.
+type ElementError struct {
+	// Index is the element's position in the list.
+	Index int
+	// Err names the element and the reason ("<where>[<index>]: …") and wraps
+	// vendors.ErrMalformedPage.
+	Err error
+}
+
+// ListError is DecodeEach's error when some elements of a list do not
+// decode. It matches vendors.ErrMalformedPage and reads as its first bad
+// element's error.
+type ListError[T any] struct {
+	// Where names the list, e.g. "data.orders".
+	Where string
+	// Values holds every element at its index; a bad element's is the zero T.
+	Values []T
+	// Bad are the elements that did not decode, in index order (at least one).
+	Bad []ElementError
+}
+
+// Error is the first bad element's error.
+func (e *ListError[T]) Error() string { return e.Bad[0].Err.Error() }
+
+// Unwrap returns the first bad element's error (it wraps vendors.ErrMalformedPage).
+func (e *ListError[T]) Unwrap() error { return e.Bad[0].Err }
+
+// BadAt returns the error of the element at index i, or nil when it decoded.
+func (e *ListError[T]) BadAt(i int) error {
+	for _, b := range e.Bad {
+		if b.Index == i {
+			return b.Err
+		}
+	}
+	return nil
 }
 
 // Clip shortens s to at most n bytes, cut on a rune boundary and marked

@@ -24,13 +24,38 @@ var CST = time.FixedZone("CST", 8*3600)
 
 var unixEpoch = time.Unix(0, 0)
 
+// MaxTime is the latest time yongjin stores: the end of ClickHouse's
+// DateTime range (2105-12-31 23:59:59 UTC). Later times (vendor
+// placeholders such as "9999-12-31 23:59:59") are refused when a record is
+// mapped, so such an event never reaches the sink.
+var MaxTime = time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// FutureSkew is how far past its page's fetch time a record's time may lie
+// (vendor clocks drift, time zones get confused): anything later is a
+// placeholder or garbage, and the record is malformed.
+const FutureSkew = 24 * time.Hour
+
+// NotAfter is the latest plausible time of a record fetched at fetchedAt:
+// fetchedAt + FutureSkew, or MaxTime when the fetch time is unknown (zero)
+// or later than MaxTime allows.
+func NotAfter(fetchedAt time.Time) time.Time {
+	if fetchedAt.IsZero() {
+		return MaxTime
+	}
+	if t := fetchedAt.UTC().Add(FutureSkew); t.Before(MaxTime) {
+		return t
+	}
+	return MaxTime
+}
+
 // ParseTime parses a TimeLayout wall-clock time in CST (fractional seconds
 // allowed, surrounding spaces ignored) and returns it in UTC. "" and ZeroTime
 // mean "not yet" and return nil without an error (a null JSON value decodes
 // to "" in the tolerant string types). Text that does not parse returns
 // `"<text>" is not a "2006-01-02 15:04:05" time`; a time before 1970 returns
 // `"<text>" is before 1970` (an event version must be a non-negative Unix
-// millisecond count).
+// millisecond count); a time after MaxTime returns `"<text>" is after
+// 2105-12-31 23:59:59 UTC, the latest time storage holds`.
 func ParseTime(s string) (*time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == ZeroTime {
@@ -42,6 +67,9 @@ func ParseTime(s string) (*time.Time, error) {
 	}
 	if t.Before(unixEpoch) {
 		return nil, fmt.Errorf("%q is before 1970", s)
+	}
+	if t.After(MaxTime) {
+		return nil, fmt.Errorf("%q is after %s UTC, the latest time storage holds", s, MaxTime.Format(TimeLayout))
 	}
 	t = t.UTC()
 	return &t, nil
@@ -56,4 +84,15 @@ func Latest(first time.Time, more ...*time.Time) time.Time {
 		}
 	}
 	return latest
+}
+
+// RecordVersion is the version time of a record: the latest of all its
+// times, the vendor's update time (updated, may be nil) included. Taking the
+// latest of every time, rather than the update time when there is one,
+// keeps the version from going backwards for a record the vendor sends
+// sometimes with and sometimes without an update time, or with an update
+// time older than a later life-cycle time: each observation's version is at
+// least every time it shows, and a record's times only ever get added.
+func RecordVersion(first time.Time, updated *time.Time, more ...*time.Time) time.Time {
+	return Latest(first, append([]*time.Time{updated}, more...)...)
 }

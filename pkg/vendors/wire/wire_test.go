@@ -297,6 +297,9 @@ func TestParseTime(t *testing.T) {
 		{"2023-01-01", nil, "is not a"},
 		{"2023-01-01T00:00:00Z", nil, "is not a"},
 		{strings.Repeat("x", 50), nil, `"` + strings.Repeat("x", 40) + `…" is not a`},
+		{"2106-01-01 07:59:59", utc("2105-12-31 23:59:59"), ""},
+		{"2106-01-01 08:00:00", nil, `"2106-01-01 08:00:00" is after 2105-12-31 23:59:59 UTC, the latest time storage holds`},
+		{"9999-12-31 23:59:59", nil, "the latest time storage holds"},
 	}
 	for _, tc := range tests {
 		got, err := ParseTime(tc.in)
@@ -522,6 +525,54 @@ func TestDecodeRaw(t *testing.T) {
 		got, err := DecodeRaw(events.RawPage{Account: acct, Body: []byte("b")}, decode)
 		if got != nil || !errors.Is(err, vendors.ErrMalformedPage) {
 			t.Errorf("DecodeRaw(account %q) = %v, %v; want no result and ErrMalformedPage", acct, got, err)
+		}
+	}
+}
+
+// TestFieldsNotAfter: a time later than the fetch time plus FutureSkew is a
+// placeholder (case 7); NotAfter of a zero fetch time is the storage limit.
+func TestFieldsNotAfter(t *testing.T) {
+	fetched := time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		fetched time.Time
+		in      string
+		err     string
+	}{
+		{fetched, "2026-10-21 08:00:00", ""}, // exactly fetch + 24h (CST)
+		{fetched, "2026-10-21 08:00:01", `t: "2026-10-21 08:00:01" is later than 2026-10-21T00:00:00Z (the fetch time plus 24h0m0s): a placeholder, not a time`},
+		{fetched, "9999-12-31 23:59:59", "the latest time storage holds"},
+		{time.Time{}, "2105-01-01 00:00:00", ""},
+		{time.Time{}, "", ""},
+	}
+	for _, tc := range tests {
+		f := Fields{NotAfter: NotAfter(tc.fetched)}
+		f.Time("t", tc.in)
+		errText(t, "Time("+tc.in+")", f.Err, tc.err)
+	}
+	if NotAfter(time.Time{}) != MaxTime || NotAfter(MaxTime) != MaxTime {
+		t.Errorf("NotAfter(zero) = %v, NotAfter(MaxTime) = %v; want MaxTime", NotAfter(time.Time{}), NotAfter(MaxTime))
+	}
+}
+
+// TestRecordVersion: the version is the latest of all times, the update
+// time included, so it never goes backwards whichever observation carries
+// an update time (case 7).
+func TestRecordVersion(t *testing.T) {
+	p := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	h := func(n int) *time.Time { t := p.Add(time.Duration(n) * time.Hour); return &t }
+	tests := []struct {
+		updated *time.Time
+		more    []*time.Time
+		want    time.Time
+	}{
+		{nil, nil, p},
+		{h(5), []*time.Time{h(2)}, *h(5)},
+		{h(2), []*time.Time{h(3), nil, h(6)}, *h(6)}, // a stale update time does not win
+		{nil, []*time.Time{h(3), h(1)}, *h(3)},
+	}
+	for i, tc := range tests {
+		if got := RecordVersion(p, tc.updated, tc.more...); !got.Equal(tc.want) {
+			t.Errorf("case %d: RecordVersion = %v, want %v", i, got, tc.want)
 		}
 	}
 }

@@ -217,28 +217,55 @@ func (f *Fetcher) Periods() []string { return append([]string(nil), f.periods...
 // Each page has Cursor "<author>:<period>", Params {"oAuthorId": author,
 // "period": period} (never the token) and Records 1, or 0 when data is null.
 //
-// Walk stops at the first error, wrapped as "xingtu author <id> period <p>:
-// …"; see classify for how JustOneAPI's answers map to client errors. No
-// error contains the token.
-func (f *Fetcher) Walk(ctx context.Context, _ vendors.Window, emit func(context.Context, vendors.Page) error) error {
+// Errors are wrapped as "xingtu author <id> period <p>: …"; see classify for
+// how JustOneAPI's answers map to client errors. No error contains the
+// token. Only the envelope is decoded: data travels byte for byte.
+//
+// Each author fails alone: an author whose answer fails (an unknown author
+// answering a permanent error, retries exhausted) is left and the walk goes
+// on with the next; Walk then returns vendors.ItemErrors naming each failed
+// author. What every author would hit (a refused token, a quota ban, a failed
+// emit, shutdown) ends the walk at once. Authors for which w.SkipItem returns
+// true are not requested.
+func (f *Fetcher) Walk(ctx context.Context, w vendors.Window, emit func(context.Context, vendors.Page) error) error {
+	var failed vendors.ItemErrors
 	for _, author := range f.authors {
-		for _, period := range f.periods {
-			env, resp, err := f.fetch(ctx, author, period)
-			if err != nil {
-				return fmt.Errorf("xingtu author %s period %s: %w", author, period, err)
-			}
-			p := vendors.Page{
-				Cursor:     author + ":" + period,
-				HTTPStatus: resp.Status,
-				Body:       resp.Body,
-				Params:     map[string]string{ParamAuthor: author, ParamPeriod: period},
-			}
-			if env.Data != nil {
-				p.Records = 1
-			}
-			if err := emit(ctx, p); err != nil {
-				return fmt.Errorf("xingtu author %s period %s: emit: %w", author, period, err)
-			}
+		if w.SkipItem != nil && w.SkipItem(author) {
+			continue
+		}
+		err := f.walkAuthor(ctx, author, emit)
+		if err == nil {
+			continue
+		}
+		if !vendors.ItemFails(ctx, err) {
+			return err
+		}
+		failed = append(failed, vendors.ItemError{Item: author, Err: err})
+	}
+	if len(failed) > 0 {
+		return failed
+	}
+	return nil
+}
+
+// walkAuthor fetches and emits every configured period of one author.
+func (f *Fetcher) walkAuthor(ctx context.Context, author string, emit func(context.Context, vendors.Page) error) error {
+	for _, period := range f.periods {
+		env, resp, err := f.fetch(ctx, author, period)
+		if err != nil {
+			return fmt.Errorf("xingtu author %s period %s: %w", author, period, err)
+		}
+		p := vendors.Page{
+			Cursor:     author + ":" + period,
+			HTTPStatus: resp.Status,
+			Body:       resp.Body,
+			Params:     map[string]string{ParamAuthor: author, ParamPeriod: period},
+		}
+		if env.Data != nil {
+			p.Records = 1
+		}
+		if err := emit(ctx, p); err != nil {
+			return fmt.Errorf("xingtu author %s period %s: %w: %w", author, period, vendors.ErrEmit, err)
 		}
 	}
 	return nil

@@ -154,13 +154,15 @@ func MapSnapshot(account, author, period string, env *Envelope, fetchedAt time.T
 
 var (
 	unixEpoch = time.Unix(0, 0)
-	// maxTime bounds recordTime so the snapshot date keeps four year digits.
-	maxTime = time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC)
+	// maxTime bounds recordTime by what storage holds (wire.MaxTime): a
+	// placeholder such as 9999-12-31 must not reach the sink.
+	maxTime = wire.MaxTime
 )
 
 // parseRecordTime reads recordTime: "2006-01-02 15:04:05" (CST, fractional
-// seconds allowed) or RFC 3339. Times before 1970 or after 9999-12-30 are
-// rejected (the version must be a non-negative Unix millisecond count).
+// seconds allowed) or RFC 3339. Times before 1970 (the version must be a
+// non-negative Unix millisecond count) or after 2105-12-31 23:59:59 UTC
+// (wire.MaxTime, the latest time storage holds) are rejected.
 func parseRecordTime(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {

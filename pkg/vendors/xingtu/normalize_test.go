@@ -117,7 +117,7 @@ func TestHandwrittenMapping(t *testing.T) {
 	if !e.Time.Equal(observed) {
 		t.Errorf("envelope time %s, want %s", e.Time, observed)
 	}
-	if want := events.NewID(events.KindCreatorExperience, "xingtu", e.Subject, observed.UnixMilli()); e.ID != want {
+	if want := events.NewID(events.KindCreatorExperience, "xingtu", "demo", e.Subject, observed.UnixMilli()); e.ID != want {
 		t.Errorf("id %s, want %s", e.ID, want)
 	}
 	c := decodeSnapshot(t, rawPage(body, "7012345678901234567", Period90))

@@ -140,6 +140,9 @@ func (SandboxHandler) Truth(env *sandbox.Env, at time.Time) summary.Summary {
 			continue // no token: the account cannot be polled
 		}
 		for _, author := range SandboxAuthors(env.Seed(), acct.Name) {
+			if env.Faults().ItemFails(author) {
+				continue
+			}
 			for i, p := range SandboxPeriods {
 				x := sandboxGenerate(env.Seed(), author, p, at)
 				rows[i].Snapshots++
@@ -402,7 +405,7 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, a := range SandboxAuthors(h.env.Seed(), acct.Name) {
 		known = known || a == author
 	}
-	if !known {
+	if !known || h.env.Faults().ItemFails(author) { // Faults.FailingItems: an author the vendor no longer knows
 		fail(http.StatusBadRequest, CodeValidation, SandboxMsgAuthorNotFound)
 		return
 	}

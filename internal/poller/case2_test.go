@@ -1,0 +1,174 @@
+package poller_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/yongjin-dev/yongjin/internal/bus"
+	"github.com/yongjin-dev/yongjin/internal/checkpoint"
+	"github.com/yongjin-dev/yongjin/internal/devstack"
+	"github.com/yongjin-dev/yongjin/internal/poller"
+	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/testenv"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
+)
+
+// TestCase2UndecodableRecordDoesNotBlockItsSource: the sandbox serves one
+// douke order with a type-drifted field (item_num 12.5 in an integer field),
+// every time it is served. The poller must publish that page byte for byte
+// like any other (RAW is the replay log), every later window must flow (the
+// checkpoint reaches now without an error), and ClickHouse must hold every
+// good order: every order of the truth except those the normalizer could not
+// take from the drifted record's page.
+func TestCase2UndecodableRecordDoesNotBlockItsSource(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	st := startStack(t, 1000, sandbox.Faults{DriftedRecords: 1}, "douke")
+	clock := st.Sandbox.Clock()
+	cps, err := checkpoint.Open(ctx, st.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := poller.New(st.JS, st.Registry, poller.Options{Now: clock.Now, Holder: "case2"})
+	src := stackSource(t, st, "douke")
+	src.WindowSize = 2 * 24 * time.Hour
+	parts, err := p.Parts(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.RunPart(ctx, cps, parts[0], "", payFrom, time.Time{}, true, nil); err != nil {
+		t.Fatalf("the part stopped at the drifted record: %v", err)
+	}
+	cp := waitCheckpoint(t, ctx, cps, parts[0].Key(), clock.Now(), true)
+	if cp.LastError != "" {
+		t.Fatalf("last error %q", cp.LastError)
+	}
+	drifted := st.Sandbox.Stats("douke").DriftedRecords
+	if drifted == nil || len(*drifted) != 1 {
+		t.Fatalf("the sandbox drifted %v records, want 1", drifted)
+	}
+	bad := (*drifted)[0]
+	if err := st.WaitCaughtUp(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	// the drifted page is in RAW byte for byte; its neighbours are the only
+	// orders ClickHouse may lack
+	neighbours := map[string]bool{}
+	found := false
+	for _, body := range rawBodies(t, ctx, st) {
+		if !strings.Contains(string(body), `"order_id":"`+bad+`"`) {
+			continue
+		}
+		if !strings.Contains(string(body), `"item_num":12.5`) {
+			t.Fatalf("the RAW page of %s is not the vendor's body", bad)
+		}
+		found = true
+		for _, id := range pageOrderIDs(t, body) {
+			neighbours[id] = true
+		}
+	}
+	if !found {
+		t.Fatalf("no RAW page holds the drifted order %s", bad)
+	}
+	stored := clickhouseOrderIDs(t, ctx, st)
+	truth := st.Sandbox.Truth("douke").Orders
+	missing := 0
+	for _, o := range truth {
+		if !stored[o.OrderID] {
+			missing++
+			if !neighbours[o.OrderID] {
+				t.Errorf("order %s is missing from ClickHouse", o.OrderID)
+			}
+		}
+	}
+	if len(stored) < len(truth)-len(neighbours) || len(stored) > len(truth) {
+		t.Errorf("ClickHouse holds %d orders; the truth has %d, %d of them on the drifted page", len(stored), len(truth), len(neighbours))
+	}
+	t.Logf("%d orders in the truth, %d in ClickHouse, %d missing (the drifted page holds %d)", len(truth), len(stored), missing, len(neighbours))
+}
+
+// rawBodies returns the body of every message in RAW.
+func rawBodies(t *testing.T, ctx context.Context, st *devstack.Stack) [][]byte {
+	t.Helper()
+	c, err := st.JS.OrderedConsumer(ctx, bus.RawStream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.JS.Stream(ctx, bus.RawStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for uint64(len(out)) < info.State.Msgs {
+		batch, err := c.Fetch(500, jetstream.FetchMaxWait(30*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range batch.Messages() {
+			out = append(out, m.Data())
+		}
+		if err := batch.Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// pageOrderIDs lists the order IDs of a douke page without decoding the
+// orders' other fields.
+func pageOrderIDs(t *testing.T, body []byte) []string {
+	t.Helper()
+	_, orders, err := douke.DecodePaging(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []struct {
+		OrderID string `json:"order_id"`
+	}
+	if err := json.Unmarshal(orders, &ids); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, len(ids))
+	for i, x := range ids {
+		out[i] = x.OrderID
+	}
+	return out
+}
+
+// clickhouseOrderIDs returns the IDs of every order the sink stored.
+func clickhouseOrderIDs(t *testing.T, ctx context.Context, st *devstack.Stack) map[string]bool {
+	t.Helper()
+	user, pass := testenv.ClickHouseCredentials()
+	conn, err := ch.Open(&ch.Options{Addr: []string{st.Store.Addr()}, Auth: ch.Auth{Database: st.Store.Database(), Username: user, Password: pass}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rows, err := conn.Query(ctx, "SELECT DISTINCT order_id FROM orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
