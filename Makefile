@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: demo test chaos build vet fmt bench clickhouse-start clickhouse-stop images kubeapi
+.PHONY: demo test chaos build vet fmt bench bench-go clickhouse-start clickhouse-stop images kubeapi
 
 ## demo: install/start a local ClickHouse, run the whole pipeline against the vendor sandbox, print the summary
 demo:
@@ -27,8 +27,14 @@ vet:
 fmt:
 	gofmt -l -w .
 
-## bench: benchmarks with their same-run baselines
+## bench: the throughput benchmark (docs/PERFORMANCE.md): a 400,000-order RAW backlog caught up by the real
+## binaries, next to raw JetStream and ClickHouse floors from the same run, end to end and latency (about 15 min);
+## BENCH_FLAGS go to bin/bench (e.g. BENCH_FLAGS="--pages 2000")
 bench:
+	@bash scripts/bench.sh $(BENCH_FLAGS)
+
+## bench-go: the Go benchmarks (decode+map per vendor, sink batch building, inserts) with allocations
+bench-go:
 	@YONGJIN_CLICKHOUSE_ADDR=$$(bash scripts/clickhouse.sh start) go test -run '^$$' -bench . -benchmem ./...
 
 clickhouse-start:

@@ -65,6 +65,7 @@ func main() {
 	fs.DurationVar(&cfg.AckWait, "ack-wait", 60*time.Second, "JetStream ack wait per page")
 	fs.IntVar(&cfg.MaxDeliver, "max-deliver", 10, "deliveries of a failing page before it is dead-lettered")
 	fs.IntVar(&cfg.Workers, "workers", 4, "pages processed concurrently")
+	fs.BoolVar(&cfg.CommissionEvents, "commission-events", false, "also publish one commission.v1 event per commission line (order.v1 events always carry their lines; docs/EVENTS.md)")
 	replayVendor := fs.String("vendor", "", "replay: only this vendor's pages")
 	replaySince := fs.String("since", "", "replay: pages stored in RAW since this time (required for replay)")
 	fs.DurationVar(&cfg.ReplayTimeout, "replay-timeout", time.Hour, "replay: give up (exit non-zero) when the whole replay takes longer")

@@ -4,7 +4,7 @@
 // duplicate, an older version is stale, and neither changes anything; a
 // line counts for the creator (author_id) of its order's latest version.
 
-/** Totals keeps per-creator totals from order.v1 and commission.v1 events. */
+/** Totals keeps per-creator totals from order.v1 events (with the lines they carry) and commission.v1 events. */
 export class Totals {
   constructor() {
     this.orders = new Map(); // "platform\0order_id" → {known, id, version, authorId, lines: Map(role → line)}
@@ -55,6 +55,12 @@ export class Totals {
     }
     Object.assign(s, { known: true, id, version: o.version, authorId: o.author_id });
     this.stats.applied++;
+    // The lines the order event carries (commission_lines, added within v1)
+    // count like the commission.v1 events of the same version: a
+    // commission.v1 event for the same line and version is then stale.
+    for (const l of o.commission_lines ?? []) {
+      this.#line(id, { ...l, platform: o.platform, order_id: o.order_id, version: o.version });
+    }
     return true;
   }
 

@@ -13,7 +13,10 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/yongjin-dev/yongjin/internal/devstack"
 	"github.com/yongjin-dev/yongjin/internal/devstack/devstacktest"
+	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/events"
@@ -43,24 +46,55 @@ ORDER BY platform, author_id, role, currency`
 
 // TestSubscriberTotalsMatchClickHouse runs the whole pipeline on the douke
 // sandbox — a first poll, then 30 days later the changes (settlements,
-// refunds, some after settlement) — and requires the subscriber's totals,
-// read from the stream through its own durable consumer, to equal the same
-// totals computed from ClickHouse. Then it replays the whole stream twice
-// more into the same state (two new durables, after a restart from the
-// state file) and requires every replayed event to be recognised as a
-// duplicate (the version already applied) or stale (an older one) and the
-// totals to stay exactly the same.
+// refunds, some after settlement) — once for each event granularity the
+// normalizer offers (order.v1 events carrying their commission lines, the
+// default; and the same plus one commission.v1 event per line). Each time
+// it requires ClickHouse's summary to equal the sandbox's ground truth, the
+// subscriber's totals, read from the stream through its own durable
+// consumer, to equal the truth per role and the same totals computed from
+// ClickHouse per creator. Then it replays the whole stream twice more into
+// the same state (two new durables, after a restart from the state file)
+// and requires every replayed event to be recognised as a duplicate (the
+// version already applied) or stale (an older one) and the totals to stay
+// exactly the same.
 func TestSubscriberTotalsMatchClickHouse(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		commissionEvents bool
+	}{
+		{"order events carry lines", false},
+		{"plus commission.v1 events", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testSubscriberTotals(t, tc.commissionEvents) })
+	}
+}
+
+func testSubscriberTotals(t *testing.T, commissionEvents bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	accounts := vendorsandbox.DemoAccounts("subscriber")[:1] // douke
 	if accounts[0].Vendor != "douke" {
 		t.Fatalf("the first demo account is %s, want douke", accounts[0].Vendor)
 	}
-	pipeline := devstacktest.Run(ctx, t, accounts, 11, 1200)
+	pipeline := devstacktest.RunWith(ctx, t, accounts, 11, 1200, func(o *devstack.Options) { o.CommissionEvents = commissionEvents })
 	st := pipeline.Stack
 	cfg := pipeline.ClickHouse
 	addr, db, user, pass := cfg.Addr, cfg.Database, cfg.Username, cfg.Password
+
+	// ClickHouse equals the sandbox's truth, and the stream has the
+	// granularity asked for
+	truth := st.Sandbox.Truth("douke")
+	summ, err := st.Summary(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := summary.Diff(st.Truth(), summ); len(diff) > 0 {
+		t.Fatalf("ClickHouse differs from the sandbox truth: %v", diff)
+	}
+	lineMsgs := subjectCount(t, ctx, st.JS, events.Subject(events.KindCommission, "douke"))
+	if orderMsgs := subjectCount(t, ctx, st.JS, events.Subject(events.KindOrder, "douke")); orderMsgs == 0 || (lineMsgs == 0) == commissionEvents {
+		t.Fatalf("commission events %v: the stream holds %d order.v1 and %d commission.v1 messages", commissionEvents, orderMsgs, lineMsgs)
+	}
 
 	// the subscriber, as main runs it: its own durable, state saved before acks
 	statePath := filepath.Join(t.TempDir(), "totals.json")
@@ -70,8 +104,13 @@ func TestSubscriberTotalsMatchClickHouse(t *testing.T) {
 	if s.Superseded == 0 {
 		t.Fatal("no line changed version between the polls; the test would not prove that the latest version wins")
 	}
-	if s.Duplicates != 0 || s.Stale != 0 || totals.Unattributed() != 0 {
-		t.Fatalf("first pass: %+v, %d lines without their order", s, totals.Unattributed())
+	// with commission.v1 events, each line comes twice at each version: in
+	// its order's event and in its own; the second is stale
+	if s.Duplicates != 0 || s.Stale != int64(lineMsgs) || totals.Unattributed() != 0 {
+		t.Fatalf("first pass: %+v (%d commission.v1 messages), %d lines without their order", s, lineMsgs, totals.Unattributed())
+	}
+	if got, want := perRole(totals.ByCreator()), truthPerRole(truth); !reflect.DeepEqual(got, want) {
+		t.Fatalf("subscriber totals per role %+v, sandbox truth %+v", got, want)
 	}
 	want := clickHouseTotals(t, ctx, addr, db, user, pass)
 	got := totals.ByCreator()
@@ -101,7 +140,7 @@ func TestSubscriberTotalsMatchClickHouse(t *testing.T) {
 		// each replayed event is the applied version (a duplicate by ID) or
 		// an older one (stale); none changes anything
 		skipped := (after.Duplicates - before.Duplicates) + (after.Stale - before.Stale)
-		if replayed != n || after.Applied != before.Applied || skipped != int64(n) || after.Stale-before.Stale != s.Superseded {
+		if replayed != n || after.Applied != before.Applied || skipped != int64(n) {
 			t.Fatalf("replay %d: %d messages (first pass %d); stats before %+v, after %+v — every replayed event must be skipped", i+1, replayed, n, before, after)
 		}
 		if !reflect.DeepEqual(loaded.ByCreator(), want) {
@@ -136,6 +175,54 @@ func TestSubscriberTotalsMatchClickHouse(t *testing.T) {
 	if out.String() != table.String() {
 		t.Fatalf("the command printed\n%s\nwant\n%s", out.String(), table.String())
 	}
+}
+
+// roleKey is a total per platform and role, over every creator.
+type roleKey struct {
+	Platform string
+	Role     events.Role
+}
+
+func perRole(m map[CreatorKey]Amount) map[roleKey]Amount {
+	out := map[roleKey]Amount{}
+	for k, a := range m {
+		r := out[roleKey{k.Platform, k.Role}]
+		r.Lines += a.Lines
+		r.EstimatedFen += a.EstimatedFen
+		r.SettledFen += a.SettledFen
+		out[roleKey{k.Platform, k.Role}] = r
+	}
+	return out
+}
+
+// truthPerRole is the sandbox's ground truth of every line, per role.
+func truthPerRole(tr sandbox.Truth) map[roleKey]Amount {
+	out := map[roleKey]Amount{}
+	for _, o := range tr.Orders {
+		for _, l := range o.Lines {
+			k := roleKey{tr.Vendor, l.Role}
+			r := out[k]
+			r.Lines++
+			r.EstimatedFen += l.EstimatedFen
+			r.SettledFen += l.SettledFen
+			out[k] = r
+		}
+	}
+	return out
+}
+
+// subjectCount is how many messages EVENTS holds on subject.
+func subjectCount(t *testing.T, ctx context.Context, js jetstream.JetStream, subject string) int {
+	t.Helper()
+	s, err := js.Stream(ctx, EventsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(info.State.Subjects[subject])
 }
 
 // consumeAll runs the subscriber's durable until it is caught up and

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/bus"
+	"github.com/yongjin-dev/yongjin/internal/devstack"
 	"github.com/yongjin-dev/yongjin/internal/devstack/devstacktest"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/events"
@@ -55,7 +56,10 @@ func TestNodeSubscriberMatchesClickHouse(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	run := devstacktest.Run(ctx, t, vendorsandbox.DemoAccounts("node"), 17, 600)
+	// with the per-line commission.v1 events too, so every type is validated
+	// and the totals count each line once although it comes twice (in its
+	// order's event and in its own)
+	run := devstacktest.RunWith(ctx, t, vendorsandbox.DemoAccounts("node"), 17, 600, func(o *devstack.Options) { o.CommissionEvents = true })
 	stream, err := run.JS.Stream(ctx, bus.EventsStream)
 	if err != nil {
 		t.Fatal(err)

@@ -98,7 +98,8 @@ func NewTotals() *Totals {
 	return &Totals{orders: map[orderKey]*orderState{}, byCreator: map[CreatorKey]*Amount{}}
 }
 
-// Apply applies one event and reports whether it changed the state.
+// Apply applies one event and reports whether it changed the state: an
+// order.v1 event with the lines it carries, a commission.v1 event alone.
 // Events of other types are counted as ignored; a payload that does not
 // decode is an error (and changes nothing).
 func (t *Totals) Apply(env events.Envelope) (bool, error) {
@@ -162,6 +163,13 @@ func (t *Totals) applyOrder(id string, o *events.Order) bool {
 	}
 	st.Known, st.EventID, st.Version, st.AuthorID = true, id, o.Version, o.AuthorID
 	t.stats.Applied++
+	// The lines the order event carries (commission_lines, added within
+	// v1) are applied like the commission.v1 events of the same version: a
+	// commission.v1 event for the same line and version, before or after,
+	// is then stale and changes nothing.
+	for _, l := range o.Lines() {
+		t.applyLine(id, &l)
+	}
 	return true
 }
 

@@ -9,6 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -28,8 +31,11 @@ type Common struct {
 	// token come from the environment (NATSConfig reads them).
 	NATS        bus.Auth
 	MetricsAddr string
-	LogLevel    string
-	Replicas    int
+	// PprofAddr, when set, serves net/http/pprof's /debug/pprof/ there (a
+	// loopback address: profiles reveal internals; off by default).
+	PprofAddr string
+	LogLevel  string
+	Replicas  int
 }
 
 // Register defines the common flags on fs.
@@ -40,6 +46,7 @@ func (c *Common) Register(fs *flag.FlagSet, defaultMetricsAddr string) {
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr, "listen address for /metrics, /healthz and /readyz (empty disables); "+
 		"the default "+defaultMetricsAddr+" has no host, so it listens on EVERY interface (for Kubernetes probes and Prometheus): "+
 		"use 127.0.0.1"+defaultMetricsAddr+" to keep it local, and see docs/SECURITY.md")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "listen address for Go profiling (/debug/pprof/: CPU, heap, goroutines), e.g. 127.0.0.1:6060; empty disables")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.IntVar(&c.Replicas, "stream-replicas", 1, "replicas of the JetStream streams this service owns (3 on a production cluster)")
 }
@@ -50,6 +57,7 @@ type Runtime struct {
 	Registry *prometheus.Registry
 	Ready    *obs.Readiness
 	health   *obs.Server
+	pprof    *http.Server
 }
 
 // Start builds the logger, the metrics registry and the health server.
@@ -65,7 +73,36 @@ func Start(c Common, service string) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Runtime{Log: log, Registry: reg, Ready: ready, health: h}, nil
+	rt := &Runtime{Log: log, Registry: reg, Ready: ready, health: h}
+	if c.PprofAddr != "" {
+		if rt.pprof, err = servePprof(c.PprofAddr, log); err != nil {
+			_ = h.Shutdown(context.Background())
+			return nil, err
+		}
+	}
+	return rt, nil
+}
+
+// servePprof serves the Go profiling endpoints on addr until Close.
+func servePprof(addr string, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			log.Error("pprof server stopped", "err", err)
+		}
+	}()
+	log.Info("pprof serving", "addr", ln.Addr().String())
+	return srv, nil
 }
 
 // NATSConfig is the connection configuration the flags in c describe, with
@@ -111,6 +148,9 @@ func (r *Runtime) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = r.health.Shutdown(ctx)
+	if r.pprof != nil {
+		_ = r.pprof.Shutdown(ctx)
+	}
 }
 
 // SignalContext is cancelled on SIGINT or SIGTERM, which starts a graceful

@@ -92,3 +92,80 @@ func BenchmarkInsertDecode(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(len(envs)*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// benchOrderEnvelopes is benchEnvelopes' data in the default granularity:
+// one order.v1 event per order carrying its four lines.
+func benchOrderEnvelopes(b *testing.B) []events.Envelope {
+	envs := benchEnvelopes(b)
+	var out []events.Envelope
+	var o *events.Order
+	var lines []events.CommissionLine
+	flush := func() {
+		if o == nil {
+			return
+		}
+		o.CommissionLines = events.OrderLines(lines)
+		e, err := o.Envelope()
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, e)
+		o, lines = nil, nil
+	}
+	for _, e := range envs {
+		p, err := events.Decode(e)
+		if err != nil {
+			b.Fatal(err)
+		}
+		switch v := p.(type) {
+		case *events.Order:
+			flush()
+			o = v
+		case *events.CommissionLine:
+			lines = append(lines, *v)
+		}
+	}
+	flush()
+	return out
+}
+
+// BenchmarkBatchBuild measures the sink's client-side batch building for
+// one batch of benchOrders orders, without a server: decoding and checking
+// the events and filling the orders and commission_lines columns, for
+// each event granularity.
+func BenchmarkBatchBuild(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		envs func(*testing.B) []events.Envelope
+	}{
+		{"order_events_with_lines", benchOrderEnvelopes},
+		{"order_and_commission_events", benchEnvelopes},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			envs := tc.envs(b)
+			now := time.Now().UTC()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				bt, err := decodeBatch(envs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var oc orderColumns
+				oc.grow(len(bt.orders))
+				for _, r := range bt.orders {
+					oc.add(r.eventID, r.o, now)
+				}
+				var lc lineColumns
+				lc.grow(len(bt.lines))
+				for _, r := range bt.lines {
+					lc.add(r.eventID, r.c, now)
+				}
+				if len(oc.values()) != len(orderColumnNames) || len(lc.values()) != len(lineColumnNames) || len(bt.lines) != 4*benchOrders {
+					b.Fatalf("%d order columns, %d line columns, %d lines", len(oc.values()), len(lc.values()), len(bt.lines))
+				}
+			}
+			b.ReportMetric(float64(b.N*benchOrders)/b.Elapsed().Seconds(), "orders/s")
+		})
+	}
+}

@@ -12,8 +12,8 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/events"
 )
 
-// orderColumns are the orders columns Insert writes, in order.
-var orderColumns = []string{
+// orderColumnNames are the orders columns Insert writes, in order.
+var orderColumnNames = []string{
 	"platform", "account", "order_id", "parent_order_id", "product_id", "product_name",
 	"shop_id", "shop_name", "author_id", "author_name", "buyer_open_id", "channel",
 	"quantity", "currency", "paid_fen", "estimated_base_fen", "settled_base_fen",
@@ -21,8 +21,8 @@ var orderColumns = []string{
 	"version", "event_id", "ingested_at",
 }
 
-// lineColumns are the commission_lines columns Insert writes, in order.
-var lineColumns = []string{
+// lineColumnNames are the commission_lines columns Insert writes, in order.
+var lineColumnNames = []string{
 	"platform", "account", "order_id", "role", "rate_bp", "currency",
 	"estimated_fen", "settled_fen", "fee_fen", "order_status", "paid_at", "updated_at",
 	"version", "event_id", "ingested_at",
@@ -106,39 +106,22 @@ func (s *Store) Insert(ctx context.Context, envs []events.Envelope) error {
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	if len(b.orders) > 0 {
-		if err := s.sendBatch(ctx, "orders", orderColumns, len(b.orders), func(bt driver.Batch) error {
-			for _, r := range b.orders {
-				o := r.o
-				if err := bt.Append(
-					o.Platform, o.Account, o.OrderID, o.ParentOrderID, o.ProductID, o.ProductName,
-					o.ShopID, o.ShopName, o.AuthorID, o.AuthorName, o.BuyerOpenID, o.Channel,
-					o.Quantity, o.Currency, o.PaidFen, o.EstimatedBaseFen, o.SettledBaseFen,
-					o.RefundedFen, o.EstimatedTotalCommissionFen, string(o.Status), o.VendorStatus, o.PaidAt.UTC(), o.UpdatedAt.UTC(),
-					utcPtr(o.ReceivedAt), utcPtr(o.SettledAt), utcPtr(o.RefundedAt),
-					uint64(o.Version), r.eventID, now,
-				); err != nil {
-					return fmt.Errorf("append order event %s: %w", r.eventID, err)
-				}
-			}
-			return nil
-		}); err != nil {
+		var c orderColumns
+		c.grow(len(b.orders))
+		for _, r := range b.orders {
+			c.add(r.eventID, r.o, now)
+		}
+		if err := s.sendColumns(ctx, "orders", orderColumnNames, len(b.orders), c.values()); err != nil {
 			return err
 		}
 	}
 	if len(b.lines) > 0 {
-		if err := s.sendBatch(ctx, "commission_lines", lineColumns, len(b.lines), func(bt driver.Batch) error {
-			for _, r := range b.lines {
-				c := r.c
-				if err := bt.Append(
-					c.Platform, c.Account, c.OrderID, string(c.Role), c.RateBP, c.Currency,
-					c.EstimatedFen, c.SettledFen, c.FeeFen, string(c.OrderStatus), c.PaidAt.UTC(), c.UpdatedAt.UTC(),
-					uint64(c.Version), r.eventID, now,
-				); err != nil {
-					return fmt.Errorf("append commission event %s: %w", r.eventID, err)
-				}
-			}
-			return nil
-		}); err != nil {
+		var c lineColumns
+		c.grow(len(b.lines))
+		for _, r := range b.lines {
+			c.add(r.eventID, r.c, now)
+		}
+		if err := s.sendColumns(ctx, "commission_lines", lineColumnNames, len(b.lines), c.values()); err != nil {
 			return err
 		}
 	}
@@ -198,6 +181,126 @@ func (s *Store) sendBatch(ctx context.Context, table string, cols []string, n in
 	return nil
 }
 
+// sendColumns prepares "INSERT INTO db.table (columns)", appends each
+// column's values as one slice (values[i] for cols[i], n rows each) and
+// sends the batch: no per-row reflection.
+func (s *Store) sendColumns(ctx context.Context, table string, cols []string, n int, values []any) error {
+	return s.sendBatch(ctx, table, cols, n, func(bt driver.Batch) error {
+		for i, v := range values {
+			if err := bt.Column(i).Append(v); err != nil {
+				return fmt.Errorf("column %s: %w", cols[i], err)
+			}
+		}
+		return nil
+	})
+}
+
+// orderColumns holds orders rows column by column, in orderColumnNames'
+// order.
+type orderColumns struct {
+	platform, account, orderID, parentID, productID, productName, shopID, shopName,
+	authorID, authorName, buyer, channel, currency, status, vendorStatus, eventID []string
+	quantity, paid, estBase, setBase, refunded, estTotalCommission []int64
+	paidAt, updatedAt, ingestedAt                                  []time.Time
+	receivedAt, settledAt, refundedAt                              []*time.Time
+	version                                                        []uint64
+}
+
+func (c *orderColumns) grow(n int) {
+	for _, p := range []*[]string{&c.platform, &c.account, &c.orderID, &c.parentID, &c.productID, &c.productName, &c.shopID, &c.shopName,
+		&c.authorID, &c.authorName, &c.buyer, &c.channel, &c.currency, &c.status, &c.vendorStatus, &c.eventID} {
+		*p = make([]string, 0, n)
+	}
+	for _, p := range []*[]int64{&c.quantity, &c.paid, &c.estBase, &c.setBase, &c.refunded, &c.estTotalCommission} {
+		*p = make([]int64, 0, n)
+	}
+	c.paidAt, c.updatedAt, c.ingestedAt = make([]time.Time, 0, n), make([]time.Time, 0, n), make([]time.Time, 0, n)
+	c.receivedAt, c.settledAt, c.refundedAt = make([]*time.Time, 0, n), make([]*time.Time, 0, n), make([]*time.Time, 0, n)
+	c.version = make([]uint64, 0, n)
+}
+
+func (c *orderColumns) add(eventID string, o *events.Order, now time.Time) {
+	c.platform = append(c.platform, o.Platform)
+	c.account = append(c.account, o.Account)
+	c.orderID = append(c.orderID, o.OrderID)
+	c.parentID = append(c.parentID, o.ParentOrderID)
+	c.productID = append(c.productID, o.ProductID)
+	c.productName = append(c.productName, o.ProductName)
+	c.shopID = append(c.shopID, o.ShopID)
+	c.shopName = append(c.shopName, o.ShopName)
+	c.authorID = append(c.authorID, o.AuthorID)
+	c.authorName = append(c.authorName, o.AuthorName)
+	c.buyer = append(c.buyer, o.BuyerOpenID)
+	c.channel = append(c.channel, o.Channel)
+	c.quantity = append(c.quantity, o.Quantity)
+	c.currency = append(c.currency, o.Currency)
+	c.paid = append(c.paid, o.PaidFen)
+	c.estBase = append(c.estBase, o.EstimatedBaseFen)
+	c.setBase = append(c.setBase, o.SettledBaseFen)
+	c.refunded = append(c.refunded, o.RefundedFen)
+	c.estTotalCommission = append(c.estTotalCommission, o.EstimatedTotalCommissionFen)
+	c.status = append(c.status, string(o.Status))
+	c.vendorStatus = append(c.vendorStatus, o.VendorStatus)
+	c.paidAt = append(c.paidAt, o.PaidAt.UTC())
+	c.updatedAt = append(c.updatedAt, o.UpdatedAt.UTC())
+	c.receivedAt = append(c.receivedAt, utcPtr(o.ReceivedAt))
+	c.settledAt = append(c.settledAt, utcPtr(o.SettledAt))
+	c.refundedAt = append(c.refundedAt, utcPtr(o.RefundedAt))
+	c.version = append(c.version, uint64(o.Version))
+	c.eventID = append(c.eventID, eventID)
+	c.ingestedAt = append(c.ingestedAt, now)
+}
+
+func (c *orderColumns) values() []any {
+	return []any{c.platform, c.account, c.orderID, c.parentID, c.productID, c.productName,
+		c.shopID, c.shopName, c.authorID, c.authorName, c.buyer, c.channel,
+		c.quantity, c.currency, c.paid, c.estBase, c.setBase,
+		c.refunded, c.estTotalCommission, c.status, c.vendorStatus, c.paidAt, c.updatedAt, c.receivedAt, c.settledAt, c.refundedAt,
+		c.version, c.eventID, c.ingestedAt}
+}
+
+// lineColumns holds commission_lines rows column by column, in
+// lineColumnNames' order.
+type lineColumns struct {
+	platform, account, orderID, role, currency, status, eventID []string
+	rate, est, settled, fee                                     []int64
+	paidAt, updatedAt, ingestedAt                               []time.Time
+	version                                                     []uint64
+}
+
+func (c *lineColumns) grow(n int) {
+	for _, p := range []*[]string{&c.platform, &c.account, &c.orderID, &c.role, &c.currency, &c.status, &c.eventID} {
+		*p = make([]string, 0, n)
+	}
+	c.rate, c.est, c.settled, c.fee = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+	c.paidAt, c.updatedAt, c.ingestedAt = make([]time.Time, 0, n), make([]time.Time, 0, n), make([]time.Time, 0, n)
+	c.version = make([]uint64, 0, n)
+}
+
+func (c *lineColumns) add(eventID string, l *events.CommissionLine, now time.Time) {
+	c.platform = append(c.platform, l.Platform)
+	c.account = append(c.account, l.Account)
+	c.orderID = append(c.orderID, l.OrderID)
+	c.role = append(c.role, string(l.Role))
+	c.rate = append(c.rate, l.RateBP)
+	c.currency = append(c.currency, l.Currency)
+	c.est = append(c.est, l.EstimatedFen)
+	c.settled = append(c.settled, l.SettledFen)
+	c.fee = append(c.fee, l.FeeFen)
+	c.status = append(c.status, string(l.OrderStatus))
+	c.paidAt = append(c.paidAt, l.PaidAt.UTC())
+	c.updatedAt = append(c.updatedAt, l.UpdatedAt.UTC())
+	c.version = append(c.version, uint64(l.Version))
+	c.eventID = append(c.eventID, eventID)
+	c.ingestedAt = append(c.ingestedAt, now)
+}
+
+func (c *lineColumns) values() []any {
+	return []any{c.platform, c.account, c.orderID, c.role, c.rate, c.currency,
+		c.est, c.settled, c.fee, c.status, c.paidAt, c.updatedAt,
+		c.version, c.eventID, c.ingestedAt}
+}
+
 // decodeBatch decodes and checks every envelope, splitting them by table.
 func decodeBatch(envs []events.Envelope) (batch, error) {
 	var b batch
@@ -218,6 +321,15 @@ func decodeBatch(envs []events.Envelope) (batch, error) {
 				return batch{}, bad(err)
 			}
 			b.orders = append(b.orders, orderRow{eventID: e.ID, o: v})
+			// Lines carried by the order event are written as the
+			// commission.v1 events of the same order and version would be
+			// (the row's event_id is the order event's).
+			for _, l := range v.Lines() {
+				if err := checkLine(&l); err != nil {
+					return batch{}, bad(fmt.Errorf("commission line %s: %w", l.Role, err))
+				}
+				b.lines = append(b.lines, lineRow{eventID: e.ID, c: &l})
+			}
 		case *events.CommissionLine:
 			if err := checkLine(v); err != nil {
 				return batch{}, bad(err)

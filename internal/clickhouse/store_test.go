@@ -272,7 +272,7 @@ func TestRoundTrip(t *testing.T) {
 			rec, set, refAt  *time.Time
 			paidAt, updateAt time.Time
 		)
-		err := s.conn.QueryRow(ctx, "SELECT "+strings.Join(orderColumns[:len(orderColumns)-1], ", ")+
+		err := s.conn.QueryRow(ctx, "SELECT "+strings.Join(orderColumnNames[:len(orderColumnNames)-1], ", ")+
 			" FROM "+s.db+".orders FINAL WHERE platform = ? AND order_id = ?", want.Platform, want.OrderID).Scan(
 			&got.Platform, &got.Account, &got.OrderID, &got.ParentOrderID, &got.ProductID, &got.ProductName,
 			&got.ShopID, &got.ShopName, &got.AuthorID, &got.AuthorName, &got.BuyerOpenID, &got.Channel,
@@ -299,7 +299,7 @@ func TestRoundTrip(t *testing.T) {
 		version  uint64
 		eventID  string
 	)
-	err := s.conn.QueryRow(ctx, "SELECT "+strings.Join(lineColumns[:len(lineColumns)-1], ", ")+
+	err := s.conn.QueryRow(ctx, "SELECT "+strings.Join(lineColumnNames[:len(lineColumnNames)-1], ", ")+
 		" FROM "+s.db+".commission_lines FINAL WHERE order_id = ?", ln.OrderID).Scan(
 		&gl.Platform, &gl.Account, &gl.OrderID, &role, &gl.RateBP, &gl.Currency,
 		&gl.EstimatedFen, &gl.SettledFen, &gl.FeeFen, &st, &gl.PaidAt, &gl.UpdatedAt, &version, &eventID)

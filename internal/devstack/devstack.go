@@ -45,6 +45,9 @@ type Options struct {
 	ClickHouse clickhouse.Config
 	// Sandbox configures the vendor sandbox (accounts are added by Start when empty).
 	Sandbox sandbox.Config
+	// CommissionEvents makes the normalizer also publish one commission.v1
+	// event per line (see normalizer.Config.CommissionEvents).
+	CommissionEvents bool
 	// SinkBatchSize and SinkFlushInterval tune the sink (defaults 5000 / 200ms).
 	SinkBatchSize     int
 	SinkFlushInterval time.Duration
@@ -142,7 +145,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err = s.Poller.Provision(ctx); err != nil {
 		return nil, err
 	}
-	norm, err := normalizer.New(normalizer.Config{Logger: o.Logger.With("service", "normalizer"), Registerer: o.Registerer}, s.Registry, s.JS)
+	norm, err := normalizer.New(normalizer.Config{Logger: o.Logger.With("service", "normalizer"), Registerer: o.Registerer,
+		CommissionEvents: o.CommissionEvents}, s.Registry, s.JS)
 	if err != nil {
 		return nil, err
 	}

@@ -548,7 +548,8 @@ func TestCase10SameOrderUnderTwoAccounts(t *testing.T) {
 	bs := stagetest.NewBus(t, nil)
 	chs := stagetest.NewClickHouse(t)
 	sk := bs.Sink(sink.Config{}, chs.Store)
-	_, norm := bs.Normalizer(normalizer.Config{}, nil)
+	// every event of both accounts, per-line commission.v1 events included
+	_, norm := bs.Normalizer(normalizer.Config{CommissionEvents: true}, nil)
 	if err := bs.PublishRaw(ctx, append(pagesA, pagesB...)...); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/yongjin-dev/yongjin/internal/bus"
+	"github.com/yongjin-dev/yongjin/internal/devstack"
 	"github.com/yongjin-dev/yongjin/internal/devstack/devstacktest"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
@@ -31,7 +32,8 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 func TestCloudEventsSDKReadsTheStream(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	run := devstacktest.Run(ctx, t, vendorsandbox.DemoAccounts("cloudevents"), 13, 300)
+	// with the per-line commission.v1 events too, so every type is read
+	run := devstacktest.RunWith(ctx, t, vendorsandbox.DemoAccounts("cloudevents"), 13, 300, func(o *devstack.Options) { o.CommissionEvents = true })
 	info, err := run.JS.Stream(ctx, bus.EventsStream)
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,8 @@
 package normalizer
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,6 +48,12 @@ type Config struct {
 	MaxDeliver int
 	// Workers is how many pages are processed concurrently (default 4).
 	Workers int
+	// CommissionEvents also publishes one commission.v1 event per commission
+	// line. Off by default: every order.v1 event carries its lines
+	// (Order.CommissionLines), one message per order, which is what the sink
+	// needs; turn it on for subscribers that want the lines as events of
+	// their own (five messages per douke order instead of one).
+	CommissionEvents bool
 	// ReplayTimeout bounds one Replay run as a whole (default 1 h).
 	ReplayTimeout time.Duration
 	// Streams tunes the EVENTS and DLQ streams this service owns.
@@ -271,6 +277,7 @@ func (s *Service) process(ctx context.Context, o origin, idPrefix, reasonPrefix 
 			continue
 		}
 		if r.Err == nil {
+			r.Events = Granularity(r.Events, s.cfg.CommissionEvents)
 			rm, err := EventMessages(page.Vendor, r.Events)
 			if err == nil {
 				err = s.fits(rm)
@@ -393,6 +400,38 @@ func Normalize(reg *vendors.Registry, page events.RawPage) ([]events.Envelope, e
 	return v.Normalize(page)
 }
 
+// Granularity returns the envelopes to publish: all of them with
+// commissionEvents, else all but the commission.v1 ones (their lines travel
+// in the order.v1 events; an order without CommissionLines keeps its
+// commission.v1 events, so no line is ever lost). It filters envs in place.
+func Granularity(envs []events.Envelope, commissionEvents bool) []events.Envelope {
+	if commissionEvents {
+		return envs
+	}
+	carried := map[string]bool{}
+	for _, e := range envs {
+		if e.Type == orderType && bytes.Contains(e.Data, commissionLinesKey) {
+			carried[e.Subject] = true
+		}
+	}
+	out := envs[:0]
+	for _, e := range envs {
+		if e.Type == commissionType {
+			if order, _, _ := strings.Cut(e.Subject, "/"); carried[order] {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+var (
+	orderType          = events.Type(events.KindOrder)
+	commissionType     = events.Type(events.KindCommission)
+	commissionLinesKey = []byte(`"commission_lines":[`)
+)
+
 // EventMessages encodes envelopes as NATS messages on their subjects, in the
 // CloudEvents NATS protocol binding's structured content mode: the body is
 // the JSON event format, the header Content-Type is events.ContentTypeHeader's
@@ -402,10 +441,7 @@ func Normalize(reg *vendors.Registry, page events.RawPage) ([]events.Envelope, e
 func EventMessages(vendor string, envs []events.Envelope) ([]*nats.Msg, error) {
 	out := make([]*nats.Msg, 0, len(envs))
 	for _, e := range envs {
-		data, err := json.Marshal(e)
-		if err != nil {
-			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
-		}
+		data := e.AppendJSON(make([]byte, 0, len(e.Data)+512))
 		m := nats.NewMsg(events.Subject(e.Kind(), vendor))
 		m.Header.Set(nats.MsgIdHdr, e.ID)
 		m.Header.Set(events.ContentTypeHeader, events.StructuredContentType)

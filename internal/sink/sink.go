@@ -161,21 +161,42 @@ func (s *Service) Provision(ctx context.Context) (jetstream.Consumer, error) {
 	}, s.cfg.Logger)
 }
 
-// Run fetches, writes and acknowledges batches until ctx ends. A batch that is
-// being written when ctx ends is finished (bounded by AckWait) before Run returns.
+// Run fetches, writes and acknowledges batches until ctx ends. The next
+// batch is fetched while the current one is written (MaxAckPending leaves
+// room for both). A batch that is being written when ctx ends is finished
+// (bounded by AckWait) before Run returns; a fetched batch not yet started
+// is left unacknowledged and redelivered after AckWait.
 func (s *Service) Run(ctx context.Context, cons jetstream.Consumer) error {
 	s.cfg.Logger.Info("sink running", "consumer", s.cfg.Durable, "batch_size", s.cfg.BatchSize, "flush_interval", s.cfg.FlushInterval.String())
+	batches := make(chan []jetstream.Msg, 1)
+	go s.fetchLoop(ctx, cons, batches)
+	for msgs := range batches {
+		// Finish the batch even if shutdown starts now: its messages are ours.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.AckWait)
+		err := s.writeBatch(wctx, ctx, msgs)
+		cancel()
+		if err != nil {
+			s.cfg.Logger.Error("batch not written; it will be redelivered", "events", len(msgs), "err", err)
+		}
+	}
+	s.cfg.Logger.Info("sink stopped")
+	return nil
+}
+
+// fetchLoop fetches batches into out until ctx ends, then closes out.
+func (s *Service) fetchLoop(ctx context.Context, cons jetstream.Consumer, out chan<- []jetstream.Msg) {
+	defer close(out)
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(s.cfg.BatchSize, jetstream.FetchMaxWait(s.cfg.FlushInterval))
 		if err != nil {
 			if ctx.Err() != nil {
-				break
+				return
 			}
 			s.cfg.Logger.Warn("fetch failed, retrying", "err", err)
 			sleep(ctx, s.cfg.FlushInterval)
 			continue
 		}
-		var msgs []jetstream.Msg
+		msgs := make([]jetstream.Msg, 0, s.cfg.BatchSize)
 		for m := range batch.Messages() {
 			msgs = append(msgs, m)
 		}
@@ -185,16 +206,12 @@ func (s *Service) Run(ctx context.Context, cons jetstream.Consumer) error {
 		if len(msgs) == 0 {
 			continue
 		}
-		// Finish the batch even if shutdown starts now: its messages are ours.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.AckWait)
-		err = s.writeBatch(wctx, ctx, msgs)
-		cancel()
-		if err != nil {
-			s.cfg.Logger.Error("batch not written; it will be redelivered", "events", len(msgs), "err", err)
+		select {
+		case out <- msgs:
+		case <-ctx.Done():
+			return
 		}
 	}
-	s.cfg.Logger.Info("sink stopped")
-	return nil
 }
 
 // writeBatch writes msgs to the store and acks them. stop ends the retrying
@@ -321,15 +338,21 @@ func (s *Service) isolateBadEvents(ctx context.Context, msgs []jetstream.Msg, en
 	return okMsgs, okEnvs, nil
 }
 
+// decodeEvent decodes an event's envelope and checks its type. Its payload
+// is decoded once, by the Store (which reports a payload that does not
+// decode as a bad event, isolated and dead-lettered like this function's
+// errors).
 func decodeEvent(data []byte) (events.Envelope, error) {
 	var e events.Envelope
 	if err := json.Unmarshal(data, &e); err != nil {
 		return e, fmt.Errorf("undecodable event: %w", err)
 	}
-	if _, err := events.Decode(e); err != nil {
-		return e, err
+	for _, k := range events.Kinds {
+		if e.Type == events.Type(k) {
+			return e, nil
+		}
 	}
-	return e, nil
+	return e, fmt.Errorf("event %s: %w %q", e.ID, events.ErrUnknownType, e.Type)
 }
 
 // deadLetter stores m in the DLQ with the reason and acknowledges it.

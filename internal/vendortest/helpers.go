@@ -252,3 +252,33 @@ func Normalized(t testing.TB, normalize func() ([]events.Envelope, error)) []eve
 	}
 	return envs
 }
+
+// BenchmarkNormalize measures normalize (decode + map + envelope encoding)
+// over the body of testdata/<name>.json, reporting allocations and
+// records/s (order.v1 events when the page has any, else every event).
+func BenchmarkNormalize(b *testing.B, name string, normalize func(body []byte) ([]events.Envelope, error)) {
+	b.Helper()
+	body := ReadTestdata(b, name+".json")
+	envs, err := normalize(body)
+	if err != nil || len(envs) == 0 {
+		b.Fatalf("testdata/%s.json: %d events, %v", name, len(envs), err)
+	}
+	records := 0
+	for _, e := range envs {
+		if e.Type == events.Type(events.KindOrder) {
+			records++
+		}
+	}
+	if records == 0 {
+		records = len(envs)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := normalize(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*records)/b.Elapsed().Seconds(), "records/s")
+}

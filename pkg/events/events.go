@@ -212,6 +212,56 @@ type Order struct {
 	RefundedAt   *time.Time `json:"refunded_at"`
 	// Version is the vendor's update time in Unix milliseconds.
 	Version int64 `json:"version"`
+	// CommissionLines are the order's commission lines at this version, one
+	// per role, when the producer carries them in the order event (yongjin's
+	// normalizer always does; added within v1, so absent in events from
+	// before). Each is the same line a commission.v1 event of this order
+	// and version would hold; Lines expands them.
+	CommissionLines []OrderLine `json:"commission_lines,omitempty"`
+}
+
+// OrderLine is one commission line inside an order.v1 event: the fields of
+// a commission.v1 payload that the order does not already hold.
+type OrderLine struct {
+	Role Role `json:"role"`
+	// RateBP is the commission rate in basis points (0 when the vendor gives none).
+	RateBP       int64  `json:"rate_bp"`
+	Currency     string `json:"currency"`
+	EstimatedFen int64  `json:"estimated_fen"`
+	SettledFen   int64  `json:"settled_fen"`
+	// FeeFen is the line's estimated platform service fee (see CommissionLine.FeeFen).
+	FeeFen int64 `json:"fee_fen"`
+}
+
+// OrderLines returns the lines to carry in an order event: the fields of
+// each CommissionLine that are not the order's own.
+func OrderLines(lines []CommissionLine) []OrderLine {
+	if len(lines) == 0 {
+		return nil
+	}
+	out := make([]OrderLine, len(lines))
+	for i, l := range lines {
+		out[i] = OrderLine{Role: l.Role, RateBP: l.RateBP, Currency: l.Currency, EstimatedFen: l.EstimatedFen, SettledFen: l.SettledFen, FeeFen: l.FeeFen}
+	}
+	return out
+}
+
+// Lines expands the order's CommissionLines into the commission.v1 payloads
+// they stand for (platform, account, order, status, times and version
+// from the order); nil when the order carries none.
+func (o Order) Lines() []CommissionLine {
+	if len(o.CommissionLines) == 0 {
+		return nil
+	}
+	out := make([]CommissionLine, len(o.CommissionLines))
+	for i, l := range o.CommissionLines {
+		out[i] = CommissionLine{
+			Platform: o.Platform, Account: o.Account, OrderID: o.OrderID, Role: l.Role, RateBP: l.RateBP,
+			Currency: l.Currency, EstimatedFen: l.EstimatedFen, SettledFen: l.SettledFen, FeeFen: l.FeeFen,
+			OrderStatus: o.Status, PaidAt: o.PaidAt, UpdatedAt: o.UpdatedAt, Version: o.Version,
+		}
+	}
+	return out
 }
 
 // Role is who a commission line pays or charges.

@@ -29,6 +29,13 @@ type TestRun struct {
 // any failure fails the test.
 func Run(ctx context.Context, t testing.TB, accounts []sandbox.Account, seed int64, orders int) *TestRun {
 	t.Helper()
+	return RunWith(ctx, t, accounts, seed, orders, nil)
+}
+
+// RunWith is Run with configure (if not nil) applied to the stack's options
+// before it starts (e.g. to set CommissionEvents).
+func RunWith(ctx context.Context, t testing.TB, accounts []sandbox.Account, seed int64, orders int, configure func(*devstack.Options)) *TestRun {
+	t.Helper()
 	addr := testenv.ClickHouseAddr(t)
 	db := testenv.NewDatabase(t, addr)
 	user, pass := testenv.ClickHouseCredentials()
@@ -38,7 +45,11 @@ func Run(ctx context.Context, t testing.TB, accounts []sandbox.Account, seed int
 	sc.Seed, sc.Orders, sc.From, sc.To, sc.Clock = seed, orders, payFrom, time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST), clock1
 	sc.Accounts = accounts
 	cfg := clickhouse.Config{Addr: addr, Database: db, Username: user, Password: pass}
-	st, err := devstack.Start(ctx, devstack.Options{DataDir: t.TempDir(), NATSListen: true, ClickHouse: cfg, Sandbox: sc})
+	o := devstack.Options{DataDir: t.TempDir(), NATSListen: true, ClickHouse: cfg, Sandbox: sc}
+	if configure != nil {
+		configure(&o)
+	}
+	st, err := devstack.Start(ctx, o)
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
 	}

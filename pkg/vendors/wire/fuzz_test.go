@@ -145,3 +145,25 @@ func FuzzParseTime(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPlainString checks DecodeString's fast path: whenever plainString
+// accepts a JSON string literal, json.Unmarshal accepts it too and gives the
+// same value.
+func FuzzPlainString(f *testing.F) {
+	for _, s := range []string{`"abc"`, `""`, `"a\"b"`, `"\u00e9"`, "\"\xff\"", `"猫山王"`, "\"tab\there\"", `"a`, `x"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := plainString(b)
+		if !ok {
+			return
+		}
+		var want string
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatalf("plainString accepts %q, json.Unmarshal fails: %v", b, err)
+		}
+		if got != want {
+			t.Fatalf("plainString(%q) = %q, json.Unmarshal %q", b, got, want)
+		}
+	})
+}

@@ -66,6 +66,7 @@ func orderEvents[O any](o O, mapOrder func(O) (events.Order, []events.Commission
 		return nil, err
 	}
 	out := make([]events.Envelope, 0, 1+len(lines))
+	ord.CommissionLines = events.OrderLines(lines)
 	env, err := ord.Envelope()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", vendors.ErrMalformedPage, err)

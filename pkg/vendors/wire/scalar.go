@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Dialect selects how much type drift the scalar decoders forgive.
@@ -97,6 +98,9 @@ func (d Dialect) DecodeString(b []byte) (string, error) {
 		return "", nil
 	}
 	if b[0] == '"' {
+		if s, ok := plainString(b); ok {
+			return s, nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return "", err
@@ -250,6 +254,25 @@ func stringInto[T ~string](dst *T, b []byte, decode func([]byte) (string, error)
 		*dst = T(s)
 	}
 	return err
+}
+
+// plainString returns the value of the JSON string literal b when it needs
+// no decoding — no escape, no control character, valid UTF-8 — which is
+// what json.Unmarshal would return for it; false otherwise.
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	in := b[1 : len(b)-1]
+	for _, c := range in {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(in) {
+		return "", false
+	}
+	return string(in), true
 }
 
 func isNumberStart(c byte) bool { return c == '-' || (c >= '0' && c <= '9') }
