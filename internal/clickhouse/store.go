@@ -32,7 +32,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	opts := &ch.Options{
 		Protocol: ch.Native,
-		Addr:     []string{cfg.Addr},
+		Addr:     cfg.Addrs(),
+		// Replicas in the order given: the first that answers.
+		ConnOpenStrategy: ch.ConnOpenInOrder,
 		// No default database in the handshake: it may not exist before
 		// Migrate, and the server would refuse the connection.
 		Auth: ch.Auth{Username: cfg.Username, Password: cfg.Password},
@@ -66,8 +68,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // Addr's host).
 func (c Config) tlsConfig() (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
-	if tc.ServerName == "" {
-		tc.ServerName, _, _ = net.SplitHostPort(c.Addr)
+	if tc.ServerName == "" && len(c.Addrs()) == 1 {
+		tc.ServerName, _, _ = net.SplitHostPort(c.Addrs()[0])
 	}
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)

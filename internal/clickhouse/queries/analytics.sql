@@ -99,7 +99,7 @@ FROM
            paid_at, paid_fen, estimated_base_fen, status
     FROM yongjin.orders FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote})
-)
+) AS o
 ANY LEFT JOIN
 (
     SELECT platform, order_id,
@@ -109,7 +109,7 @@ ANY LEFT JOIN
     FROM yongjin.commission_lines FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
     GROUP BY platform, order_id
-) USING (platform, order_id)
+) AS c USING (platform, order_id)
 GROUP BY day, platform, account, author_id, shop_id
 ORDER BY day, platform, account, author_id, shop_id;
 
@@ -129,7 +129,7 @@ FROM
     SELECT platform, order_id, paid_at, paid_fen, estimated_base_fen, status
     FROM yongjin.orders FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote})
-)
+) AS o
 ANY LEFT JOIN
 (
     SELECT platform, order_id,
@@ -139,7 +139,7 @@ ANY LEFT JOIN
     FROM yongjin.commission_lines FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
     GROUP BY platform, order_id
-) USING (platform, order_id)
+) AS c USING (platform, order_id)
 GROUP BY day, platform
 ORDER BY day, platform;
 
@@ -207,7 +207,7 @@ FROM
     SELECT platform, order_id, author_id, author_name, paid_at, paid_fen, estimated_base_fen, status
     FROM yongjin.orders FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote})
-)
+) AS o
 ANY LEFT JOIN
 (
     SELECT platform, order_id,
@@ -217,7 +217,7 @@ ANY LEFT JOIN
     FROM yongjin.commission_lines FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
     GROUP BY platform, order_id
-) USING (platform, order_id)
+) AS c USING (platform, order_id)
 GROUP BY platform, author_id
 ORDER BY estimated_yuan DESC, settled_yuan DESC, platform, author_id
 LIMIT ${top};
@@ -239,7 +239,7 @@ FROM
     SELECT platform, order_id, product_id, product_name, paid_at, paid_fen, estimated_base_fen, status
     FROM yongjin.orders FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote})
-)
+) AS o
 ANY LEFT JOIN
 (
     SELECT platform, order_id,
@@ -249,7 +249,7 @@ ANY LEFT JOIN
     FROM yongjin.commission_lines FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
     GROUP BY platform, order_id
-) USING (platform, order_id)
+) AS c USING (platform, order_id)
 GROUP BY platform, product_id
 ORDER BY estimated_yuan DESC, settled_yuan DESC, platform, product_id
 LIMIT ${top};
