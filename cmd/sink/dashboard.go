@@ -11,6 +11,20 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/dashboard"
 )
 
+// dryRunOffline prints every migration as a server of release
+// cfg.ServerVersion would run it (cfg.Cluster and cfg.Sharded applied),
+// without connecting to any server.
+func dryRunOffline(cfg clickhouse.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	v, err := clickhouse.ParseServerVersion(cfg.ServerVersion)
+	if err != nil {
+		return fmt.Errorf("--server-version: %w", err)
+	}
+	return clickhouse.MigrationScript(os.Stdout, clickhouse.Target{Version: v, Database: cfg.Database, Cluster: cfg.Cluster, Sharded: cfg.Sharded})
+}
+
 // readOnly runs the modes that must not change the schema: `migrate
 // --dry-run` (print the SQL of the pending migrations) and `dashboard`
 // (serve the built-in dashboard page on addr until ctx ends).

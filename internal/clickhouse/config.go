@@ -21,6 +21,7 @@ package clickhouse
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"regexp"
 	"strings"
@@ -78,6 +79,9 @@ type Config struct {
 	// ServerVersion, when set (e.g. "26.7"), is the release the migrations
 	// are rendered for instead of the one the server reports.
 	ServerVersion string
+	// Logger, when set, receives the store's own events: a replica of a
+	// multi-address Addr going down or coming back (see Store.Ready).
+	Logger *slog.Logger
 	// Clock, when set, is where Insert takes the rows' ingested_at from
 	// (default time.Now): tests that compare two servers' answers fix it.
 	Clock func() time.Time
