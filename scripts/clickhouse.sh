@@ -47,26 +47,6 @@ client_bin() {
 
 installed() { server_bin >/dev/null && client_bin >/dev/null; }
 
-cmd_ensure() {
-	if installed; then
-		return 0
-	fi
-	local sudo=()
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null || die "clickhouse-server is not installed and installing it needs root (or sudo)"
-		sudo=(sudo)
-	fi
-	command -v apt-get >/dev/null || die "clickhouse-server is not installed and apt-get is missing: install ClickHouse yourself, or set YONGJIN_CLICKHOUSE_ADDR to a running server"
-	say "installing clickhouse-server and clickhouse-client from the OS packages"
-	"${sudo[@]}" apt-get update >&2
-	if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y clickhouse-server clickhouse-client >&2; then
-		# The package's own service start is refused in some containers; the binaries are what we need.
-		installed || die "apt-get install clickhouse-server clickhouse-client failed"
-		say "apt-get reported an error (likely the package's service start); the binaries are installed, continuing"
-	fi
-	installed || die "clickhouse-server/clickhouse-client still missing after apt-get install"
-}
-
 # apt_install PACKAGE...: install OS packages as root (or with sudo), updating the lists once if the
 # first try fails (a fresh machine has none).
 apt_install() {
@@ -81,6 +61,19 @@ apt_install() {
 		"${sudo[@]}" apt-get update >&2
 		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >&2
 	fi
+}
+
+cmd_ensure() {
+	if installed; then
+		return 0
+	fi
+	command -v apt-get >/dev/null || die "clickhouse-server is not installed and apt-get is missing: install ClickHouse yourself, or set YONGJIN_CLICKHOUSE_ADDR to a running server"
+	if ! apt_install clickhouse-server clickhouse-client; then
+		# The package's own service start is refused in some containers; the binaries are what we need.
+		installed || die "apt-get install clickhouse-server clickhouse-client failed"
+		say "apt-get reported an error (likely the package's service start); the binaries are installed, continuing"
+	fi
+	installed || die "clickhouse-server/clickhouse-client still missing after apt-get install"
 }
 
 cmd_ensure_cluster() {

@@ -1,7 +1,6 @@
 package clustertest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -181,24 +179,6 @@ func TestReplicatedInsertsAreIdempotent(t *testing.T) {
 	t.Logf("cluster start, migrate ON CLUSTER and the three inserts took %s", time.Since(start).Round(time.Millisecond))
 }
 
-// syncBuffer is a log sink the pipeline's goroutines can share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // readyz gets /readyz: its status and body.
 func readyz(url string) (int, string, error) {
 	resp, err := http.Get(url)
@@ -226,7 +206,7 @@ func TestSinkSurvivesReplicaOutage(t *testing.T) {
 	ctx := ctxFor(t, 30*time.Minute)
 	a, b := c.Addrs()[0], c.Addrs()[1]
 
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(logs, testLogFile(t)), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cfg := clickhouse.Config{Addr: a + "," + b, Database: "yj_outage", Cluster: c.Name, Logger: logger}
 	sc := sandbox.DefaultConfig()
