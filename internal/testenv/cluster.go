@@ -25,14 +25,15 @@ const (
 )
 
 // ClusterName is the cluster a ClickHouseCluster's servers know, in their
-// remote_servers: one shard, every server a replica of it.
+// remote_servers.
 const ClusterName = "yongjin_test"
 
-// ClickHouseCluster is a replicated ClickHouse cluster this test started: a
-// ZooKeeper server and several clickhouse-server processes (replicas of one
-// shard, macros {shard} = 01 and {replica} = r1, r2, ...), every one on free
-// loopback ports with its data in the test's temporary directory. Replicas
-// can be stopped and started again on the same data and ports.
+// ClickHouseCluster is a ClickHouse cluster this test started: a ZooKeeper
+// server and shards × replicas clickhouse-server processes (macros {shard}
+// = 01, 02, ... and {replica} = r1, r2, ... numbered across the cluster),
+// every one on free loopback ports with its data in the test's temporary
+// directory. Servers can be stopped and started again on the same data and
+// ports.
 type ClickHouseCluster struct {
 	// Name is the cluster's name in remote_servers (ClusterName).
 	Name     string
@@ -85,12 +86,13 @@ func (p *proc) stop() {
 	}
 }
 
-// StartClickHouseCluster starts ZooKeeper and n ClickHouse replicas of one
-// shard for t, and stops them when t ends. It fails t, never skips it, when
-// ZooKeeper (Java and the OS package) or clickhouse-server is missing or a
-// server does not come up.
-func StartClickHouseCluster(t testing.TB, n int) *ClickHouseCluster {
+// StartClickHouseCluster starts ZooKeeper and a cluster of shards shards of
+// replicas replicas each for t, and stops them when t ends. It fails t,
+// never skips it, when ZooKeeper (Java and the OS package) or
+// clickhouse-server is missing or a server does not come up.
+func StartClickHouseCluster(t testing.TB, shards, replicas int) *ClickHouseCluster {
 	t.Helper()
+	n := shards * replicas
 	bin, err := findClickHouse()
 	if err != nil {
 		t.Fatalf("testenv: cluster: %v", err)
@@ -142,8 +144,12 @@ func StartClickHouseCluster(t testing.TB, n int) *ClickHouseCluster {
 	}
 
 	var remote strings.Builder
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&remote, "<replica><host>127.0.0.1</host><port>%d</port></replica>", ports[1+3*i])
+	for sh := 0; sh < shards; sh++ {
+		remote.WriteString("<shard><internal_replication>true</internal_replication>")
+		for r := 0; r < replicas; r++ {
+			fmt.Fprintf(&remote, "<replica><host>127.0.0.1</host><port>%d</port></replica>", ports[1+3*(sh*replicas+r)])
+		}
+		remote.WriteString("</shard>")
 	}
 	for i := 0; i < n; i++ {
 		tcp, http, inter := ports[1+3*i], ports[2+3*i], ports[3+3*i]
@@ -153,7 +159,7 @@ func StartClickHouseCluster(t testing.TB, n int) *ClickHouseCluster {
 				t.Fatal(err)
 			}
 		}
-		cfg := fmt.Sprintf(clusterConfigXML, dir, tcp, http, inter, zkPort, ClusterName, remote.String(), i+1)
+		cfg := fmt.Sprintf(clusterConfigXML, dir, tcp, http, inter, zkPort, ClusterName, remote.String(), i+1, i/replicas+1)
 		if err := os.WriteFile(filepath.Join(dir, "config.xml"), []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +178,7 @@ func StartClickHouseCluster(t testing.TB, n int) *ClickHouseCluster {
 	return c
 }
 
-// Addrs are the replicas' native-protocol addresses, in order.
+// Addrs are the servers' native-protocol addresses, shard by shard.
 func (c *ClickHouseCluster) Addrs() []string {
 	out := make([]string, len(c.replicas))
 	for i, r := range c.replicas {
@@ -290,8 +296,8 @@ func zkCommand(addr, cmd string) (string, error) {
 
 // clusterConfigXML is a replica's whole server configuration (18.16 and
 // current releases read the <yandex> root): directory, tcp, http and
-// interserver ports, ZooKeeper port, cluster name, the cluster's replicas,
-// the replica number.
+// interserver ports, ZooKeeper port, cluster name, the cluster's shards, the
+// server's number and its shard's number.
 const clusterConfigXML = `<?xml version="1.0"?>
 <yandex>
     <logger>
@@ -321,15 +327,10 @@ const clusterConfigXML = `<?xml version="1.0"?>
         <session_timeout_ms>30000</session_timeout_ms>
     </zookeeper>
     <remote_servers>
-        <%[6]s>
-            <shard>
-                <internal_replication>true</internal_replication>
-                %[7]s
-            </shard>
-        </%[6]s>
+        <%[6]s>%[7]s</%[6]s>
     </remote_servers>
     <macros>
-        <shard>01</shard>
+        <shard>%02[9]d</shard>
         <replica>r%[8]d</replica>
     </macros>
     <distributed_ddl>

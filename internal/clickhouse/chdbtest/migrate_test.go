@@ -7,6 +7,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse/analyticsfixture"
+	"github.com/yongjin-dev/yongjin/internal/clickhouse/querycompare"
 )
 
 // TestMigrationsOnCurrentRelease runs every migration as Migrate renders it
@@ -29,7 +30,7 @@ func TestMigrationsOnCurrentRelease(t *testing.T) {
 	}
 	col := map[string][2]string{}
 	for _, l := range strings.Split(strings.TrimSuffix(cols, "\n"), "\n") {
-		f := splitTSV(l)
+		f := querycompare.SplitTSV(l)
 		col[f[0]+"."+f[1]] = [2]string{f[2], f[3]}
 	}
 	for name, want := range map[string][2]string{
@@ -56,7 +57,7 @@ func TestMigrationsOnCurrentRelease(t *testing.T) {
 	}
 	engines := map[string]string{}
 	for _, l := range strings.Split(strings.TrimSuffix(tables, "\n"), "\n") {
-		f := splitTSV(l)
+		f := querycompare.SplitTSV(l)
 		engines[f[0]] = f[1]
 	}
 	if len(engines) != 7 {

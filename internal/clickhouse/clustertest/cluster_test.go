@@ -88,7 +88,7 @@ func countRows(ctx context.Context, c driver.Conn, db, table string) (uint64, er
 // on both replicas.
 func TestReplicatedInsertsAreIdempotent(t *testing.T) {
 	start := time.Now()
-	c := testenv.StartClickHouseCluster(t, 2)
+	c := testenv.StartClickHouseCluster(t, 1, 2)
 	ctx := ctxFor(t, 10*time.Minute)
 	a := c.Addrs()[0]
 	at := time.Now().UTC().Truncate(time.Second)
@@ -202,7 +202,7 @@ func TestSinkSurvivesReplicaOutage(t *testing.T) {
 	start := time.Now()
 	const perAccount = 25_000
 	const outage = 30 * time.Second
-	c := testenv.StartClickHouseCluster(t, 2)
+	c := testenv.StartClickHouseCluster(t, 1, 2)
 	ctx := ctxFor(t, 30*time.Minute)
 	a, b := c.Addrs()[0], c.Addrs()[1]
 

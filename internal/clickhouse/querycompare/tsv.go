@@ -1,4 +1,4 @@
-package chdbtest
+package querycompare
 
 import (
 	"fmt"
@@ -9,11 +9,16 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// result is a query's answer in TabSeparatedWithNamesAndTypes, normalized
-// so that the two releases' spellings of one value compare equal.
-type result struct {
-	names, types []string
-	rows         [][]string
+// Result is a query's answer in TabSeparatedWithNamesAndTypes, normalized
+// so that two releases' spellings of one value compare equal.
+type Result struct {
+	// Names are the column names.
+	Names []string
+	// Types are the column types, without the differences between the
+	// schema paths (see canonType).
+	Types []string
+	// Rows are the cells, unescaped and normalized (see canonValue).
+	Rows [][]string
 }
 
 var (
@@ -69,36 +74,36 @@ func canonValue(typ, v string) (string, error) {
 	return v, nil
 }
 
-// parseTSV parses TabSeparatedWithNamesAndTypes output.
-func parseTSV(out string) (result, error) {
+// ParseTSV parses TabSeparatedWithNamesAndTypes output.
+func ParseTSV(out string) (Result, error) {
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	if len(lines) < 2 {
-		return result{}, fmt.Errorf("no header in %q", out)
+		return Result{}, fmt.Errorf("no header in %q", out)
 	}
-	r := result{names: splitTSV(lines[0]), types: splitTSV(lines[1])}
-	raw := append([]string(nil), r.types...)
-	for i := range r.types {
-		r.types[i] = canonType(r.types[i])
+	r := Result{Names: SplitTSV(lines[0]), Types: SplitTSV(lines[1])}
+	raw := append([]string(nil), r.Types...)
+	for i := range r.Types {
+		r.Types[i] = canonType(r.Types[i])
 	}
 	for _, l := range lines[2:] {
-		cells := splitTSV(l)
+		cells := SplitTSV(l)
 		if len(cells) != len(raw) {
-			return result{}, fmt.Errorf("row %q has %d cells, header %d", l, len(cells), len(raw))
+			return Result{}, fmt.Errorf("row %q has %d cells, header %d", l, len(cells), len(raw))
 		}
 		for i := range cells {
 			c, err := canonValue(raw[i], cells[i])
 			if err != nil {
-				return result{}, fmt.Errorf("column %s: %w", r.names[i], err)
+				return Result{}, fmt.Errorf("column %s: %w", r.Names[i], err)
 			}
 			cells[i] = c
 		}
-		r.rows = append(r.rows, cells)
+		r.Rows = append(r.Rows, cells)
 	}
 	return r, nil
 }
 
-// splitTSV splits one TSV line and unescapes its fields (\N stays).
-func splitTSV(line string) []string {
+// SplitTSV splits one TSV line and unescapes its fields (\N stays).
+func SplitTSV(line string) []string {
 	fields := strings.Split(line, "\t")
 	for i, f := range fields {
 		if f == `\N` {
