@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 
@@ -14,7 +15,7 @@ import (
 // dryRunOffline prints every migration as a server of release
 // cfg.ServerVersion would run it (cfg.Cluster and cfg.Sharded applied),
 // without connecting to any server.
-func dryRunOffline(cfg clickhouse.Config) error {
+func dryRunOffline(w io.Writer, cfg clickhouse.Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -22,7 +23,7 @@ func dryRunOffline(cfg clickhouse.Config) error {
 	if err != nil {
 		return fmt.Errorf("--server-version: %w", err)
 	}
-	return clickhouse.MigrationScript(os.Stdout, clickhouse.Target{Version: v, Database: cfg.Database, Cluster: cfg.Cluster, Sharded: cfg.Sharded})
+	return clickhouse.MigrationScript(w, clickhouse.Target{Version: v, Database: cfg.Database, Cluster: cfg.Cluster, Sharded: cfg.Sharded})
 }
 
 // readOnly runs the modes that must not change the schema: `migrate

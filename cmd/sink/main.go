@@ -89,7 +89,7 @@ func main() {
 	ctx, stop := app.SignalContext()
 	defer stop()
 	if mode == "migrate" && *dryRun && ch.ServerVersion != "" {
-		if err := dryRunOffline(ch); err != nil {
+		if err := dryRunOffline(os.Stdout, ch); err != nil {
 			app.Fatal(rt.Log, mode, err)
 		}
 		return
