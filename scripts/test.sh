@@ -28,6 +28,22 @@ if ! command -v chromium >/dev/null 2>&1; then
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >&2
   fi
 fi
+# The Node example subscriber (examples/node-subscriber) and its tests need
+# node and npm (Debian's nodejs and npm packages) and its locked packages.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "test: node/npm are missing and installing them needs root (or sudo)" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  echo "test: installing nodejs and npm for the Node example subscriber" >&2
+  if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm >&2; then
+    "${sudo[@]}" apt-get update >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm >&2
+  fi
+fi
+npm ci --prefix examples/node-subscriber --no-audit --no-fund >&2
+node --test examples/node-subscriber/test/*.test.mjs
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))
 if [ -n "$unformatted" ]; then
   echo "test: gofmt would change: $unformatted" >&2

@@ -13,9 +13,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/yongjin-dev/yongjin/internal/clickhouse"
-	"github.com/yongjin-dev/yongjin/internal/devstack"
-	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/devstack/devstacktest"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/events"
@@ -55,41 +53,14 @@ ORDER BY platform, author_id, role, currency`
 func TestSubscriberTotalsMatchClickHouse(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	addr := testenv.ClickHouseAddr(t)
-	db := testenv.NewDatabase(t, addr)
-	user, pass := testenv.ClickHouseCredentials()
-	payFrom := time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	clock1 := time.Date(2026, 10, 20, 0, 0, 0, 0, sandbox.CST)
-	sc := sandbox.DefaultConfig()
-	sc.Seed, sc.Orders, sc.From, sc.To, sc.Clock = 11, 1200, payFrom, time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST), clock1
-	sc.Accounts = vendorsandbox.DemoAccounts("subscriber")[:1] // douke
-	if sc.Accounts[0].Vendor != "douke" {
-		t.Fatalf("the first demo account is %s, want douke", sc.Accounts[0].Vendor)
+	accounts := vendorsandbox.DemoAccounts("subscriber")[:1] // douke
+	if accounts[0].Vendor != "douke" {
+		t.Fatalf("the first demo account is %s, want douke", accounts[0].Vendor)
 	}
-	st, err := devstack.Start(ctx, devstack.Options{
-		DataDir:    t.TempDir(),
-		NATSListen: true, // for the command's own connection below
-		ClickHouse: clickhouse.Config{Addr: addr, Database: db, Username: user, Password: pass},
-		Sandbox:    sc,
-	})
-	if err != nil {
-		t.Fatalf("start stack: %v", err)
-	}
-	t.Cleanup(st.Close)
-
-	if _, err := st.PollInitial(ctx, payFrom, clock1); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.WaitCaughtUp(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	clock2 := st.Sandbox.Clock().Advance(30 * 24 * time.Hour)
-	if _, err := st.PollChanges(ctx, payFrom, clock1, clock2); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.WaitCaughtUp(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	pipeline := devstacktest.Run(ctx, t, accounts, 11, 1200)
+	st := pipeline.Stack
+	cfg := pipeline.ClickHouse
+	addr, db, user, pass := cfg.Addr, cfg.Database, cfg.Username, cfg.Password
 
 	// the subscriber, as main runs it: its own durable, state saved before acks
 	statePath := filepath.Join(t.TempDir(), "totals.json")

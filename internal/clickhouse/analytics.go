@@ -26,6 +26,7 @@ const (
 	QueryCommissionDaily         = "commission_daily"
 	QueryCommissionByPlatformDay = "commission_by_platform_day"
 	QueryRefundsDaily            = "refunds_daily"
+	QueryRefundAmountsDaily      = "refund_amounts_daily"
 	QuerySettlementLag           = "settlement_lag"
 	QueryTopCreators             = "top_creators"
 	QueryTopProducts             = "top_products"
@@ -41,7 +42,7 @@ const (
 // AnalyticsQueryNames lists every query of AnalyticsSQL, in file order.
 var AnalyticsQueryNames = []string{
 	QueryPlatforms, QueryPayTimeRange, QueryCommissionDaily, QueryCommissionByPlatformDay,
-	QueryRefundsDaily, QuerySettlementLag, QueryTopCreators, QueryTopProducts,
+	QueryRefundsDaily, QueryRefundAmountsDaily, QuerySettlementLag, QueryTopCreators, QueryTopProducts,
 	QueryPlanRatesDaily, QueryPlanRateChanges, QueryCreatorIndicatorDaily,
 	QueryIndicatorNames, QueryPeriods, QueryIngestHourly, QuerySourceFreshness,
 }
@@ -355,6 +356,49 @@ func (s *Store) RefundsDaily(ctx context.Context, f Filter) ([]RefundDay, error)
 			return err
 		}
 		if d.RefundedPaidFen, err = fenOf(refPaid); err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// RefundAmountDay is the refund rate by amount of one CST pay day and
+// platform: PaidFen paid for its orders, RefundedFen refunded of it (partial
+// refunds with their amount), RefundRateBP = RefundedFen / PaidFen in basis
+// points (rounded down; 0 without payments).
+type RefundAmountDay struct {
+	Day                     time.Time // midnight UTC of the CST day
+	Platform                string
+	Orders                  int64
+	OrdersWithRefund        int64
+	PartiallyRefundedOrders int64
+	PaidFen                 int64
+	RefundedFen             int64
+	RefundRateBP            int64
+}
+
+// RefundAmountsDaily runs refund_amounts_daily (roles are ignored).
+func (s *Store) RefundAmountsDaily(ctx context.Context, f Filter) ([]RefundAmountDay, error) {
+	var out []RefundAmountDay
+	err := s.run(ctx, QueryRefundAmountsDaily, f, nil, func(r driver.Rows) error {
+		var (
+			d                   RefundAmountDay
+			n, withRef, partial uint64
+			paid, refunded      decimal.Decimal
+			rate                int64
+		)
+		if err := r.Scan(&d.Day, &d.Platform, &n, &withRef, &partial, &paid, &refunded, &rate); err != nil {
+			return err
+		}
+		d.Day = dayOf(d.Day)
+		d.Orders, d.OrdersWithRefund, d.PartiallyRefundedOrders, d.RefundRateBP = int64(n), int64(withRef), int64(partial), rate
+		var err error
+		if d.PaidFen, err = fenOf(paid); err != nil {
+			return err
+		}
+		if d.RefundedFen, err = fenOf(refunded); err != nil {
 			return err
 		}
 		out = append(out, d)

@@ -18,14 +18,14 @@ var orderColumns = []string{
 	"platform", "account", "order_id", "parent_order_id", "product_id", "product_name",
 	"shop_id", "shop_name", "author_id", "author_name", "buyer_open_id", "channel",
 	"quantity", "currency", "paid_fen", "estimated_base_fen", "settled_base_fen",
-	"status", "vendor_status", "paid_at", "updated_at", "received_at", "settled_at", "refunded_at",
+	"refunded_fen", "estimated_total_commission_fen", "status", "vendor_status", "paid_at", "updated_at", "received_at", "settled_at", "refunded_at",
 	"version", "event_id", "ingested_at",
 }
 
 // lineColumns are the commission_lines columns Insert writes, in order.
 var lineColumns = []string{
 	"platform", "account", "order_id", "role", "rate_bp", "currency",
-	"estimated_fen", "settled_fen", "order_status", "paid_at", "updated_at",
+	"estimated_fen", "settled_fen", "fee_fen", "order_status", "paid_at", "updated_at",
 	"version", "event_id", "ingested_at",
 }
 
@@ -164,7 +164,7 @@ func (r orderRow) row(now time.Time) []any {
 		o.Platform, o.Account, o.OrderID, o.ParentOrderID, o.ProductID, o.ProductName,
 		o.ShopID, o.ShopName, o.AuthorID, o.AuthorName, o.BuyerOpenID, o.Channel,
 		o.Quantity, o.Currency, o.PaidFen, o.EstimatedBaseFen, o.SettledBaseFen,
-		string(o.Status), o.VendorStatus, o.PaidAt.UTC(), o.UpdatedAt.UTC(),
+		o.RefundedFen, o.EstimatedTotalCommissionFen, string(o.Status), o.VendorStatus, o.PaidAt.UTC(), o.UpdatedAt.UTC(),
 		utcPtr(o.ReceivedAt), utcPtr(o.SettledAt), utcPtr(o.RefundedAt),
 		uint64(o.Version), r.eventID, now,
 	}
@@ -175,7 +175,7 @@ func (r lineRow) row(now time.Time) []any {
 	c := r.c
 	return []any{
 		c.Platform, c.Account, c.OrderID, string(c.Role), c.RateBP, c.Currency,
-		c.EstimatedFen, c.SettledFen, string(c.OrderStatus), c.PaidAt.UTC(), c.UpdatedAt.UTC(),
+		c.EstimatedFen, c.SettledFen, c.FeeFen, string(c.OrderStatus), c.PaidAt.UTC(), c.UpdatedAt.UTC(),
 		uint64(c.Version), r.eventID, now,
 	}
 }

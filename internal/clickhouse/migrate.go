@@ -52,6 +52,22 @@ var Migrations = []Migration{
 		Name:       "commission_plan_history (every plan observation, for rate changes over time)",
 		Statements: []string{planHistoryDDL, planHistoryMVDDL, planHistoryBackfill},
 	},
+	{
+		Version:    4,
+		Name:       "refunded, total-commission and fee amounts (orders.refunded_fen, orders.estimated_total_commission_fen, commission_lines.fee_fen)",
+		Statements: moneyColumnsDDL,
+	},
+}
+
+// moneyColumnsDDL adds the amounts order.v1 and commission.v1 gained within
+// v1, one column per statement (each idempotent: IF NOT EXISTS on current
+// releases; on 18.16, which renders plain ADD COLUMN, execDDL takes "column
+// already exists" as done). Rows written before read 0, as the events
+// without the fields do.
+var moneyColumnsDDL = []string{
+	"ALTER TABLE {db}.orders ADD COLUMN IF NOT EXISTS refunded_fen Int64 DEFAULT 0 AFTER settled_base_fen",
+	"ALTER TABLE {db}.orders ADD COLUMN IF NOT EXISTS estimated_total_commission_fen Int64 DEFAULT 0 AFTER refunded_fen",
+	"ALTER TABLE {db}.commission_lines ADD COLUMN IF NOT EXISTS fee_fen Int64 DEFAULT 0 AFTER settled_fen",
 }
 
 // The tables' DDL is written in current ClickHouse SQL; RenderMigration
@@ -233,11 +249,13 @@ ORDER BY version`
 // Server error codes a racing "IF NOT EXISTS" may still raise on some
 // versions, and the ones a database that was never migrated answers.
 const (
-	codeDuplicateColumn       = 15
 	codeTableAlreadyExists    = 57
 	codeUnknownTable          = 60
 	codeUnknownDatabase       = 81
 	codeDatabaseAlreadyExists = 82
+	// codeIllegalColumn is also the answer to ADD COLUMN of a column that
+	// exists (18.16 and current releases), told apart by its message.
+	codeIllegalColumn = 44
 )
 
 // Migrate brings the schema up to date: it creates the database and the
@@ -348,14 +366,19 @@ func (s *Store) AppliedMigrations(ctx context.Context) ([]uint32, error) {
 	return out, nil
 }
 
-// execDDL runs one rendered idempotent DDL statement, treating the "already
-// exists" answer of a lost creation race (or of a column an older server
-// cannot add "IF NOT EXISTS") as success.
+// execDDL runs one rendered idempotent DDL statement ("{db}", if any is
+// left, stands for the store's database), treating the "already exists"
+// answer of a lost creation race (or of a column an older server cannot add
+// "IF NOT EXISTS") as success.
 func (s *Store) execDDL(ctx context.Context, q string) error {
+	q = strings.ReplaceAll(q, "{db}", s.db)
 	err := s.conn.Exec(ctx, q)
 	var exc *ch.Exception
-	if errors.As(err, &exc) && (exc.Code == codeTableAlreadyExists || exc.Code == codeDatabaseAlreadyExists || exc.Code == codeDuplicateColumn) {
+	if errors.As(err, &exc) && (exc.Code == codeTableAlreadyExists || exc.Code == codeDatabaseAlreadyExists) {
 		return nil
+	}
+	if errors.As(err, &exc) && exc.Code == codeIllegalColumn && strings.Contains(exc.Message, "already exists") {
+		return nil // ADD COLUMN applied before (a migration retried or run by two sinks at once)
 	}
 	if err != nil {
 		return s.wrap(firstLine(q), err)

@@ -487,6 +487,11 @@ func TestMigrateFromV1(t *testing.T) {
 	if got, want := tables(t, s), []string{"commission_lines", "orders", "schema_migrations"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("v1 tables = %v, want %v", got, want)
 	}
+	// This version's writer names the amount columns of migration 4; give
+	// the v1 tables those columns (only) before writing v1-era data.
+	if err := s.migrate(ctx, []Migration{moneyColumnsMigration(t)}); err != nil {
+		t.Fatalf("amount columns on v1: %v", err)
+	}
 	if err := s.Insert(ctx, dataset(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -537,4 +542,17 @@ func TestMigrateUnrecordedV2(t *testing.T) {
 	}
 	requireMigrated(t, s)
 	requireMatchesReference(t, s, referenceData(t))
+}
+
+// moneyColumnsMigration is the migration that adds the amount columns the
+// writer names (refunded_fen, estimated_total_commission_fen, fee_fen).
+func moneyColumnsMigration(t *testing.T) Migration {
+	t.Helper()
+	for _, m := range Migrations {
+		if len(m.Statements) > 0 && &m.Statements[0] == &moneyColumnsDDL[0] {
+			return m
+		}
+	}
+	t.Fatal("no migration adds the amount columns")
+	return Migration{}
 }

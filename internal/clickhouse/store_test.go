@@ -248,7 +248,9 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal("fixture: bare order has times")
 	}
 	refund := order("douke", "1234567890123456788", events.StatusRefunded, 1, v1)
+	refund.RefundedFen, refund.EstimatedTotalCommissionFen = 1250, 3897 // the amount columns of migration 4
 	ln := line(full, events.RoleLiveChannel, 123, 456, 789)
+	ln.FeeFen = 12
 	envs := envelopes(t, full, bare, refund, ln)
 	if err := s.Insert(ctx, envs); err != nil {
 		t.Fatal(err)
@@ -275,7 +277,7 @@ func TestRoundTrip(t *testing.T) {
 			&got.Platform, &got.Account, &got.OrderID, &got.ParentOrderID, &got.ProductID, &got.ProductName,
 			&got.ShopID, &got.ShopName, &got.AuthorID, &got.AuthorName, &got.BuyerOpenID, &got.Channel,
 			&got.Quantity, &got.Currency, &got.PaidFen, &got.EstimatedBaseFen, &got.SettledBaseFen,
-			&status, &got.VendorStatus, &paidAt, &updateAt, &rec, &set, &refAt, &version, &eventID)
+			&got.RefundedFen, &got.EstimatedTotalCommissionFen, &status, &got.VendorStatus, &paidAt, &updateAt, &rec, &set, &refAt, &version, &eventID)
 		if err != nil {
 			t.Fatalf("read order %s: %v", want.OrderID, err)
 		}
@@ -300,7 +302,7 @@ func TestRoundTrip(t *testing.T) {
 	err := s.conn.QueryRow(ctx, "SELECT "+strings.Join(lineColumns[:len(lineColumns)-1], ", ")+
 		" FROM "+s.db+".commission_lines FINAL WHERE order_id = ?", ln.OrderID).Scan(
 		&gl.Platform, &gl.Account, &gl.OrderID, &role, &gl.RateBP, &gl.Currency,
-		&gl.EstimatedFen, &gl.SettledFen, &st, &gl.PaidAt, &gl.UpdatedAt, &version, &eventID)
+		&gl.EstimatedFen, &gl.SettledFen, &gl.FeeFen, &st, &gl.PaidAt, &gl.UpdatedAt, &version, &eventID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -264,9 +264,12 @@ func Normalize(reg *vendors.Registry, page events.RawPage) ([]events.Envelope, e
 	return v.Normalize(page)
 }
 
-// EventMessages encodes envelopes as NATS messages on their subjects, each with
-// its event ID as Nats-Msg-Id (JetStream de-duplication) and the CloudEvents
-// binary-mode headers a subscriber can filter on without decoding.
+// EventMessages encodes envelopes as NATS messages on their subjects, in the
+// CloudEvents NATS protocol binding's structured content mode: the body is
+// the JSON event format, the header Content-Type is events.ContentTypeHeader's
+// value, and no ce-* header is set (a ce-specversion header would mark the
+// message binary-mode to CloudEvents SDKs). Each message's Nats-Msg-Id is its
+// event ID (JetStream de-duplication).
 func EventMessages(vendor string, envs []events.Envelope) ([]*nats.Msg, error) {
 	out := make([]*nats.Msg, 0, len(envs))
 	for _, e := range envs {
@@ -276,13 +279,7 @@ func EventMessages(vendor string, envs []events.Envelope) ([]*nats.Msg, error) {
 		}
 		m := nats.NewMsg(events.Subject(e.Kind(), vendor))
 		m.Header.Set(nats.MsgIdHdr, e.ID)
-		m.Header.Set("ce-id", e.ID)
-		m.Header.Set("ce-type", e.Type)
-		m.Header.Set("ce-source", e.Source)
-		m.Header.Set("ce-subject", e.Subject)
-		m.Header.Set("ce-time", e.Time.Format(time.RFC3339))
-		m.Header.Set("ce-specversion", e.SpecVersion)
-		m.Header.Set("content-type", "application/cloudevents+json")
+		m.Header.Set(events.ContentTypeHeader, events.StructuredContentType)
 		m.Data = data
 		out = append(out, m)
 	}

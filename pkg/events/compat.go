@@ -53,7 +53,7 @@ func CheckCompatible(baseline, current []byte) []string {
 	c := &compatChecker{baseRoot: b, curRoot: k, expanding: map[[2]string]bool{}}
 	bm, _ := b.(map[string]any)
 	km, _ := k.(map[string]any)
-	if bid, kid := str(bm["$id"]), str(km["$id"]); bid != kid {
+	if bid, kid := LiveID(str(bm["$id"])), str(km["$id"]); bid != kid {
 		c.report("", fmt.Sprintf("$id changed from %q to %q: subscribers find the schema by this URI (the events' dataschema), so a new URI is a new event type", bid, kid))
 	}
 	c.compare("", b, k)
@@ -96,6 +96,9 @@ func CheckBaseline(baseline, current fs.FS) []string {
 			out = append(out, fmt.Sprintf("baseline %s: %v", name, err))
 			continue
 		}
+		if id := baselineID(base); id != BaselineIDPrefix+name {
+			out = append(out, fmt.Sprintf("baseline %s has $id %q, want %q: baseline copies must not collide with the live $ids (copy the schema, then set its $id under %s)", name, id, BaselineIDPrefix+name, BaselineIDPrefix))
+		}
 		problems := CheckCompatible(base, cur)
 		for _, p := range problems {
 			out = append(out, fmt.Sprintf("%s: breaking change: %s", name, p))
@@ -111,6 +114,15 @@ func CheckBaseline(baseline, current fs.FS) []string {
 		}
 	}
 	return out
+}
+
+// baselineID returns the $id of a baseline schema ("" when it has none or is not JSON).
+func baselineID(b []byte) string {
+	var s struct {
+		ID string `json:"$id"`
+	}
+	_ = json.Unmarshal(b, &s)
+	return s.ID
 }
 
 // nextVersion suggests the next version of a type name: "order.v1" → "order.v2".
@@ -176,7 +188,76 @@ var handledKeywords = map[string]bool{
 	"pattern": true, "format": true, "multipleOf": true, "uniqueItems": true,
 	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true,
 	"minLength": true, "maxLength": true, "minItems": true, "maxItems": true,
-	"minProperties": true, "maxProperties": true,
+	"minProperties": true, "maxProperties": true, "allOf": true,
+}
+
+// compareBindings compares allOf, which yongjin's envelope uses only for type
+// bindings: {"if": {"properties": {"type": {"const": T}}, "required":
+// ["type"]}, "then": {"properties": {"dataschema": {"const": URI}, "data":
+// {"$ref": REF}}}}. Every baseline entry must stay unchanged; an added entry
+// must be such a binding (a new type's data bound to its own published
+// schema, which stored events of that type already satisfy). Anything else
+// in allOf is breaking.
+func (c *compatChecker) compareBindings(p string, bm, km map[string]any) {
+	ba, _ := bm["allOf"].([]any)
+	ka, _ := km["allOf"].([]any)
+	if bm["allOf"] != nil && ba == nil || km["allOf"] != nil && ka == nil {
+		c.report(p, "allOf is not an array")
+		return
+	}
+	kept := map[string]bool{}
+	for _, e := range ka {
+		kept[canonical(e)] = true
+	}
+	for _, e := range ba {
+		if !kept[canonical(e)] {
+			c.report(p, fmt.Sprintf("allOf entry %s removed or changed: subscribers validate with it", canonical(e)))
+		}
+		delete(kept, canonical(e))
+	}
+	for _, e := range ka {
+		if kept[canonical(e)] && !isTypeBinding(e) {
+			c.report(p, fmt.Sprintf("allOf entry %s added: only type bindings (if type is T then data is $ref T's schema) can be added", canonical(e)))
+		}
+	}
+}
+
+// isTypeBinding reports whether an allOf entry is an envelope type binding
+// (see compareBindings).
+func isTypeBinding(e any) bool {
+	m, _ := e.(map[string]any)
+	ifm, _ := m["if"].(map[string]any)
+	then, _ := m["then"].(map[string]any)
+	if len(m) != 2 || ifm == nil || then == nil || len(ifm) != 2 || len(then) != 1 {
+		return false
+	}
+	ip, _ := ifm["properties"].(map[string]any)
+	typ, _ := ip["type"].(map[string]any)
+	t, ok := typ["const"].(string)
+	if len(ip) != 1 || len(typ) != 1 || !ok || canonical(ifm["required"]) != `["type"]` {
+		return false
+	}
+	tp, _ := then["properties"].(map[string]any)
+	ds, _ := tp["dataschema"].(map[string]any)
+	data, _ := tp["data"].(map[string]any)
+	return len(tp) == 2 && len(ds) == 1 && len(data) == 1 &&
+		ds["const"] == "https://yongjin.dev/schemas/"+t+".json" && data["$ref"] == t+".json"
+}
+
+// BaselineIDPrefix is where the $ids of the baseline copies live: a baseline
+// of https://yongjin.dev/schemas/order.v1.json has the $id
+// https://yongjin.dev/schemas/baseline/order.v1.json, so a tool that loads
+// the whole schemas folder (baseline/ included) never sees one $id twice, and
+// the baseline envelope's relative $refs lead to the baseline data schemas.
+const BaselineIDPrefix = "https://yongjin.dev/schemas/baseline/"
+
+// LiveID maps a baseline copy's $id to the $id it is a copy of (other $ids
+// are returned as they are).
+func LiveID(id string) string {
+	if rest, ok := strings.CutPrefix(id, BaselineIDPrefix); ok {
+		return "https://yongjin.dev/schemas/" + rest
+	}
+	return id
 }
 
 // deref resolves a local $ref ("#/$defs/utc") against root, following chains.
@@ -470,10 +551,16 @@ func (c *compatChecker) compareNode(p string, b, k any) {
 	for _, kw := range []string{"pattern", "format"} {
 		bv, bok := bm[kw]
 		kv, kok := km[kw]
+		if kw == "format" && !bok && kok && bm["pattern"] != nil && canonical(bm["pattern"]) == canonical(km["pattern"]) {
+			// A format added next to an unchanged pattern names what the
+			// pattern already enforces (and is an annotation in 2020-12).
+			continue
+		}
 		if bok != kok || canonical(bv) != canonical(kv) {
 			c.report(p, fmt.Sprintf("%s changed from %s to %s: consumers parse the value by it (a changed %s is always breaking)", kw, orNone(bv, bok), orNone(kv, kok), kw))
 		}
 	}
+	c.compareBindings(p, bm, km)
 	if bv, kv := bm["multipleOf"], km["multipleOf"]; canonical(bv) != canonical(kv) && kv != nil {
 		c.report(p, fmt.Sprintf("multipleOf changed from %s to %s", orNone(bv, bv != nil), canonical(kv)))
 	}

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -61,6 +62,14 @@ func mutateSchema(t *testing.T, name string, edit func(s map[string]any)) []byte
 }
 
 func props(s map[string]any) map[string]any { return s["properties"].(map[string]any) }
+
+// typeBinding is an envelope allOf entry binding type t to dataschema uri and data to $ref ref.
+func typeBinding(t, uri, ref string) map[string]any {
+	return map[string]any{
+		"if":   map[string]any{"properties": map[string]any{"type": map[string]any{"const": t}}, "required": []any{"type"}},
+		"then": map[string]any{"properties": map[string]any{"dataschema": map[string]any{"const": uri}, "data": map[string]any{"$ref": ref}}},
+	}
+}
 
 func removeRequired(s map[string]any, name string) {
 	var keep []any
@@ -164,6 +173,21 @@ func TestCheckCompatibleReportsBreakingChanges(t *testing.T) {
 		{"unknown keyword added", "order.v1.json", func(s map[string]any) {
 			props(s)["shop_id"] = map[string]any{"type": "string", "contentEncoding": "base64"}
 		}, []string{`field "shop_id"`, `keyword "contentEncoding" changed`}},
+		{"format changed", "order.v1.json", func(s map[string]any) {
+			s["$defs"].(map[string]any)["utc"].(map[string]any)["format"] = "date"
+		}, []string{`format changed from "date-time" to "date"`}},
+		{"format added without a pattern", "order.v1.json", func(s map[string]any) {
+			props(s)["shop_id"] = map[string]any{"type": "string", "format": "uuid"}
+		}, []string{`field "shop_id"`, "format changed"}},
+		{"type binding removed", "envelope.v1.json", func(s map[string]any) {
+			s["allOf"] = s["allOf"].([]any)[1:]
+		}, []string{"allOf entry", "removed or changed"}},
+		{"type binding retargeted", "envelope.v1.json", func(s map[string]any) {
+			s["allOf"].([]any)[0] = typeBinding("order.v1", "https://yongjin.dev/schemas/order.v1.json", "commission.v1.json")
+		}, []string{"allOf entry", "removed or changed"}},
+		{"allOf entry that is no type binding", "envelope.v1.json", func(s map[string]any) {
+			s["allOf"] = append(s["allOf"].([]any), map[string]any{"required": []any{"partitionkey"}})
+		}, []string{"allOf entry", "only type bindings"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -238,6 +262,14 @@ func TestCheckCompatibleAcceptsAdditiveChanges(t *testing.T) {
 			ty := props(s)["type"].(map[string]any)
 			ty["enum"] = append(ty["enum"].([]any), "order.v2")
 		}},
+		{"envelope binds order.v2 to its schema", "envelope.v1.json", func(s map[string]any) {
+			ty := props(s)["type"].(map[string]any)
+			ty["enum"] = append(ty["enum"].([]any), "order.v2")
+			s["allOf"] = append(s["allOf"].([]any), typeBinding("order.v2", "https://yongjin.dev/schemas/order.v2.json", "order.v2.json"))
+		}},
+		{"format added next to an unchanged pattern", "order.v1.json", func(s map[string]any) {
+			props(s)["order_id"].(map[string]any)["format"] = "uri-reference"
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -301,8 +333,9 @@ func TestCheckBaselineNewAndRemovedTypes(t *testing.T) {
 		t.Errorf("new type without a baseline:\n%s", strings.Join(got, "\n"))
 	}
 
-	// the baseline added as told: the gate passes
-	withV2Base := fstest.MapFS{"order.v2.json": &fstest.MapFile{Data: v2}}
+	// the baseline added as told (a copy under the baseline $id): the gate passes
+	v2Base := bytes.Replace(v2, []byte(`"https://yongjin.dev/schemas/order.v2.json"`), []byte(`"`+BaselineIDPrefix+`order.v2.json"`), 1)
+	withV2Base := fstest.MapFS{"order.v2.json": &fstest.MapFile{Data: v2Base}}
 	baseNames, _ := fs.Glob(base, "*.json")
 	for _, n := range baseNames {
 		b, _ := fs.ReadFile(base, n)
@@ -364,5 +397,26 @@ func TestSchemaJSON(t *testing.T) {
 	_, err := SchemaJSON("order.v9")
 	if !errors.Is(err, ErrUnknownType) || !strings.Contains(err.Error(), "order.v1, commission.v1") {
 		t.Errorf("SchemaJSON(order.v9) = %v", err)
+	}
+}
+
+// TestSchemasCompatibleWithFirstPublication: the schemas stay a compatible
+// evolution of the first published v1 files (testdata/published-v1-first:
+// strict objects, no formats, an envelope without type bindings), so
+// consumer schemas, date-time formats, the type bindings and the new amount
+// fields are all additive within v1.
+func TestSchemasCompatibleWithFirstPublication(t *testing.T) {
+	for _, name := range schemaFiles() {
+		first, err := os.ReadFile("testdata/published-v1-first/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, err := Schemas.ReadFile("schemas/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range CheckCompatible(first, cur) {
+			t.Errorf("%s: breaking change against the first publication: %s", name, p)
+		}
 	}
 }

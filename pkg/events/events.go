@@ -29,6 +29,15 @@ const SpecVersion = "1.0"
 // DataContentType is the content type of every event's data.
 const DataContentType = "application/json"
 
+// ContentTypeHeader is the exact (case-sensitive on NATS) name of the header
+// that carries StructuredContentType on every event message.
+const ContentTypeHeader = "Content-Type"
+
+// StructuredContentType marks a message as a CloudEvents structured-mode
+// message in the JSON event format: the whole envelope is the body. Event
+// messages carry no ce-* headers (those belong to binary mode).
+const StructuredContentType = "application/cloudevents+json"
+
 // Kind names a family of canonical events. A Kind with its Version forms the
 // event type (e.g. "order.v1").
 type Kind string
@@ -179,8 +188,17 @@ type Order struct {
 	// EstimatedBaseFen is the estimated amount commission is computed on.
 	EstimatedBaseFen int64 `json:"estimated_base_fen"`
 	// SettledBaseFen is the settled amount commission is computed on (0 before settlement).
-	SettledBaseFen int64  `json:"settled_base_fen"`
-	Status         Status `json:"status"`
+	SettledBaseFen int64 `json:"settled_base_fen"`
+	// RefundedFen is the amount refunded to the buyer so far (0 when nothing
+	// was refunded; less than PaidFen for a partial refund). Added within v1:
+	// events stored before it lack the field, which reads as 0.
+	RefundedFen int64 `json:"refunded_fen"`
+	// EstimatedTotalCommissionFen is the vendor's own estimate of the
+	// order's total commission income (douke estimated_total_commission,
+	// Taobao predict_total_amount); 0 when the vendor reports none. Added
+	// within v1, like RefundedFen.
+	EstimatedTotalCommissionFen int64  `json:"estimated_total_commission_fen"`
+	Status                      Status `json:"status"`
 	// VendorStatus is the vendor's own status value, verbatim.
 	VendorStatus string     `json:"vendor_status"`
 	PaidAt       time.Time  `json:"paid_at"`
@@ -221,6 +239,10 @@ type CommissionLine struct {
 	Currency     string `json:"currency"`
 	EstimatedFen int64  `json:"estimated_fen"`
 	SettledFen   int64  `json:"settled_fen"`
+	// FeeFen is the estimated service fee the platform charges on this line
+	// (douke live_channel: ads_estimated_tech_service_fee), 0 when none.
+	// Added within v1: events stored before it lack the field (read as 0).
+	FeeFen int64 `json:"fee_fen"`
 	// OrderStatus is the order's common status when this line was derived.
 	OrderStatus Status    `json:"order_status"`
 	PaidAt      time.Time `json:"paid_at"`

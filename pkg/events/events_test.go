@@ -262,14 +262,14 @@ func TestValidate(t *testing.T) {
 		{name: "commission missing required field", env: lineEnv, mutate: func(_, d map[string]any) { delete(d, "role") }, wantErr: "'role'"},
 		{name: "order extra field", env: orderEnv, mutate: func(_, d map[string]any) { d["vekey"] = "x" }, wantErr: "'vekey'"},
 		{name: "commission extra field", env: lineEnv, mutate: func(_, d map[string]any) { d["note"] = "x" }, wantErr: "'note'"},
-		{name: "order non-UTC time", env: orderEnv, mutate: func(_, d map[string]any) { d["paid_at"] = "2026-10-01T10:03:04+08:00" }, wantErr: "'/paid_at'"},
-		{name: "order non-UTC nullable time", env: orderEnv, mutate: func(_, d map[string]any) { d["received_at"] = "2026-10-01T10:03:04+08:00" }, wantErr: "'/received_at'"},
-		{name: "commission non-UTC time", env: lineEnv, mutate: func(_, d map[string]any) { d["updated_at"] = "2026-10-01 02:03:04" }, wantErr: "'/updated_at'"},
+		{name: "order non-UTC time", env: orderEnv, mutate: func(_, d map[string]any) { d["paid_at"] = "2026-10-01T10:03:04+08:00" }, wantErr: "'/data/paid_at'"},
+		{name: "order non-UTC nullable time", env: orderEnv, mutate: func(_, d map[string]any) { d["received_at"] = "2026-10-01T10:03:04+08:00" }, wantErr: "'/data/received_at'"},
+		{name: "commission non-UTC time", env: lineEnv, mutate: func(_, d map[string]any) { d["updated_at"] = "2026-10-01 02:03:04" }, wantErr: "'/data/updated_at'"},
 		{name: "envelope non-UTC time", env: orderEnv, mutate: func(e, _ map[string]any) { e["time"] = "2026-10-01T11:03:04+08:00" }, wantErr: "'/time'"},
-		{name: "negative paid_fen", env: orderEnv, mutate: func(_, d map[string]any) { d["paid_fen"] = -1 }, wantErr: "'/paid_fen'"},
-		{name: "fractional paid_fen", env: orderEnv, mutate: func(_, d map[string]any) { d["paid_fen"] = 1.5 }, wantErr: "'/paid_fen'"},
-		{name: "bad status enum", env: orderEnv, mutate: func(_, d map[string]any) { d["status"] = "shipped" }, wantErr: "'/status'"},
-		{name: "bad role enum", env: lineEnv, mutate: func(_, d map[string]any) { d["role"] = "buyer" }, wantErr: "'/role'"},
+		{name: "negative paid_fen", env: orderEnv, mutate: func(_, d map[string]any) { d["paid_fen"] = -1 }, wantErr: "'/data/paid_fen'"},
+		{name: "fractional paid_fen", env: orderEnv, mutate: func(_, d map[string]any) { d["paid_fen"] = 1.5 }, wantErr: "'/data/paid_fen'"},
+		{name: "bad status enum", env: orderEnv, mutate: func(_, d map[string]any) { d["status"] = "shipped" }, wantErr: "'/data/status'"},
+		{name: "bad role enum", env: lineEnv, mutate: func(_, d map[string]any) { d["role"] = "buyer" }, wantErr: "'/data/role'"},
 		{name: "wrong specversion", env: orderEnv, mutate: func(e, _ map[string]any) { e["specversion"] = "0.3" }, wantErr: "'/specversion'"},
 		{name: "unknown type", env: orderEnv, mutate: func(e, _ map[string]any) { e["type"] = "refund.v1" }, wantErr: "'/type'"},
 		{name: "bad id", env: orderEnv, mutate: func(e, _ map[string]any) { e["id"] = "not-hex" }, wantErr: "'/id'"},
@@ -313,7 +313,7 @@ func TestValidateRejectsPayloadInLocalZone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Validate(b); err == nil || !strings.Contains(err.Error(), "'/paid_at'") {
+	if err := Validate(b); err == nil || !strings.Contains(err.Error(), "'/data/paid_at'") {
 		t.Errorf("Validate = %v, want an error about paid_at", err)
 	}
 }

@@ -165,6 +165,31 @@ FROM
 GROUP BY day, platform
 ORDER BY day, platform;
 
+-- name: refund_amounts_daily
+-- Refunds by amount per CST pay day and platform (the refund rate by amount,
+-- next to refunds_daily's rate by count): what buyers paid, what was
+-- refunded (orders.refunded_fen: partial refunds count with their amount,
+-- also refunds after settlement), how many orders were refunded in part
+-- (0 < refunded < paid), and refunded / paid in basis points (0 without
+-- payments). Rows written before refunded_fen existed read 0.
+SELECT
+    toDate(paid_at, 'Asia/Shanghai')                                   AS day,
+    platform,
+    count()                                                            AS orders,
+    countIf(refunded_fen > 0)                                          AS orders_with_refund,
+    countIf(refunded_fen > 0 AND refunded_fen < paid_fen)              AS partially_refunded_orders,
+    toDecimal64(sum(paid_fen), 2) / 100                                AS paid_yuan,
+    toDecimal64(sum(refunded_fen), 2) / 100                            AS refunded_yuan,
+    if(sum(paid_fen) = 0, 0, intDiv(sum(refunded_fen) * 10000, sum(paid_fen))) AS refund_rate_bp
+FROM
+(
+    SELECT platform, paid_at, paid_fen, refunded_fen
+    FROM yongjin.orders FINAL
+    WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote})
+)
+GROUP BY day, platform
+ORDER BY day, platform;
+
 -- name: settlement_lag
 -- Paid -> settled, per platform, for the orders paid in the range that were
 -- settled (also those refunded after settlement): how many, and the mean,

@@ -1,5 +1,5 @@
 -- yongjin schema migrations for ClickHouse 26.7 on a single server, database `yongjin` (current schema), rendered without a server.
--- Nothing below has been executed. Known migrations: 3; pending: 3.
+-- Nothing below has been executed. Known migrations: 4; pending: 4.
 
 -- Bootstrap (run at every migrate; idempotent).
 CREATE DATABASE IF NOT EXISTS `yongjin`;
@@ -146,4 +146,14 @@ FROM `yongjin`.commission_plans;
 
 -- Recorded afterwards (sent as a native batch):
 INSERT INTO `yongjin`.schema_migrations (version, name, applied_at) VALUES (3, 'commission_plan_history (every plan observation, for rate changes over time)', now());
+
+-- Migration 4: refunded, total-commission and fee amounts (orders.refunded_fen, orders.estimated_total_commission_fen, commission_lines.fee_fen)
+ALTER TABLE `yongjin`.orders ADD COLUMN IF NOT EXISTS refunded_fen Int64 DEFAULT 0 AFTER settled_base_fen;
+
+ALTER TABLE `yongjin`.orders ADD COLUMN IF NOT EXISTS estimated_total_commission_fen Int64 DEFAULT 0 AFTER refunded_fen;
+
+ALTER TABLE `yongjin`.commission_lines ADD COLUMN IF NOT EXISTS fee_fen Int64 DEFAULT 0 AFTER settled_fen;
+
+-- Recorded afterwards (sent as a native batch):
+INSERT INTO `yongjin`.schema_migrations (version, name, applied_at) VALUES (4, 'refunded, total-commission and fee amounts (orders.refunded_fen, orders.estimated_total_commission_fen, commission_lines.fee_fen)', now());
 

@@ -40,7 +40,12 @@ func Normalize(p events.RawPage) ([]events.Envelope, error) {
 // "0000-00-00 00:00:00" means "not yet" (nil). UpdatedAt is update_time or, when
 // that is empty, the latest of the other times; Version is UpdatedAt in Unix
 // milliseconds. AuthorID is author_openid, else author_buyin_id, else
-// author_short_id. Rates (×10000) are basis points as they are.
+// author_short_id. Rates (×10000) are basis points as they are. Money (fen
+// as sent): PaidFen total_pay_amount, EstimatedBaseFen pay_goods_amount,
+// SettledBaseFen settled_goods_amount, EstimatedTotalCommissionFen
+// estimated_total_commission, RefundedFen total_pay_amount once refunded
+// (veapi has no refund amount; a refund is whole); the live_channel line's
+// FeeFen is ads_estimated_tech_service_fee (docs/EVENTS.md has the table).
 //
 // It returns an error wrapping vendors.ErrMalformedPage when account is empty,
 // order_id is missing or not [0-9A-Za-z_-]+, pay_success_time is missing, a
@@ -104,16 +109,19 @@ func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, e
 		PaidFen:          int64(o.TotalPayAmount),
 		EstimatedBaseFen: int64(o.PayGoodsAmount),
 		SettledBaseFen:   int64(o.SettledGoodsAmount),
-		Status:           status,
-		VendorStatus:     string(o.FlowPoint),
-		PaidAt:           *paid,
-		UpdatedAt:        *updated,
-		ReceivedAt:       received,
-		SettledAt:        settled,
-		RefundedAt:       refunded,
-		Version:          version,
+		// douke reports no refund amount: a refund returns the whole payment
+		RefundedFen:                 refundedFen(status, int64(o.TotalPayAmount)),
+		EstimatedTotalCommissionFen: int64(o.EstimatedTotalCommission),
+		Status:                      status,
+		VendorStatus:                string(o.FlowPoint),
+		PaidAt:                      *paid,
+		UpdatedAt:                   *updated,
+		ReceivedAt:                  received,
+		SettledAt:                   settled,
+		RefundedAt:                  refunded,
+		Version:                     version,
 	}
-	line := func(role events.Role, rate, est, settled FlexInt) events.CommissionLine {
+	line := func(role events.Role, rate, est, settled, fee FlexInt) events.CommissionLine {
 		return events.CommissionLine{
 			Platform:     Name,
 			Account:      account,
@@ -123,6 +131,7 @@ func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, e
 			Currency:     events.CurrencyCNY,
 			EstimatedFen: int64(est),
 			SettledFen:   int64(settled),
+			FeeFen:       int64(fee),
 			OrderStatus:  status,
 			PaidAt:       *paid,
 			UpdatedAt:    *updated,
@@ -130,10 +139,10 @@ func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, e
 		}
 	}
 	lines := []events.CommissionLine{
-		line(events.RoleCreator, o.CommissionRate, o.EstimatedCommission, o.RealCommission),
-		line(events.RoleLiveChannel, o.AdsPromotionRate, o.AdsEstimatedCommission, o.AdsRealCommission),
-		line(events.RoleShop, 0, o.ShopEstimatedCommission, o.ShopRealCommission),
-		line(events.RolePlatformFee, 0, o.EstimatedTechServiceFee, o.SettledTechServiceFee),
+		line(events.RoleCreator, o.CommissionRate, o.EstimatedCommission, o.RealCommission, 0),
+		line(events.RoleLiveChannel, o.AdsPromotionRate, o.AdsEstimatedCommission, o.AdsRealCommission, o.AdsEstimatedTechServiceFee),
+		line(events.RoleShop, 0, o.ShopEstimatedCommission, o.ShopRealCommission, 0),
+		line(events.RolePlatformFee, 0, o.EstimatedTechServiceFee, o.SettledTechServiceFee, 0),
 	}
 	return ord, lines, nil
 }
@@ -160,4 +169,13 @@ func firstNonEmpty(vs ...string) string {
 		}
 	}
 	return ""
+}
+
+// refundedFen is a douke order's refunded amount: veapi reports no refund
+// amount, and a douke refund (flow_point REFUND) returns the whole payment.
+func refundedFen(s events.Status, paidFen int64) int64 {
+	if s == events.StatusRefunded {
+		return paidFen
+	}
+	return 0
 }

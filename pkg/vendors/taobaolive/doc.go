@@ -54,8 +54,8 @@
 //     partner_predict_amount; service_provider with EstimatedFen
 //     out_ad_user_fee and RateBP extend_info.outerAdUserDivRatio (read as
 //     basis points; 0 when absent). SettledFen is 0 on both: the endpoint
-//     reports predicted commission only. predict_total_amount and
-//     refund_amount are decoded but not mapped.
+//     reports predicted commission only. refund_amount is the order's
+//     RefundedFen and predict_total_amount its EstimatedTotalCommissionFen.
 //
 // # Undocumented points and choices
 //

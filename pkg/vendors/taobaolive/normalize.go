@@ -84,7 +84,9 @@ func Normalize(p events.RawPage) ([]events.Envelope, error) {
 // item_id, ProductName item_title, AuthorID and AuthorName ad_user_nick (TOP
 // gives no creator ID), ShopID/ShopName/BuyerOpenID empty, Channel "live",
 // Quantity buy_amount, PaidFen order_amount, EstimatedBaseFen
-// order_commission_amount, SettledBaseFen 0 (TOP reports no settlement).
+// order_commission_amount, SettledBaseFen 0 (TOP reports no settlement),
+// RefundedFen refund_amount (partial refunds included),
+// EstimatedTotalCommissionFen predict_total_amount.
 // Status: see MapStatus; VendorStatus is order_status verbatim. Times are
 // parsed as China Standard Time and stored in UTC; null, "" or
 // "0000-00-00 00:00:00" means "not yet": PaidAt order_paid_time; ReceivedAt
@@ -101,7 +103,7 @@ func Normalize(p events.RawPage) ([]events.Envelope, error) {
 // It returns an error wrapping vendors.ErrMalformedPage when account is
 // empty, biz_order_id is missing or not [0-9A-Za-z_-]+, order_paid_time is
 // missing, a time does not parse or lies before 1970, or buy_amount,
-// order_amount or order_commission_amount is negative.
+// order_amount, order_commission_amount or refund_amount is negative.
 func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, error) {
 	if err := wire.CheckAccount(account); err != nil {
 		return events.Order{}, nil, err
@@ -131,6 +133,7 @@ func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, e
 	f.NonNegative("buy_amount", int64(o.BuyAmount))
 	f.NonNegative("order_amount", int64(o.OrderAmount))
 	f.NonNegative("order_commission_amount", int64(o.OrderCommissionAmount))
+	f.NonNegative("refund_amount", int64(o.RefundAmount))
 	if f.Err != nil {
 		return events.Order{}, nil, bad("%v", f.Err)
 	}
@@ -148,26 +151,28 @@ func MapOrder(account string, o Order) (events.Order, []events.CommissionLine, e
 	}
 	version := updated.UnixMilli()
 	ord := events.Order{
-		Platform:         Name,
-		Account:          account,
-		OrderID:          id,
-		ParentOrderID:    strings.TrimSpace(string(o.ParentOrderID)),
-		ProductID:        strings.TrimSpace(string(o.ItemID)),
-		ProductName:      string(o.ItemTitle),
-		AuthorID:         strings.TrimSpace(string(o.AdUserNick)),
-		AuthorName:       string(o.AdUserNick),
-		Channel:          Channel,
-		Quantity:         int64(o.BuyAmount),
-		Currency:         events.CurrencyCNY,
-		PaidFen:          int64(o.OrderAmount),
-		EstimatedBaseFen: int64(o.OrderCommissionAmount),
-		Status:           status,
-		VendorStatus:     string(o.OrderStatus),
-		PaidAt:           *paid,
-		UpdatedAt:        *updated,
-		ReceivedAt:       received,
-		RefundedAt:       refunded,
-		Version:          version,
+		Platform:                    Name,
+		Account:                     account,
+		OrderID:                     id,
+		ParentOrderID:               strings.TrimSpace(string(o.ParentOrderID)),
+		ProductID:                   strings.TrimSpace(string(o.ItemID)),
+		ProductName:                 string(o.ItemTitle),
+		AuthorID:                    strings.TrimSpace(string(o.AdUserNick)),
+		AuthorName:                  string(o.AdUserNick),
+		Channel:                     Channel,
+		Quantity:                    int64(o.BuyAmount),
+		Currency:                    events.CurrencyCNY,
+		PaidFen:                     int64(o.OrderAmount),
+		EstimatedBaseFen:            int64(o.OrderCommissionAmount),
+		RefundedFen:                 int64(o.RefundAmount),
+		EstimatedTotalCommissionFen: int64(o.PredictTotalAmount),
+		Status:                      status,
+		VendorStatus:                string(o.OrderStatus),
+		PaidAt:                      *paid,
+		UpdatedAt:                   *updated,
+		ReceivedAt:                  received,
+		RefundedAt:                  refunded,
+		Version:                     version,
 	}
 	line := func(role events.Role, rate, est int64) events.CommissionLine {
 		return events.CommissionLine{

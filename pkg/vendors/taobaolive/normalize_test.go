@@ -259,3 +259,31 @@ func TestNormalizeErrors(t *testing.T) {
 		t.Fatalf("empty page: %d envelopes, %v", len(envs), err)
 	}
 }
+
+// Every TOP money field reaches the canonical model: a partial after-sale
+// refund of 12.50 yuan on a 1,234.56 yuan order is RefundedFen 1250 next to
+// PaidFen 123456, predict_total_amount is EstimatedTotalCommissionFen, and the
+// service provider's fee is its line's EstimatedFen.
+func TestMapOrderMoneyFields(t *testing.T) {
+	o := Order{
+		BizOrderID: "4737996432465788977", OrderStatus: "5",
+		OrderPaidTime: "2026-10-04 09:00:00", ModifyTime: "2026-10-12 11:00:09",
+		EndTime: "2026-10-06 12:00:00", RefundEndTime: "2026-10-12 11:00:00",
+		OrderAmount: 123456, OrderCommissionAmount: 120000, PredictAmount: 24000,
+		RefundAmount: 1250, PredictTotalAmount: 36000, OutAdUserFee: 2400, BuyAmount: 1,
+	}
+	ord, lines, err := MapOrder("main", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ord.PaidFen != 123456 || ord.RefundedFen != 1250 || ord.EstimatedTotalCommissionFen != 36000 || ord.EstimatedBaseFen != 120000 {
+		t.Errorf("order money: paid %d refunded %d total commission %d base %d", ord.PaidFen, ord.RefundedFen, ord.EstimatedTotalCommissionFen, ord.EstimatedBaseFen)
+	}
+	if lines[0].EstimatedFen != 24000 || lines[1].Role != "service_provider" || lines[1].EstimatedFen != 2400 {
+		t.Errorf("lines: %+v", lines)
+	}
+	o.RefundAmount = -1
+	if _, _, err := MapOrder("main", o); err == nil || !strings.Contains(err.Error(), "refund_amount") {
+		t.Errorf("negative refund_amount: %v", err)
+	}
+}

@@ -143,3 +143,63 @@ func FuzzExtractIndicators(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSafeNumbers: for any valid JSON, SafeNumbers returns valid JSON with
+// the same structure, in which every number is a safe one and every unsafe
+// number of the input has become a string of its literal.
+func FuzzSafeNumbers(f *testing.F) {
+	for _, s := range []string{
+		`{"latest_order":{"order_id":7811076729293002087,"order_price":107981}}`,
+		`[9007199254740991,9007199254740992,-1e300,0.5,"x",true,null,{}]`,
+		`{"a":{"b":[1e16,{"c":-9007199254740993}]},"s":"<&>\u2028"}`,
+		`7811076729293002087`, `"x"`, `{}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if !json.Valid(in) {
+			if _, err := SafeNumbers(in); err == nil {
+				t.Fatalf("SafeNumbers accepted invalid JSON %q", in)
+			}
+			return
+		}
+		out, err := SafeNumbers(in)
+		if err != nil {
+			t.Fatalf("SafeNumbers(%q): %v", in, err)
+		}
+		var before, after any
+		decode := func(b []byte, v *any) {
+			d := json.NewDecoder(bytes.NewReader(b))
+			d.UseNumber()
+			if err := d.Decode(v); err != nil {
+				t.Fatalf("decode %q: %v", b, err)
+			}
+		}
+		decode(in, &before)
+		decode(out, &after)
+		if want := safeForm(before); !reflect.DeepEqual(want, after) {
+			t.Fatalf("SafeNumbers(%q) = %s, want the structure %v", in, out, want)
+		}
+	})
+}
+
+// safeForm is v (decoded with UseNumber) with every unsafe number as the
+// string of its literal: what SafeNumbers must produce.
+func safeForm(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if unsafeNumber(string(x)) {
+			return string(x)
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = safeForm(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = safeForm(x[k])
+		}
+	}
+	return v
+}

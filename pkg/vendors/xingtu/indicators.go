@@ -42,7 +42,8 @@ const MaxSignificantDigits = 15
 //   - it has more than MaxSignificantDigits significant digits (leading and
 //     trailing zeros of the digit string do not count), because float64
 //     cannot carry it exactly;
-//   - its value is not finite in float64 ("1e400");
+//   - its value is not finite in float64 ("1e400") or lies beyond
+//     ±MaxSafeInteger (no event carries a number a JSON parser may round);
 //   - its name would be empty (a root member with the key "").
 //
 // When an object repeats a key, the last value wins, as in encoding/json.
@@ -124,7 +125,7 @@ func (x *extractor) add(path, key, lit string) {
 		return
 	}
 	f, err := strconv.ParseFloat(lit, 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) > MaxSafeInteger {
 		return
 	}
 	if i, ok := x.index[path]; ok {

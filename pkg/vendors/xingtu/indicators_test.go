@@ -45,8 +45,8 @@ func TestExtractIndicators(t *testing.T) {
 			[]ind{{"Id2", 5}, {"PAID", 4}, {"bid", 3}, {"grid_size", 7}, {"idx", 6}, {"paid", 1}, {"valid", 2}}},
 		{"array elements inherit the key", `{"ids":[{"n":1}],"list":[{"id":2,"n":3}]}`, []ind{{"ids[0].n", 1}, {"list[0].n", 3}}},
 		{"significant digits", `{"a":123456789012345,"b":1234567890123456,"c":"0.1234567890123456","d":0.123456789012345,"e":100000000000000000000,"f":7000000000000000001,"g":1.50000000000000000000}`,
-			[]ind{{"a", 123456789012345}, {"d", 0.123456789012345}, {"e", 1e20}, {"g", 1.5}}},
-		{"not finite", `{"a":1e400,"b":"-1e400","c":1e308}`, []ind{{"c", 1e308}}},
+			[]ind{{"a", 123456789012345}, {"d", 0.123456789012345}, {"g", 1.5}}}, // e: beyond 2^53-1
+		{"not finite or beyond 2^53-1", `{"a":1e400,"b":"-1e400","c":1e308,"d":9000000000000000,"e":-1e16}`, []ind{{"d", 9e15}}},
 		{"duplicate keys: last wins", `{"a":1,"b":2,"a":3}`, []ind{{"a", 3}, {"b", 2}}},
 		{"duplicate key, last not numeric", `{"a":1,"a":"x"}`, []ind{{"a", 1}}},
 		{"empty root key skipped", `{"":1,"x":{"":2}}`, []ind{{"x.", 2}}},

@@ -45,8 +45,9 @@ const DefaultPeriod = Period30
 // the same page always yields the same envelopes.
 //
 // Mapping (see MapSnapshot): AuthorID is Params["oAuthorId"], Period is
-// Params["period"] (default DAY_30), Data is the data member's exact bytes
-// (an envelope's JSON encoding later compacts it), Indicators are
+// Params["period"] (default DAY_30), Data is the data member compacted with
+// every number beyond ±(2^53-1) turned into a string of its digits
+// (SafeNumbers: IDs such as latest_order.order_id), Indicators are
 // ExtractIndicators(data), ObservedAt is recordTime when it parses
 // ("2006-01-02 15:04:05" CST, or RFC 3339) and otherwise the page's
 // FetchedAt, SnapshotDate is ObservedAt's China Standard Time date and
@@ -126,6 +127,10 @@ func MapSnapshot(account, author, period string, env *Envelope, fetchedAt time.T
 	if err != nil {
 		return events.CreatorOrderExperience{}, wire.Malformed("data: %v", err)
 	}
+	safe, err := SafeNumbers(d)
+	if err != nil {
+		return events.CreatorOrderExperience{}, wire.Malformed("data: %v", err)
+	}
 	observed, ok := parseRecordTime(env.RecordTime)
 	if !ok {
 		if fetchedAt.IsZero() || fetchedAt.Before(unixEpoch) {
@@ -141,7 +146,7 @@ func MapSnapshot(account, author, period string, env *Envelope, fetchedAt time.T
 		Period:       period,
 		SnapshotDate: observed.In(wire.CST).Format(DateLayout),
 		Indicators:   inds,
-		Data:         append([]byte(nil), d...),
+		Data:         safe,
 		ObservedAt:   observed,
 		Version:      observed.UnixMilli(),
 	}, nil

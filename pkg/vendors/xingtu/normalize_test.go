@@ -159,17 +159,41 @@ func TestHandwrittenMapping(t *testing.T) {
 	}
 }
 
-// The payload keeps the vendor's data member byte-for-byte (before the
-// envelope's JSON encoding compacts it).
-func TestDataVerbatim(t *testing.T) {
+// The payload keeps the vendor's data member, compacted, with numbers beyond
+// ±(2^53-1) as strings (SafeNumbers) and nothing else changed.
+func TestDataVerbatimExceptUnsafeNumbers(t *testing.T) {
 	for _, g := range goldenPages {
 		body := readTestdata(t, g.file)
 		s, err := MapSnapshot("demo", g.author, DefaultPeriod, mustDecode(t, body), testFetchedAt)
 		if err != nil {
 			t.Fatalf("%s: %v", g.file, err)
 		}
-		if want := dataMember(t, body); !bytes.Equal(s.Data, want) {
-			t.Errorf("%s: data not verbatim:\n got %s\nwant %s", g.file, s.Data, want)
+		want, err := SafeNumbers(dataMember(t, body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(s.Data, want) {
+			t.Errorf("%s: data:\n got %s\nwant %s", g.file, s.Data, want)
+		}
+	}
+}
+
+func TestSafeNumbers(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"latest_order": {"order_id": 3727001234567890123, "amount": 12.5}}`, `{"latest_order":{"order_id":"3727001234567890123","amount":12.5}}`},
+		{`[9007199254740991, 9007199254740992, -9007199254740992, 1e300, 0.5]`, `[9007199254740991,"9007199254740992","-9007199254740992","1e300",0.5]`},
+		{`{"s": "<b>&", "t": true, "n": null, "e": [], "o": {}}`, `{"s":"<b>&","t":true,"n":null,"e":[],"o":{}}`},
+		{`"3727001234567890123"`, `"3727001234567890123"`},
+	}
+	for _, tc := range tests {
+		got, err := SafeNumbers([]byte(tc.in))
+		if err != nil || string(got) != tc.want {
+			t.Errorf("SafeNumbers(%s) = %s, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{`{"a": 1`, `1 2`, ``} {
+		if _, err := SafeNumbers([]byte(bad)); err == nil {
+			t.Errorf("SafeNumbers(%q) accepted invalid JSON", bad)
 		}
 	}
 }
