@@ -86,15 +86,16 @@ func (t Target) db() string {
 // Statement shapes the renderer understands; on a cluster every statement
 // must have one of them, so a migration never runs half-clustered.
 var (
-	createDBRE    = regexp.MustCompile(`^CREATE DATABASE IF NOT EXISTS \{db\}$`)
-	createTableRE = regexp.MustCompile(`(?s)^CREATE TABLE IF NOT EXISTS \{db\}\.(\w+)(\s*\n\(.*)$`)
-	createMVRE    = regexp.MustCompile(`(?s)^CREATE MATERIALIZED VIEW IF NOT EXISTS \{db\}\.(\w+)(\s*\nTO \{db\}\.)(\w+)(\s*\nAS SELECT .*)$`)
-	alterRE       = regexp.MustCompile(`(?s)^ALTER TABLE \{db\}\.(\w+)(\s.*)$`)
-	dropTableRE   = regexp.MustCompile(`(?s)^DROP TABLE IF EXISTS \{db\}\.(\w+)$`)
-	insertRE      = regexp.MustCompile(`(?s)^INSERT INTO \{db\}\.\w+`)
-	fromDBRE      = regexp.MustCompile(`\b(FROM|JOIN) \{db\}\.(\w+)`)
-	engineRE      = regexp.MustCompile(`ENGINE = (\w*)MergeTree\(([^()]*)\)`)
-	orderByRE     = regexp.MustCompile(`(?m)^ORDER BY \(?([^)\n]*)\)?$`)
+	createDBRE     = regexp.MustCompile(`^CREATE DATABASE IF NOT EXISTS \{db\}$`)
+	createTableRE  = regexp.MustCompile(`(?s)^CREATE TABLE IF NOT EXISTS \{db\}\.(\w+)(\s*\n\(.*)$`)
+	createMVRE     = regexp.MustCompile(`(?s)^CREATE MATERIALIZED VIEW IF NOT EXISTS \{db\}\.(\w+)(\s*\nTO \{db\}\.)(\w+)(\s*\nAS SELECT .*)$`)
+	alterRE        = regexp.MustCompile(`(?s)^ALTER TABLE \{db\}\.(\w+)(\s.*)$`)
+	dropTableRE    = regexp.MustCompile(`(?s)^DROP TABLE IF EXISTS \{db\}\.(\w+)$`)
+	insertRE       = regexp.MustCompile(`(?s)^INSERT INTO \{db\}\.\w+`)
+	columnChangeRE = regexp.MustCompile(`\b(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b`)
+	fromDBRE       = regexp.MustCompile(`\b(FROM|JOIN) \{db\}\.(\w+)`)
+	engineRE       = regexp.MustCompile(`ENGINE = (\w*)MergeTree\(([^()]*)\)`)
+	orderByRE      = regexp.MustCompile(`(?m)^ORDER BY \(?([^)\n]*)\)?$`)
 
 	lowCardRE  = regexp.MustCompile(`LowCardinality\(([A-Za-z0-9]+)\)`)
 	codecRE    = regexp.MustCompile(` CODEC\((?:[^()]|\([^()]*\))*\)`)
@@ -189,12 +190,11 @@ func clusterStatements(q string, t Target) ([]string, error) {
 		})
 		out := []string{"CREATE TABLE IF NOT EXISTS {db}." + local(table) + on + body}
 		if t.Sharded {
-			key, err := shardingKey(table, body)
+			dist, err := distributed(table, body, t)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, fmt.Sprintf("CREATE TABLE IF NOT EXISTS {db}.%s%s AS {db}.%s\nENGINE = Distributed(%s, %s, %s, %s)",
-				table, on, local(table), quoteIdent(t.Cluster), quoteIdent(t.db()), quoteIdent(local(table)), key))
+			out = append(out, dist)
 		}
 		return out, nil
 	case createMVRE.MatchString(q):
@@ -208,8 +208,20 @@ func clusterStatements(q string, t Target) ([]string, error) {
 	case alterRE.MatchString(q):
 		m := alterRE.FindStringSubmatch(q)
 		out := []string{"ALTER TABLE {db}." + local(m[1]) + on + m[2]}
-		if t.Sharded {
-			out = append(out, "ALTER TABLE {db}."+m[1]+on+m[2])
+		if t.Sharded && columnChangeRE.MatchString(m[2]) {
+			// The Distributed table takes the local table's new columns by
+			// being created again over it: ClickHouse refuses ALTER ... ON
+			// CLUSTER of a table that is not replicated on a cluster whose
+			// shards are (internal_replication). It holds no data.
+			body, err := createdBody(m[1])
+			if err != nil {
+				return nil, err
+			}
+			dist, err := distributed(m[1], body, t)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, "DROP TABLE IF EXISTS {db}."+m[1]+on, dist)
 		}
 		return out, nil
 	case dropTableRE.MatchString(q):
@@ -225,6 +237,31 @@ func clusterStatements(q string, t Target) ([]string, error) {
 		return []string{q}, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnsupportedStatement, firstLine(q))
+}
+
+// distributed is the CREATE statement of the Distributed table named table
+// over table_local, for a sharded target; body is the CREATE TABLE body of
+// the table (for its sorting key).
+func distributed(table, body string, t Target) (string, error) {
+	key, err := shardingKey(table, body)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS {db}.%s ON CLUSTER %s AS {db}.%s_local\nENGINE = Distributed(%s, %s, %s, %s)",
+		table, quoteIdent(t.Cluster), table, quoteIdent(t.Cluster), quoteIdent(t.db()), quoteIdent(table+"_local"), key), nil
+}
+
+// createdBody is the body of the CREATE TABLE statement of Migrations (or
+// of the bootstrap) that creates table.
+func createdBody(table string) (string, error) {
+	for _, m := range append([]Migration{BootstrapMigration()}, Migrations...) {
+		for _, q := range m.Statements {
+			if c := createTableRE.FindStringSubmatch(strings.TrimSpace(q)); c != nil && c[1] == table {
+				return c[2], nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%w: ALTER TABLE %s: no migration creates it", ErrUnsupportedStatement, table)
 }
 
 // shardingKey is cityHash64 of the first two sorting key columns of a

@@ -72,8 +72,12 @@ func TestRenderStatement(t *testing.T) {
 		{"add column, sharded", addCol, Target{Version: v267, Cluster: "c1", Sharded: true},
 			[]string{
 				"ALTER TABLE `yongjin`.orders_local ON CLUSTER `c1` ADD COLUMN IF NOT EXISTS refunded_fen Int64 DEFAULT 0 CODEC(T64, ZSTD(1))",
-				"ALTER TABLE `yongjin`.orders ON CLUSTER `c1` ADD COLUMN IF NOT EXISTS refunded_fen Int64 DEFAULT 0 CODEC(T64, ZSTD(1))",
+				"DROP TABLE IF EXISTS `yongjin`.orders ON CLUSTER `c1`",
+				"CREATE TABLE IF NOT EXISTS `yongjin`.orders ON CLUSTER `c1` AS `yongjin`.orders_local\nENGINE = Distributed(`c1`, `yongjin`, `orders_local`, cityHash64(platform, order_id))",
 			}, nil},
+		{"mutation, sharded: the local table only", "ALTER TABLE {db}.orders DELETE WHERE platform = 'x'", Target{Version: v267, Cluster: "c1", Sharded: true},
+			[]string{"ALTER TABLE `yongjin`.orders_local ON CLUSTER `c1` DELETE WHERE platform = 'x'"}, nil},
+		{"add column to an unknown table, sharded", "ALTER TABLE {db}.nope ADD COLUMN x Int64", Target{Version: v267, Cluster: "c1", Sharded: true}, nil, ErrUnsupportedStatement},
 		{"drop, sharded", "DROP TABLE IF EXISTS {db}.old", Target{Version: v267, Cluster: "c1", Sharded: true},
 			[]string{"DROP TABLE IF EXISTS `yongjin`.old ON CLUSTER `c1`", "DROP TABLE IF EXISTS `yongjin`.old_local ON CLUSTER `c1`"}, nil},
 		{"backfill, sharded", "INSERT INTO {db}.a (x) SELECT x FROM {db}.b", Target{Version: v267, Cluster: "c1", Sharded: true},

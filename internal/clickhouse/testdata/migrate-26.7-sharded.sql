@@ -168,15 +168,24 @@ INSERT INTO `yongjin`.schema_migrations (version, name, applied_at) VALUES (3, '
 -- Migration 4: refunded, total-commission and fee amounts (orders.refunded_fen, orders.estimated_total_commission_fen, commission_lines.fee_fen)
 ALTER TABLE `yongjin`.orders_local ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS refunded_fen Int64 DEFAULT 0 AFTER settled_base_fen;
 
-ALTER TABLE `yongjin`.orders ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS refunded_fen Int64 DEFAULT 0 AFTER settled_base_fen;
+DROP TABLE IF EXISTS `yongjin`.orders ON CLUSTER `prod`;
+
+CREATE TABLE IF NOT EXISTS `yongjin`.orders ON CLUSTER `prod` AS `yongjin`.orders_local
+ENGINE = Distributed(`prod`, `yongjin`, `orders_local`, cityHash64(platform, order_id));
 
 ALTER TABLE `yongjin`.orders_local ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS estimated_total_commission_fen Int64 DEFAULT 0 AFTER refunded_fen;
 
-ALTER TABLE `yongjin`.orders ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS estimated_total_commission_fen Int64 DEFAULT 0 AFTER refunded_fen;
+DROP TABLE IF EXISTS `yongjin`.orders ON CLUSTER `prod`;
+
+CREATE TABLE IF NOT EXISTS `yongjin`.orders ON CLUSTER `prod` AS `yongjin`.orders_local
+ENGINE = Distributed(`prod`, `yongjin`, `orders_local`, cityHash64(platform, order_id));
 
 ALTER TABLE `yongjin`.commission_lines_local ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS fee_fen Int64 DEFAULT 0 AFTER settled_fen;
 
-ALTER TABLE `yongjin`.commission_lines ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS fee_fen Int64 DEFAULT 0 AFTER settled_fen;
+DROP TABLE IF EXISTS `yongjin`.commission_lines ON CLUSTER `prod`;
+
+CREATE TABLE IF NOT EXISTS `yongjin`.commission_lines ON CLUSTER `prod` AS `yongjin`.commission_lines_local
+ENGINE = Distributed(`prod`, `yongjin`, `commission_lines_local`, cityHash64(platform, order_id));
 
 -- Recorded afterwards (sent as a native batch):
 INSERT INTO `yongjin`.schema_migrations (version, name, applied_at) VALUES (4, 'refunded, total-commission and fee amounts (orders.refunded_fen, orders.estimated_total_commission_fen, commission_lines.fee_fen)', now());
