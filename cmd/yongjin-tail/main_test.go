@@ -40,7 +40,7 @@ func startNATS(t *testing.T) (*server.Server, jetstream.JetStream) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if _, err := bus.EnsureStream(ctx, js, bus.EventsStreamConfig(bus.StreamOptions{})); err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func publish(t *testing.T, js jetstream.JetStream, fixtures ...fixture) []events
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		err = bus.PublishAll(ctx, js, msgs, nil)
 		cancel()
 		if err != nil {
@@ -104,7 +104,7 @@ func publish(t *testing.T, js jetstream.JetStream, fixtures ...fixture) []events
 
 func tailAll(t *testing.T, js jetstream.JetStream, o tailOptions) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
 	n, err := tail(ctx, js, o, &out)
@@ -251,7 +251,7 @@ func containsAll(s string, subs []string) bool {
 func TestTailFollowsNewEvents(t *testing.T) {
 	_, js := startNATS(t)
 	publish(t, js, taobaoDoc) // before the tail: never printed
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out syncBuffer
 	done := make(chan error, 1)
@@ -281,8 +281,12 @@ func TestTailFollowsNewEvents(t *testing.T) {
 func TestTailSinceTime(t *testing.T) {
 	_, js := startNATS(t)
 	publish(t, js, taobaoDoc, douyinDoc)
-	time.Sleep(20 * time.Millisecond)
-	from := time.Now()
+	// just after the last stored message: what is published next is later
+	info, err := js.Stream(context.Background(), bus.EventsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := info.CachedInfo().State.LastTime.Add(time.Nanosecond)
 	later := publish(t, js, doukeDoc)
 	n, out := tailAll(t, js, tailOptions{Policy: jetstream.DeliverByStartTimePolicy, StartTime: &from, Format: "json"})
 	if n != len(later) {
@@ -315,7 +319,7 @@ func TestTailStopsOnCancel(t *testing.T) {
 		if err != nil {
 			t.Fatalf("tail after cancel: %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("tail did not stop after its context ended")
 	}
 }
@@ -357,7 +361,7 @@ func TestTailErrors(t *testing.T) {
 func TestRunCommand(t *testing.T) {
 	s, js := startNATS(t)
 	envs := publish(t, js, doukeLifecycle)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
 	code := run(ctx, []string{"--nats-url", s.ClientURL(), "--since", "all", "--follow=false", "--format", "table"}, &out, &errb)
@@ -546,7 +550,7 @@ func TestOverlaps(t *testing.T) {
 // by --stream, e.g. the dead letters.
 func TestTailOtherStream(t *testing.T) {
 	_, js := startNATS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if _, err := bus.EnsureStream(ctx, js, bus.DLQStreamConfig(bus.StreamOptions{})); err != nil {
 		t.Fatal(err)

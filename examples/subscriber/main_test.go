@@ -51,7 +51,7 @@ ORDER BY platform, author_id, role, currency`
 // duplicate (the version already applied) or stale (an older one) and the
 // totals to stay exactly the same.
 func TestSubscriberTotalsMatchClickHouse(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	accounts := vendorsandbox.DemoAccounts("subscriber")[:1] // douke
 	if accounts[0].Vendor != "douke" {

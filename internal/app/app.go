@@ -37,7 +37,9 @@ func (c *Common) Register(fs *flag.FlagSet, defaultMetricsAddr string) {
 	fs.StringVar(&c.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL or comma-separated list (tls://... for TLS with the system roots); never credentials: "+
 		"$YONGJIN_NATS_USER with $YONGJIN_NATS_PASSWORD[_FILE], $YONGJIN_NATS_TOKEN[_FILE], --nats-creds or --nats-nkey (docs/SECURITY.md)")
 	c.NATS.RegisterFlags(fs)
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr, "listen address for /metrics, /healthz and /readyz (empty disables)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", defaultMetricsAddr, "listen address for /metrics, /healthz and /readyz (empty disables); "+
+		"the default "+defaultMetricsAddr+" has no host, so it listens on EVERY interface (for Kubernetes probes and Prometheus): "+
+		"use 127.0.0.1"+defaultMetricsAddr+" to keep it local, and see docs/SECURITY.md")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.IntVar(&c.Replicas, "stream-replicas", 1, "replicas of the JetStream streams this service owns (3 on a production cluster)")
 }

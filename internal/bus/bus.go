@@ -248,7 +248,7 @@ func PublishAll(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, o
 		var failed []*nats.Msg
 		err := guarded(ctx, js.Conn(), match, func(ctx context.Context) error {
 			var err error
-			failed, err = publishAsyncOnce(ctx, js, pending)
+			failed, err = publishAsyncOnce(ctx, js, pending, publishAckWait)
 			return err
 		})
 		pending = failed
@@ -263,7 +263,18 @@ func PublishAll(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, o
 	})
 }
 
-func publishAsyncOnce(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg) ([]*nats.Msg, error) {
+// publishAckWait is how long PublishAll waits, per attempt, for JetStream to
+// acknowledge the messages it published asynchronously; those still
+// unacknowledged then are resent by the next attempt.
+const publishAckWait = 30 * time.Second
+
+// publishAsyncOnce publishes msgs asynchronously and waits until each is
+// acknowledged, fails, or ackWait has passed since the publishing ended; it
+// returns the messages that were not acknowledged (all of them when ctx
+// ends). The wait is one deadline for the whole batch: once it has passed,
+// every message not yet acknowledged counts as failed without waiting any
+// longer.
+func publishAsyncOnce(ctx context.Context, js jetstream.JetStream, msgs []*nats.Msg, ackWait time.Duration) ([]*nats.Msg, error) {
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 	var failed []*nats.Msg
 	var firstErr error
@@ -276,23 +287,30 @@ func publishAsyncOnce(ctx context.Context, js jetstream.JetStream, msgs []*nats.
 		}
 		futures = append(futures, f)
 	}
-	timeout := time.NewTimer(30 * time.Second)
-	defer timeout.Stop()
+	expired, stop := context.WithTimeout(ctx, ackWait)
+	defer stop()
 	for _, f := range futures {
+		var err error
 		select {
 		case <-f.Ok():
-		case err := <-f.Err():
-			failed = append(failed, f.Msg())
-			if firstErr == nil {
-				firstErr = err
+			continue
+		case err = <-f.Err():
+		case <-expired.Done():
+			if ctx.Err() != nil {
+				return msgs, ctx.Err()
 			}
-		case <-timeout.C:
-			failed = append(failed, f.Msg())
-			if firstErr == nil {
-				firstErr = fmt.Errorf("publish ack: %w", context.DeadlineExceeded)
+			// past the deadline: take what has arrived, wait for nothing more
+			select {
+			case <-f.Ok():
+				continue
+			case err = <-f.Err():
+			default:
+				err = fmt.Errorf("publish ack not received within %s: %w", ackWait, context.DeadlineExceeded)
 			}
-		case <-ctx.Done():
-			return msgs, ctx.Err()
+		}
+		failed = append(failed, f.Msg())
+		if firstErr == nil {
+			firstErr = err
 		}
 	}
 	if firstErr != nil {

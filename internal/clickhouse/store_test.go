@@ -338,7 +338,7 @@ func TestUnreachableIsTransient(t *testing.T) {
 	// A server that goes away under an open store, then comes back.
 	proxy := testenv.NewProxy(t, addr)
 	user, pw := testenv.ClickHouseCredentials()
-	s, err := Open(ctx, Config{Addr: proxy.Addr(), Database: db, Username: user, Password: pw, DialTimeout: 2 * time.Second})
+	s, err := Open(ctx, Config{Addr: proxy.Addr(), Database: db, Username: user, Password: pw, DialTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +375,7 @@ func TestUnreachableIsTransient(t *testing.T) {
 	dead := l.Addr().String()
 	l.Close()
 	const secret = "s3cret-Pa55word"
-	_, err = Open(ctx, Config{Addr: dead, Password: secret, DialTimeout: time.Second})
+	_, err = Open(ctx, Config{Addr: dead, Password: secret, DialTimeout: 30 * time.Second})
 	if err == nil || !IsTransient(err) {
 		t.Fatalf("Open(%s) = %v; want a transient error", dead, err)
 	}
@@ -409,7 +409,7 @@ func TestServerErrorsAreNotTransient(t *testing.T) {
 func mergeAll(t *testing.T, s *Store, table string, want uint64) {
 	t.Helper()
 	ctx := testCtx(t)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		err := s.conn.Exec(ctx, "OPTIMIZE TABLE "+s.db+"."+table+" FINAL")
 		var n uint64

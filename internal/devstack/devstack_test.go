@@ -45,7 +45,7 @@ func startStack(t *testing.T, n int, faults ...sandbox.Faults) *devstack.Stack {
 	if len(faults) > 0 {
 		sc.Faults = faults[0]
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	st, err := devstack.Start(ctx, devstack.Options{
 		DataDir:    t.TempDir(),
@@ -110,7 +110,7 @@ func assertMatchesTruth(t *testing.T, ctx context.Context, st *devstack.Stack) s
 // poll. Every event on EVENTS must validate against the published JSON
 // Schemas and nothing may be dead-lettered.
 func TestPipelineMatchesSandboxTruth(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	st := startStack(t, 2000, sandbox.Faults{ErrorRate5xx: 0.08, ThrottleRate: 0.02})
 
@@ -181,7 +181,7 @@ func validateAllEvents(t *testing.T, ctx context.Context, js jetstream.JetStream
 	}
 	n := 0
 	for n < total {
-		batch, err := oc.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
+		batch, err := oc.Fetch(min(1000, total-n), jetstream.FetchMaxWait(time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +212,7 @@ func validateAllEvents(t *testing.T, ctx context.Context, js jetstream.JetStream
 // same tables, and a sink whose first insert succeeds but reports failure —
 // and requires the shipped query's answer to stay exactly the sandbox's truth.
 func TestRedeliveryAndReplayDoNotDoubleCount(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	st := startStack(t, 1500)
 	clock := st.Sandbox.Clock().Advance(15 * 24 * time.Hour)
@@ -318,7 +318,7 @@ func (s *insertThenFail) Insert(ctx context.Context, envs []events.Envelope) err
 // read: it must land in the DLQ with its reason and original headers, be
 // acknowledged on RAW, and not stop the pages behind it.
 func TestMalformedPageIsDeadLettered(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	st := startStack(t, 200)
 	bad := events.RawPage{SourceID: "douke-demo", Vendor: "douke", Endpoint: "kol_orderads", Account: vendorsandbox.DemoAccount,

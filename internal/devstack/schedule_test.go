@@ -15,7 +15,7 @@ import (
 // and creator indicators change. After each step, once every part's
 // checkpoint has reached the clock, ClickHouse must equal the ground truth.
 func TestSchedulerFollowsTheClock(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	st := startStack(t, 1500)
 	clock := st.Sandbox.Clock()

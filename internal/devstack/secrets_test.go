@@ -125,7 +125,7 @@ func dumpStream(t *testing.T, ctx context.Context, js jetstream.JetStream, name 
 	}
 	var b strings.Builder
 	for n := 0; n < total; {
-		batch, err := oc.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
+		batch, err := oc.Fetch(min(1000, total-n), jetstream.FetchMaxWait(time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}

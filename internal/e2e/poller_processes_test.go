@@ -36,7 +36,7 @@ func stackForProcesses(t *testing.T, orders int, clock time.Time) *devstack.Stac
 	user, pass := testenv.ClickHouseCredentials()
 	sc := sandbox.DefaultConfig()
 	sc.Seed, sc.Orders, sc.From, sc.To, sc.Clock = 11, orders, payFrom, payTo, clock
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	st, err := devstack.Start(ctx, devstack.Options{DataDir: t.TempDir(), NATSListen: true, Sandbox: sc,
 		ClickHouse: clickhouse.Config{Addr: addr, Database: db, Username: user, Password: pass}})
@@ -94,7 +94,7 @@ func assertTruth(t *testing.T, ctx context.Context, st *devstack.Stack, platform
 // being polled (the survivor takes the dead replica's leases over once they
 // expire) and ClickHouse to equal the truth at the end.
 func TestReplicaKilledSourcesTakenOver(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	bin := buildBinaries(t, "poller")
 	st := stackForProcesses(t, 1500, payFrom.Add(48*time.Hour))
@@ -201,7 +201,7 @@ func waitPositions(t *testing.T, ctx context.Context, cps *checkpoint.Store, par
 // different points, resumes it, and requires the final ClickHouse state to
 // equal the truth (which a clean backfill of the range also gives).
 func TestBackfillKilledAndResumed(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	bin := buildBinaries(t, "poller")
 	st := stackForProcesses(t, 2500, payTo.Add(30*24*time.Hour))

@@ -53,7 +53,7 @@ const secretPrefix = "sentinel-secret-"
 // once with an error that names the server and the reason and holds no
 // secret.
 func TestSecurity(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	pki := bustest.NewPKI(t)
 	discover := os.Getenv(envDiscover)
@@ -65,7 +65,7 @@ func TestSecurity(t *testing.T) {
 	sbAddr := freeAddr(t)
 	start(t, filepath.Join(bin, "sandbox"), nil, "--addr", sbAddr, "--orders", "600", "--seed", "5",
 		"--clock", "2026-11-20 00:00:00", "--douke-vekey", "sec-vekey")
-	waitHTTP(t, "http://"+sbAddr+"/_sandbox/healthz", 30*time.Second)
+	waitHTTP(t, "http://"+sbAddr+"/_sandbox/healthz", 2*time.Minute)
 	vekey := filepath.Join(dir, "vekey")
 	writeFile(t, vekey, "sec-vekey\n")
 	sources := filepath.Join(dir, "sources.yaml")
@@ -130,7 +130,7 @@ func TestSecurity(t *testing.T) {
 		waitConsumer(t, ctx, sjs, bus.EventsStream, "sink")
 
 		var truth sandbox.Truth
-		if err := json.Unmarshal(waitHTTP(t, "http://"+sbAddr+"/_sandbox/truth?vendor=douke&orders=false", 5*time.Second), &truth); err != nil {
+		if err := json.Unmarshal(waitHTTP(t, "http://"+sbAddr+"/_sandbox/truth?vendor=douke&orders=false", 2*time.Minute), &truth); err != nil {
 			t.Fatal(err)
 		}
 		if truth.Summary.TotalOrders() != 600 {
@@ -152,7 +152,7 @@ func TestSecurity(t *testing.T) {
 
 		// consumer lag on /metrics, read with each service's own user
 		for _, addr := range []string{normMetrics, sinkMetrics} {
-			if m := string(waitHTTP(t, "http://"+addr+"/metrics", 5*time.Second)); !strings.Contains(m, "yongjin_consumer_pending_messages") {
+			if m := string(waitHTTP(t, "http://"+addr+"/metrics", 2*time.Minute)); !strings.Contains(m, "yongjin_consumer_pending_messages") {
 				t.Errorf("%s/metrics lacks the consumer lag:\n%s", addr, grep(m, "yongjin_consumer"))
 			}
 		}
@@ -210,11 +210,12 @@ func TestSecurity(t *testing.T) {
 		return
 	}
 
-	// expect runs a service that must fail within 15 s and returns its
-	// output, after checking it holds no secret.
+	// expect runs a service that must fail at its first attempt (no
+	// "retrying" log line: every wait for a server says so) and returns
+	// its output, after checking it holds no secret.
 	expect := func(t *testing.T, env []string, args ...string) string {
 		t.Helper()
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Minute) // only so that a hung service fails the test
 		defer cancel()
 		began := time.Now()
 		cmd := exec.CommandContext(cctx, filepath.Join(bin, args[0]), args[1:]...)
@@ -223,8 +224,8 @@ func TestSecurity(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s succeeded; want a failure\n%s", strings.Join(args, " "), out)
 		}
-		if d := time.Since(began); d > 15*time.Second {
-			t.Errorf("%s took %s to fail; want a fast failure", args[0], d.Round(time.Second))
+		if cctx.Err() != nil || strings.Contains(string(out), "retrying") {
+			t.Errorf("%s retried or hung before failing; want a failure at the first attempt\n%s", args[0], out)
 		}
 		assertNoSecrets(t, string(out), ns, chs)
 		t.Logf("%s failed after %s:\n%s", args[0], time.Since(began).Round(time.Millisecond), out)
@@ -698,15 +699,15 @@ func startSecureClickHouse(t *testing.T, pki *bustest.PKI) *secureClickHouse {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-exited:
-		case <-time.After(15 * time.Second):
+		case <-time.After(time.Minute):
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-exited
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		s, err := clickhouse.Open(ctx, clickhouse.Config{Addr: c.secureAddr, CAFile: pki.CAFile, Password: c.adminPassword, DialTimeout: time.Second})
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s, err := clickhouse.Open(ctx, clickhouse.Config{Addr: c.secureAddr, CAFile: pki.CAFile, Password: c.adminPassword, DialTimeout: 10 * time.Second})
 		cancel()
 		if err == nil {
 			s.Close()

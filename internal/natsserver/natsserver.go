@@ -76,9 +76,12 @@ func Start(o Options) (*server.Server, error) {
 		s.SetLogger(o.Logger, o.Debug, o.Trace)
 	}
 	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
+	// generous: a loaded machine (tests beside other work, CI) can take
+	// seconds to start JetStream and recover its store
+	const readyWait = 2 * time.Minute
+	if !s.ReadyForConnections(readyWait) {
 		s.Shutdown()
-		return nil, errors.New("embedded nats: not ready after 10s")
+		return nil, fmt.Errorf("embedded nats: not ready after %s", readyWait)
 	}
 	return s, nil
 }

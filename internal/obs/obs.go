@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,7 @@ func NewRegistry() *prometheus.Registry {
 type Readiness struct {
 	mu     sync.Mutex
 	checks map[string]func(context.Context) error
+	last   string // the failures last logged ("" = ready)
 }
 
 // Add registers a check; it must return quickly (it gets a 2 s context).
@@ -54,17 +56,64 @@ func (r *Readiness) Add(name string, check func(context.Context) error) {
 	r.checks[name] = check
 }
 
-// Check runs every check and returns the failures joined.
+// Check runs every check, in name order, and returns the failures joined,
+// each prefixed with its check's name.
 func (r *Readiness) Check(ctx context.Context) error {
+	_, err := r.failing(ctx)
+	return err
+}
+
+// failing runs every check and returns the names of those that failed,
+// sorted, and their errors joined.
+func (r *Readiness) failing(ctx context.Context) ([]string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	names := make([]string, 0, len(r.checks))
+	for name := range r.checks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var failed []string
 	var errs []error
-	for name, c := range r.checks {
-		if err := c(ctx); err != nil {
+	for _, name := range names {
+		if err := r.checks[name](ctx); err != nil {
+			failed = append(failed, name)
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 	}
-	return errors.Join(errs...)
+	return failed, errors.Join(errs...)
+}
+
+// serveReady answers /readyz: "ready" (200), or "not ready: " and the names of
+// the failing checks (503). The checks' errors, which may name servers,
+// users or paths, are logged instead of answered, once each time they
+// change, as is the return to ready.
+func (r *Readiness) serveReady(log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
+		defer cancel()
+		failed, err := r.failing(ctx)
+		detail := ""
+		if err != nil {
+			detail = err.Error()
+		}
+		r.mu.Lock()
+		changed := detail != r.last
+		wasFailing := r.last != ""
+		r.last = detail
+		r.mu.Unlock()
+		if err != nil {
+			if changed {
+				log.Warn("not ready", "failing", failed, "err", detail)
+			}
+			http.Error(w, "not ready: "+strings.Join(failed, ", "), http.StatusServiceUnavailable)
+			return
+		}
+		if changed && wasFailing {
+			log.Info("ready again")
+		}
+		io.WriteString(w, "ready\n")
+	}
 }
 
 // Server serves /metrics, /healthz and /readyz.
@@ -74,6 +123,9 @@ type Server struct {
 }
 
 // Listen starts serving on addr ("" disables the server and returns nil, nil).
+// An address without a host (":9101", the services' defaults) listens on
+// every interface, so that Kubernetes probes and Prometheus can reach it;
+// /readyz answers only the names of failing checks and logs their errors.
 func Listen(addr string, reg *prometheus.Registry, ready *Readiness, log *slog.Logger) (*Server, error) {
 	if addr == "" {
 		return nil, nil
@@ -81,15 +133,7 @@ func Listen(addr string, reg *prometheus.Registry, ready *Readiness, log *slog.L
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := ready.Check(ctx); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "ready\n")
-	})
+	mux.HandleFunc("/readyz", ready.serveReady(log))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen for metrics/health on %s: %w", addr, err)

@@ -22,7 +22,7 @@ import (
 const ClickHouseConfig = "/etc/clickhouse-server/config.xml"
 
 // clickHouseStartTimeout bounds waiting for a private server to answer.
-const clickHouseStartTimeout = 60 * time.Second
+const clickHouseStartTimeout = 3 * time.Minute
 
 // tempPrefix names the temporary directories of private servers.
 const tempPrefix = "yongjin-clickhouse-"

@@ -59,7 +59,7 @@ var (
 func ClickHouseAddr(t testing.TB) string {
 	t.Helper()
 	if addr := os.Getenv(EnvClickHouseAddr); addr != "" {
-		if err := pingClickHouse(context.Background(), addr, 10*time.Second); err != nil {
+		if err := pingClickHouse(context.Background(), addr, time.Minute); err != nil {
 			t.Fatalf("testenv: %s=%s is not reachable: %v\n"+
 				"Start it, point %s at a running ClickHouse (e.g. $(scripts/clickhouse.sh addr)), "+
 				"or unset it to let the tests start a private clickhouse-server.",
@@ -102,11 +102,11 @@ func NewDatabase(t testing.TB, addr string) string {
 		t.Fatalf("testenv: random database name: %v", err)
 	}
 	name := "yjtest_" + hex.EncodeToString(b[:])
-	conn, err := openClickHouse(addr, 10*time.Second)
+	conn, err := openClickHouse(addr, time.Minute)
 	if err != nil {
 		t.Fatalf("testenv: connect to ClickHouse %s: %v", addr, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		conn.Close()
@@ -114,7 +114,7 @@ func NewDatabase(t testing.TB, addr string) string {
 	}
 	t.Cleanup(func() {
 		defer conn.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
 			t.Errorf("testenv: drop database %s on %s: %v", name, addr, err)

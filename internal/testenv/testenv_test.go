@@ -1,8 +1,10 @@
 package testenv
 
 import (
+	"errors"
 	"io"
 	"net"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -43,12 +45,12 @@ func TestProxyStopStart(t *testing.T) {
 	}()
 	p := NewProxy(t, ln.Addr().String())
 	echo := func() error {
-		c, err := net.DialTimeout("tcp", p.Addr(), time.Second)
+		c, err := net.DialTimeout("tcp", p.Addr(), time.Minute)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		c.SetDeadline(time.Now().Add(2 * time.Second))
+		c.SetDeadline(time.Now().Add(time.Minute)) // only so that a broken proxy fails the test
 		if _, err := c.Write([]byte("ping")); err != nil {
 			return err
 		}
@@ -64,14 +66,21 @@ func TestProxyStopStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	time.Sleep(50 * time.Millisecond) // let the proxy accept it
+	// a round trip proves the proxy accepted and pipes it
+	held.SetDeadline(time.Now().Add(time.Minute))
+	if _, err := held.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(held, make([]byte, 1)); err != nil {
+		t.Fatalf("held connection: %v", err)
+	}
 	p.Stop()
 	if err := echo(); err == nil {
 		t.Fatal("proxy stopped, yet a connection went through")
 	}
-	held.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, err := held.Read(make([]byte, 1)); err == nil {
-		t.Fatal("an open connection survived Stop")
+	// Stop must close it: a read that only times out means it survived
+	if _, err := held.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("an open connection survived Stop (read: %v)", err)
 	}
 	if err := p.Start(); err != nil {
 		t.Fatal(err)

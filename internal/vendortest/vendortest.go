@@ -58,6 +58,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("WrongCredentials", func(t *testing.T) { wrongCredentials(t, h) })
 	t.Run("NormalizeIsDeterministic", func(t *testing.T) { deterministic(t, h) })
 	t.Run("BadPages", func(t *testing.T) { badPages(t, h) })
+	t.Run("Case9RedirectsForwardNoCredentials", func(t *testing.T) { redirects(t, h) })
 }
 
 type sandboxRun struct {

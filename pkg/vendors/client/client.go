@@ -1,7 +1,8 @@
 // Package client is the one HTTP core every vendor client uses: timeouts,
 // bounded retry with jittered exponential backoff for transient failures only,
-// a per-account rate limiter, typed errors callers branch on, and redaction of
-// credentials from every error it returns.
+// a per-account rate limiter, typed errors callers branch on, redaction of
+// credentials from every error it returns, and a redirect policy that never
+// follows a vendor to another host (where the credentials would go along).
 package client
 
 import (
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,7 +33,69 @@ var (
 	// ErrTransient means a network failure, timeout or server error that a later
 	// retry may fix.
 	ErrTransient = errors.New("transient vendor error")
+	// ErrCrossHostRedirect means the vendor answered with a redirect to
+	// another origin (host, port or scheme), which the core never follows:
+	// Go's client would re-send the request's credentials there (custom
+	// headers such as access-token, the Referer with its query, and on
+	// 307/308 the body). It is also ErrPermanent; the error is a
+	// *RedirectError naming both origins.
+	ErrCrossHostRedirect = errors.New("redirect to another host refused")
 )
+
+// maxRedirects is how many same-origin redirects one request may follow
+// (net/http's own default).
+const maxRedirects = 10
+
+// RedirectError is a refused redirect. From and To are origins
+// (scheme://host:port) only: a path or query could carry credentials.
+type RedirectError struct {
+	Status   int
+	From, To string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%s answered HTTP %d redirecting to %s: redirects to another host are refused because they would carry the credentials there "+
+		"(if the vendor moved, set base_url to the new address)", e.From, e.Status, e.To)
+}
+
+// Is makes errors.Is(err, ErrCrossHostRedirect) and errors.Is(err,
+// ErrPermanent) true: the same request would be redirected again.
+func (e *RedirectError) Is(target error) bool {
+	return target == ErrCrossHostRedirect || target == ErrPermanent
+}
+
+// origin is u's scheme://host:port, the port made explicit.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// sameOriginRedirects wraps a CheckRedirect policy (nil = net/http's
+// default of at most 10 redirects): a redirect is followed only to the
+// origin of the first request, and then only if next allows it.
+func sameOriginRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		from, to := origin(via[0].URL), origin(req.URL)
+		if from != to {
+			status := 0
+			if req.Response != nil {
+				status = req.Response.StatusCode
+			}
+			return &RedirectError{Status: status, From: from, To: to}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("%w: stopped after %d redirects", ErrPermanent, maxRedirects)
+		}
+		return nil
+	}
+}
 
 // RateLimitedError is a throttle answer carrying how long to wait.
 type RateLimitedError struct {
@@ -62,7 +126,9 @@ func Retryable(err error) bool {
 
 // Config configures a Core.
 type Config struct {
-	// HTTPClient defaults to a client with a 30 s overall timeout.
+	// HTTPClient defaults to a client with a 30 s overall timeout. The core
+	// uses a copy whose redirect policy refuses every redirect to another
+	// origin (ErrCrossHostRedirect) before applying the client's own.
 	HTTPClient *http.Client
 	// RatePerSecond limits requests per second for this account (0 = 5/s).
 	RatePerSecond float64
@@ -97,6 +163,9 @@ func New(cfg Config) *Core {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
+	hc := *cfg.HTTPClient // a copy: the caller's client keeps its own policy
+	hc.CheckRedirect = sameOriginRedirects(cfg.HTTPClient.CheckRedirect)
+	cfg.HTTPClient = &hc
 	if cfg.RatePerSecond == 0 {
 		cfg.RatePerSecond = 5
 	}
@@ -194,6 +263,9 @@ func (c *Core) once(ctx context.Context, newReq func(context.Context) (*http.Req
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
+		}
+		if errors.Is(err, ErrPermanent) { // the redirect policy refused (RedirectError, too many redirects)
+			return Response{}, fmt.Errorf("%s %s%s: %w", req.Method, req.URL.Host, req.URL.Path, err)
 		}
 		return Response{}, fmt.Errorf("%w: %s %s%s: %v", ErrTransient, req.Method, req.URL.Host, req.URL.Path, err)
 	}

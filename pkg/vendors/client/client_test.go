@@ -418,7 +418,7 @@ func TestDoContextCancel(t *testing.T) {
 		if s.requests() != 1 || calls.Load() != 1 {
 			t.Errorf("requests %d, retries %d; want 1, 1", s.requests(), calls.Load())
 		}
-		if d := time.Since(start); d > 10*time.Second {
+		if d := time.Since(start); d > 2*time.Minute {
 			t.Errorf("Do took %s after cancel", d)
 		}
 	})
@@ -574,7 +574,7 @@ func TestLongBanIsNotSleptThrough(t *testing.T) {
 	if !errors.Is(err, ErrRateLimited) || RetryAfter(err) != 24*time.Hour {
 		t.Fatalf("err = %v (retry after %s); want the day-long ban", err, RetryAfter(err))
 	}
-	if n.Load() != 1 || time.Since(start) > 10*time.Second {
+	if n.Load() != 1 || time.Since(start) > 2*time.Minute {
 		t.Fatalf("%d requests in %s; want one, at once", n.Load(), time.Since(start))
 	}
 }

@@ -44,8 +44,10 @@ const RefreshMargin = 30 * time.Minute
 // Errors wrap client.ErrUnauthorized (10003/10013: wrong client_key or
 // client_secret), client.ErrRateLimited (10020: more than 500 token requests
 // in 5 minutes; 2100004: busy), client.ErrPermanent or client.ErrTransient,
-// and never contain the key, the secret or a token. A TokenSource is safe for
-// concurrent use.
+// and never contain the key, the secret or a token. The request body holds the
+// secret, so a redirect to another host is never followed (the client core
+// refuses it with client.ErrCrossHostRedirect before anything is sent there).
+// A TokenSource is safe for concurrent use.
 type TokenSource struct {
 	core   *client.Core
 	url    string

@@ -59,7 +59,7 @@ func (f *fakeTokens) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if gate != nil {
 		select {
 		case <-gate:
-		case <-time.After(10 * time.Second): // a broken single flight must not hang the test
+		case <-time.After(2 * time.Minute): // a broken single flight must not hang the test
 		}
 	}
 	status, resp := http.StatusOK, tokenOK(n)
