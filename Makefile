@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: demo test chaos build vet fmt bench clickhouse-start clickhouse-stop
+.PHONY: demo test chaos build vet fmt bench clickhouse-start clickhouse-stop images kubeapi
 
 ## demo: install/start a local ClickHouse, run the whole pipeline against the vendor sandbox, print the summary
 demo:
@@ -36,3 +36,11 @@ clickhouse-start:
 
 clickhouse-stop:
 	@bash scripts/clickhouse.sh stop
+
+## images: container images without a Docker daemon (OCI layout in bin/images, same digests from the same commit)
+images:
+	@bash scripts/images.sh
+
+## kubeapi: build kube-apiserver and etcd for the manifest test into .data/kubeapi (cached; a few minutes the first time)
+kubeapi:
+	@bash scripts/kubeapi.sh

@@ -51,3 +51,7 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -count=1 -timeout 20m ./...
+# Images and Kubernetes manifests (module tools/, so none of it reaches go.mod):
+# kube-apiserver and etcd for the manifest test, built once into .data/kubeapi.
+export YONGJIN_KUBEAPI_DIR="$(bash scripts/kubeapi.sh)"
+(cd tools && go vet ./... && go test -count=1 -timeout 20m ./...)

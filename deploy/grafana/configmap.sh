@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates deploy/k8s/grafana-dashboards.yaml from the dashboards in
+# Regenerates deploy/k8s/base/grafana-dashboards.yaml from the dashboards in
 # deploy/grafana/dashboards/ (run it after changing one; the Go tests fail
 # while the ConfigMap and the JSON differ).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out=deploy/k8s/grafana-dashboards.yaml
+out=deploy/k8s/base/grafana-dashboards.yaml
 {
   cat <<'YAML'
 # yongjin's Grafana dashboards and data source as ConfigMaps for the Grafana

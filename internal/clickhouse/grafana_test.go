@@ -19,7 +19,7 @@ import (
 // The shipped Grafana dashboard and its Kubernetes ConfigMap.
 const (
 	grafanaDashboardFile = "../../deploy/grafana/dashboards/yongjin-commission.json"
-	grafanaConfigMapFile = "../../deploy/k8s/grafana-dashboards.yaml"
+	grafanaConfigMapFile = "../../deploy/k8s/base/grafana-dashboards.yaml"
 	grafanaPluginID      = "grafana-clickhouse-datasource"
 )
 
