@@ -243,28 +243,32 @@ FROM {db}.commission_plans`
 // each keeps its own lines (commission_lines, keyed by order and role only,
 // collapses them into one). The shipped queries read commission from here;
 // orders stay keyed by order, so an order's GMV counts once. Same columns
-// (migration 4's fee_fen included) and versioning as commission_lines.
+// (migration 4's fee_fen included) and versioning as commission_lines. The
+// sorting key starts (platform, order_id) like commission_lines', so a
+// sharded cluster places an account's lines, whether written by the view or
+// by the backfill, on the shard of their order.
 const linesByAccountDDL = `CREATE TABLE IF NOT EXISTS {db}.commission_lines_by_account
 (
-    platform      String,
-    account       String,
+    platform      LowCardinality(String),
+    account       LowCardinality(String),
     order_id      String,
-    role          String,
+    role          LowCardinality(String),
     rate_bp       Int64,
-    currency      String,
+    currency      LowCardinality(String),
     estimated_fen Int64,
     settled_fen   Int64,
     fee_fen       Int64,
-    order_status  String,
-    paid_at       DateTime('UTC'),
-    updated_at    DateTime('UTC'),
-    version       UInt64,
-    event_id      String,
-    ingested_at   DateTime('UTC')
+    order_status  LowCardinality(String),
+    paid_at       DateTime('UTC') CODEC(Delta, ZSTD(1)),
+    updated_at    DateTime('UTC') CODEC(Delta, ZSTD(1)),
+    version       UInt64 CODEC(Delta, ZSTD(1)),
+    event_id      String CODEC(ZSTD(1)),
+    ingested_at   DateTime64(3, 'UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
 )
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(paid_at)
-ORDER BY (platform, account, order_id, role)`
+ORDER BY (platform, order_id, account, role)
+SETTINGS min_age_to_force_merge_seconds = 3600, min_age_to_force_merge_on_partition_only = 1`
 
 // linesByAccountMVDDL copies every row inserted into commission_lines into
 // commission_lines_by_account as it is written (before any merge could

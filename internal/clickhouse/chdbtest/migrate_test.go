@@ -60,10 +60,10 @@ func TestMigrationsOnCurrentRelease(t *testing.T) {
 		f := querycompare.SplitTSV(l)
 		engines[f[0]] = f[1]
 	}
-	if len(engines) != 7 {
-		t.Errorf("tables %v, want the 7 of the schema", engines)
+	if len(engines) != 9 {
+		t.Errorf("tables %v, want the 9 of the schema", engines)
 	}
-	for _, name := range []string{"orders", "commission_lines", "creator_snapshots"} {
+	for _, name := range []string{"orders", "commission_lines", "commission_lines_by_account", "creator_snapshots"} {
 		if e := engines[name]; !strings.HasPrefix(e, "ReplacingMergeTree(version)") || !strings.Contains(e, "min_age_to_force_merge_seconds = 3600") {
 			t.Errorf("table %s: engine %q, want ReplacingMergeTree(version) with the force-merge settings", name, e)
 		}

@@ -1,5 +1,5 @@
 -- yongjin schema migrations for ClickHouse 18.16 on cluster prod, database `yongjin` (compatible schema), rendered without a server.
--- Nothing below has been executed. Known migrations: 4; pending: 4.
+-- Nothing below has been executed. Known migrations: 5; pending: 5.
 
 -- Bootstrap (run at every migrate; idempotent).
 CREATE DATABASE IF NOT EXISTS `yongjin` ON CLUSTER `prod`;
@@ -153,4 +153,43 @@ ALTER TABLE `yongjin`.commission_lines ON CLUSTER `prod` ADD COLUMN fee_fen Int6
 
 -- Recorded afterwards (sent as a native batch):
 INSERT INTO `yongjin`.schema_migrations (version, name, applied_at) VALUES (4, 'refunded, total-commission and fee amounts (orders.refunded_fen, orders.estimated_total_commission_fen, commission_lines.fee_fen)', now());
+
+-- Migration 5: commission_lines_by_account (each account's commission lines of an order kept)
+CREATE TABLE IF NOT EXISTS `yongjin`.commission_lines_by_account ON CLUSTER `prod`
+(
+    platform      String,
+    account       String,
+    order_id      String,
+    role          String,
+    rate_bp       Int64,
+    currency      String,
+    estimated_fen Int64,
+    settled_fen   Int64,
+    fee_fen       Int64,
+    order_status  String,
+    paid_at       DateTime('UTC'),
+    updated_at    DateTime('UTC'),
+    version       UInt64,
+    event_id      String,
+    ingested_at   DateTime('UTC') DEFAULT now()
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/yongjin/commission_lines_by_account', '{replica}', version)
+PARTITION BY toYYYYMM(paid_at)
+ORDER BY (platform, order_id, account, role);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `yongjin`.commission_lines_by_account_mv ON CLUSTER `prod`
+TO `yongjin`.commission_lines_by_account
+AS SELECT platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
+          order_status, paid_at, updated_at, version, event_id, ingested_at
+FROM `yongjin`.commission_lines;
+
+INSERT INTO `yongjin`.commission_lines_by_account
+    (platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
+     order_status, paid_at, updated_at, version, event_id, ingested_at)
+SELECT platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
+       order_status, paid_at, updated_at, version, event_id, ingested_at
+FROM `yongjin`.commission_lines;
+
+-- Recorded afterwards (sent as a native batch):
+INSERT INTO `yongjin`.schema_migrations (version, name, applied_at) VALUES (5, 'commission_lines_by_account (each account\'s commission lines of an order kept)', now());
 

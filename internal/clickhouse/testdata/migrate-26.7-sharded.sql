@@ -1,5 +1,5 @@
 -- yongjin schema migrations for ClickHouse 26.7 on cluster prod (sharded), database `yongjin` (current schema), rendered without a server.
--- Nothing below has been executed. Known migrations: 4; pending: 4.
+-- Nothing below has been executed. Known migrations: 5; pending: 5.
 
 -- Bootstrap (run at every migrate; idempotent).
 CREATE DATABASE IF NOT EXISTS `yongjin` ON CLUSTER `prod`;
@@ -189,4 +189,47 @@ ENGINE = Distributed(`prod`, `yongjin`, `commission_lines_local`, cityHash64(pla
 
 -- Recorded afterwards (sent as a native batch):
 INSERT INTO `yongjin`.schema_migrations (version, name, applied_at) VALUES (4, 'refunded, total-commission and fee amounts (orders.refunded_fen, orders.estimated_total_commission_fen, commission_lines.fee_fen)', now());
+
+-- Migration 5: commission_lines_by_account (each account's commission lines of an order kept)
+CREATE TABLE IF NOT EXISTS `yongjin`.commission_lines_by_account_local ON CLUSTER `prod`
+(
+    platform      LowCardinality(String),
+    account       LowCardinality(String),
+    order_id      String,
+    role          LowCardinality(String),
+    rate_bp       Int64,
+    currency      LowCardinality(String),
+    estimated_fen Int64,
+    settled_fen   Int64,
+    fee_fen       Int64,
+    order_status  LowCardinality(String),
+    paid_at       DateTime('UTC') CODEC(Delta, ZSTD(1)),
+    updated_at    DateTime('UTC') CODEC(Delta, ZSTD(1)),
+    version       UInt64 CODEC(Delta, ZSTD(1)),
+    event_id      String CODEC(ZSTD(1)),
+    ingested_at   DateTime64(3, 'UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/yongjin/commission_lines_by_account_local', '{replica}', version)
+PARTITION BY toYYYYMM(paid_at)
+ORDER BY (platform, order_id, account, role)
+SETTINGS min_age_to_force_merge_seconds = 3600, min_age_to_force_merge_on_partition_only = 1;
+
+CREATE TABLE IF NOT EXISTS `yongjin`.commission_lines_by_account ON CLUSTER `prod` AS `yongjin`.commission_lines_by_account_local
+ENGINE = Distributed(`prod`, `yongjin`, `commission_lines_by_account_local`, cityHash64(platform, order_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `yongjin`.commission_lines_by_account_mv ON CLUSTER `prod`
+TO `yongjin`.commission_lines_by_account_local
+AS SELECT platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
+          order_status, paid_at, updated_at, version, event_id, ingested_at
+FROM `yongjin`.commission_lines_local;
+
+INSERT INTO `yongjin`.commission_lines_by_account
+    (platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
+     order_status, paid_at, updated_at, version, event_id, ingested_at)
+SELECT platform, account, order_id, role, rate_bp, currency, estimated_fen, settled_fen, fee_fen,
+       order_status, paid_at, updated_at, version, event_id, ingested_at
+FROM `yongjin`.commission_lines;
+
+-- Recorded afterwards (sent as a native batch):
+INSERT INTO `yongjin`.schema_migrations (version, name, applied_at) VALUES (5, 'commission_lines_by_account (each account\'s commission lines of an order kept)', now());
 
