@@ -258,11 +258,12 @@ func retryProvision(ctx context.Context, bound time.Duration, op func(context.Co
 }
 
 // clusterNotReady reports a JetStream API error a cluster answers while it
-// has no meta leader or too few peers up yet: "JetStream system temporarily
-// unavailable" (10008) and "insufficient resources" (10023).
+// has no meta leader or too few peers up yet: "no suitable peers for
+// placement" (10005, while peers are still offline), "JetStream system
+// temporarily unavailable" (10008) and "insufficient resources" (10023).
 func clusterNotReady(err error) bool {
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && (apiErr.ErrorCode == 10008 || apiErr.ErrorCode == 10023)
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == 10005 || apiErr.ErrorCode == 10008 || apiErr.ErrorCode == 10023)
 }
 
 // PublishBackoff is the bounded retry policy for publishes: jittered
