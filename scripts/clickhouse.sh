@@ -5,6 +5,11 @@
 #   scripts/clickhouse.sh start    ensure, start a private server (or reuse a running one), print its address
 #   scripts/clickhouse.sh addr     print the address (127.0.0.1:PORT) of the running server
 #   scripts/clickhouse.sh stop     stop the private server (its data stays in .data/clickhouse/)
+#   scripts/clickhouse.sh ensure-cluster   install ZooKeeper (OS package zookeeper, with Java) if missing,
+#                                  for the replicated-cluster tests (they start their own servers)
+#   scripts/clickhouse.sh chdb     install the current ClickHouse release as a library (npm package chdb,
+#                                  whose @chdb/lib-linux-x64-gnu ships libchdb.so, about 570 MB) into
+#                                  .data/chdb once, and print the path of libchdb.so (for CHDB_LIB_PATH)
 #
 # The server runs as a background process on free loopback ports (the package's own service is not
 # used), with everything under the repository's ignored folder .data/clickhouse/:
@@ -42,24 +47,58 @@ client_bin() {
 
 installed() { server_bin >/dev/null && client_bin >/dev/null; }
 
+# apt_install PACKAGE...: install OS packages as root (or with sudo), updating the lists once if the
+# first try fails (a fresh machine has none).
+apt_install() {
+	local sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || die "installing $* needs root (or sudo)"
+		sudo=(sudo)
+	fi
+	command -v apt-get >/dev/null || die "apt-get is missing: install $* yourself"
+	say "installing $* from the OS packages"
+	if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >&2; then
+		"${sudo[@]}" apt-get update >&2
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >&2
+	fi
+}
+
 cmd_ensure() {
 	if installed; then
 		return 0
 	fi
-	local sudo=()
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null || die "clickhouse-server is not installed and installing it needs root (or sudo)"
-		sudo=(sudo)
-	fi
 	command -v apt-get >/dev/null || die "clickhouse-server is not installed and apt-get is missing: install ClickHouse yourself, or set YONGJIN_CLICKHOUSE_ADDR to a running server"
-	say "installing clickhouse-server and clickhouse-client from the OS packages"
-	"${sudo[@]}" apt-get update >&2
-	if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y clickhouse-server clickhouse-client >&2; then
+	if ! apt_install clickhouse-server clickhouse-client; then
 		# The package's own service start is refused in some containers; the binaries are what we need.
 		installed || die "apt-get install clickhouse-server clickhouse-client failed"
 		say "apt-get reported an error (likely the package's service start); the binaries are installed, continuing"
 	fi
 	installed || die "clickhouse-server/clickhouse-client still missing after apt-get install"
+}
+
+cmd_ensure_cluster() {
+	if [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null; then
+		return 0
+	fi
+	apt_install zookeeper
+	[ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null || die "zookeeper (or java) still missing after apt-get install"
+}
+
+# CHDB_VERSION is the npm package chdb the tests load (its library is ClickHouse 26.7).
+CHDB_VERSION=3.4.0
+CHDB_DIR="$ROOT/.data/chdb"
+CHDB_LIB="$CHDB_DIR/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so"
+
+cmd_chdb() {
+	if [ ! -s "$CHDB_LIB" ] || ! grep -qs "\"version\": \"$CHDB_VERSION\"" "$CHDB_DIR/node_modules/chdb/package.json"; then
+		command -v npm >/dev/null || apt_install npm
+		mkdir -p "$CHDB_DIR"
+		say "installing chdb $CHDB_VERSION (ClickHouse as a library, about 570 MB) into $CHDB_DIR"
+		npm install --prefix "$CHDB_DIR" --no-audit --no-fund --no-save "chdb@$CHDB_VERSION" >&2 ||
+			die "npm install chdb@$CHDB_VERSION failed"
+		[ -s "$CHDB_LIB" ] || die "npm installed chdb but $CHDB_LIB is missing"
+	fi
+	echo "$CHDB_LIB"
 }
 
 # ours PID: PID is alive and is the clickhouse-server using our data directory.
@@ -293,8 +332,10 @@ ensure) cmd_ensure ;;
 start) cmd_start ;;
 addr) cmd_addr ;;
 stop) cmd_stop ;;
+ensure-cluster) cmd_ensure_cluster ;;
+chdb) cmd_chdb ;;
 *)
-	echo "usage: $0 ensure|start|addr|stop" >&2
+	echo "usage: $0 ensure|start|addr|stop|ensure-cluster|chdb" >&2
 	exit 2
 	;;
 esac

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# make test: start (installing if needed) a private ClickHouse and install
-# chromium if missing, then vet and run every test. Integration tests fail
-# (never skip) when their servers are missing.
+# make test: start (installing if needed) a private ClickHouse, install
+# chromium, ZooKeeper (for the replicated-cluster tests) and chDB (the
+# current ClickHouse release as a library, for the query-equality tests) if
+# missing, then vet and run every test. Integration tests fail (never skip)
+# when their servers are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
 addr=$(bash scripts/clickhouse.sh start)
 export YONGJIN_CLICKHOUSE_ADDR="$addr"
 echo "test: ClickHouse at $addr" >&2
+bash scripts/clickhouse.sh ensure-cluster
+CHDB_LIB_PATH=$(bash scripts/clickhouse.sh chdb)
+export CHDB_LIB_PATH
+echo "test: chDB library at $CHDB_LIB_PATH" >&2
 # The dashboard's browser test loads the page in headless Chromium (Debian's
 # chromium package); install it when missing.
 if ! command -v chromium >/dev/null 2>&1; then

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 
@@ -10,6 +11,20 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/dashboard"
 )
+
+// dryRunOffline prints every migration as a server of release
+// cfg.ServerVersion would run it (cfg.Cluster and cfg.Sharded applied),
+// without connecting to any server.
+func dryRunOffline(w io.Writer, cfg clickhouse.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	v, err := clickhouse.ParseServerVersion(cfg.ServerVersion)
+	if err != nil {
+		return fmt.Errorf("--server-version: %w", err)
+	}
+	return clickhouse.MigrationScript(w, clickhouse.Target{Version: v, Database: cfg.Database, Cluster: cfg.Cluster, Sharded: cfg.Sharded})
+}
 
 // readOnly runs the modes that must not change the schema: `migrate
 // --dry-run` (print the SQL of the pending migrations) and `dashboard`

@@ -51,12 +51,15 @@ func main() {
 	var common app.Common
 	common.Register(fs, ":9103")
 	var ch clickhouse.Config
-	fs.StringVar(&ch.Addr, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native protocol address host:port")
+	fs.StringVar(&ch.Addr, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native protocol address host:port; several, comma-separated (a cluster's replicas), are tried in order")
 	fs.StringVar(&ch.Database, "clickhouse-database", "yongjin", "ClickHouse database for yongjin's tables")
 	fs.StringVar(&ch.Username, "clickhouse-user", "default", "ClickHouse user")
 	fs.BoolVar(&ch.Secure, "clickhouse-tls", false, "connect to ClickHouse with TLS (secure native port, usually 9440); the certificate is always verified")
 	fs.StringVar(&ch.CAFile, "clickhouse-ca", "", "PEM file of the CA that signs the ClickHouse server certificate (implies --clickhouse-tls; default: system roots)")
 	fs.StringVar(&ch.ServerName, "clickhouse-tls-server-name", "", "name the ClickHouse certificate must carry when it differs from the --clickhouse-addr host")
+	fs.StringVar(&ch.Cluster, "clickhouse-cluster", "", "cluster of the ClickHouse servers' remote_servers: migrations run ON CLUSTER and create Replicated*MergeTree tables (empty: one server, or ClickHouse Cloud)")
+	fs.BoolVar(&ch.Sharded, "clickhouse-sharded", false, "with --clickhouse-cluster: the cluster has several shards; tables become <table>_local behind Distributed tables sharded by a hash of the natural key")
+	fs.StringVar(&ch.ServerVersion, "server-version", "", "render the migrations for this ClickHouse release (e.g. 26.7) instead of the server's; with migrate --dry-run, print them without connecting")
 	var cfg sink.Config
 	fs.StringVar(&cfg.Durable, "consumer", "sink", "durable EVENTS consumer name")
 	fs.IntVar(&cfg.BatchSize, "batch-size", 5000, "most events per ClickHouse insert")
@@ -79,11 +82,18 @@ func main() {
 		app.Fatal(nil, "sink", err)
 	}
 	defer rt.Close()
+	ch.Logger = rt.Log
 	if ch.Password, err = cli.Secret("YONGJIN_CLICKHOUSE_PASSWORD"); err != nil {
 		app.Fatal(rt.Log, "clickhouse password", err)
 	}
 	ctx, stop := app.SignalContext()
 	defer stop()
+	if mode == "migrate" && *dryRun && ch.ServerVersion != "" {
+		if err := dryRunOffline(os.Stdout, ch); err != nil {
+			app.Fatal(rt.Log, mode, err)
+		}
+		return
+	}
 	if mode == "dashboard" || mode == "migrate" && *dryRun {
 		if err := readOnly(ctx, mode, ch, rt, *dashAddr); err != nil {
 			app.Fatal(rt.Log, mode, err)
@@ -106,7 +116,7 @@ func main() {
 		summary.Print(os.Stdout, "ClickHouse "+ch.Addr+" database "+store.Database(), s)
 		return
 	}
-	rt.Ready.Add("clickhouse", store.Ping)
+	rt.Ready.Add("clickhouse", store.Ready)
 	nc, err := rt.Connect(common, "yongjin-sink")
 	if err != nil {
 		app.Fatal(rt.Log, "nats", err)

@@ -2,11 +2,13 @@
 // (migrations applied at start-up), the idempotent batch writer the sink uses
 // and the shipped summary queries.
 //
-// The store speaks the native protocol through clickhouse-go/v2 and keeps to
-// SQL that both ClickHouse 18.16 (the OS package on the development machines)
-// and current releases (24.x+) accept: no DateTime64, LowCardinality, TTL,
-// CODEC, JSONExtract or ALTER ... IF NOT EXISTS, and every INSERT names its
-// columns.
+// The store speaks the native protocol through clickhouse-go/v2. Its
+// queries keep to SQL that both ClickHouse 18.16 (the OS package on the
+// development machines) and current releases accept (no JSONExtract, every
+// INSERT names its columns); its schema is rendered for the server's
+// release (see RenderMigration): current servers get LowCardinality, codecs
+// and DateTime64, 18.16 the compatible schema, and with Config.Cluster
+// replicated tables created ON CLUSTER.
 //
 // Idempotency model: every table is a ReplacingMergeTree keyed by the
 // record's natural key and versioned by the vendor's update time (for
@@ -19,8 +21,10 @@ package clickhouse
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -37,7 +41,9 @@ const DefaultDialTimeout = 10 * time.Second
 // Config configures a Store.
 type Config struct {
 	// Addr is the server's native-protocol address, host:port (e.g.
-	// "127.0.0.1:9000"). Required.
+	// "127.0.0.1:9000"). Required. Several comma-separated addresses (the
+	// replicas of a cluster) are tried in order: while the first is down the
+	// store uses the next.
 	Addr string
 	// Database holds yongjin's tables; Migrate creates it. Default
 	// DefaultDatabase ("yongjin"). It must be a plain identifier (letters,
@@ -61,9 +67,41 @@ type Config struct {
 	// ServerName is the name the server's certificate must carry when it
 	// differs from Addr's host (default: Addr's host).
 	ServerName string
+	// Cluster names a cluster of the servers' remote_servers configuration:
+	// migrations run ON CLUSTER and create replicated tables (see Target).
+	// Empty: a single server or ClickHouse Cloud.
+	Cluster string
+	// Sharded (needs Cluster) keeps the rows in <table>_local tables on
+	// every shard behind Distributed tables, and inserts synchronously
+	// through them (insert_distributed_sync), so an acknowledged batch is
+	// stored on its shards.
+	Sharded bool
+	// ServerVersion, when set (e.g. "26.7"), is the release the migrations
+	// are rendered for instead of the one the server reports.
+	ServerVersion string
+	// Logger, when set, receives the store's own events: a replica of a
+	// multi-address Addr going down or coming back (see Store.Ready).
+	Logger *slog.Logger
+	// Clock, when set, is where Insert takes the rows' ingested_at from
+	// (default time.Now): tests that compare two servers' answers fix it.
+	Clock func() time.Time
 }
 
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+var (
+	identRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+	clusterRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+)
+
+// Addrs is Addr split at its commas.
+func (c Config) Addrs() []string {
+	var out []string
+	for _, a := range strings.Split(c.Addr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 func (c *Config) setDefaults() {
 	if c.Database == "" {
@@ -84,10 +122,24 @@ func (c *Config) setDefaults() {
 // fields are valid: Open fills in their defaults first.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Addr == "" {
+	if len(c.Addrs()) == 0 {
 		errs = append(errs, errors.New("Addr is required (host:port of the native protocol)"))
-	} else if host, port, err := net.SplitHostPort(c.Addr); err != nil || host == "" || port == "" {
-		errs = append(errs, fmt.Errorf("Addr %q is not host:port", c.Addr))
+	}
+	for _, a := range c.Addrs() {
+		if host, port, err := net.SplitHostPort(a); err != nil || host == "" || port == "" {
+			errs = append(errs, fmt.Errorf("Addr %q is not host:port", a))
+		}
+	}
+	if c.Cluster != "" && !clusterRE.MatchString(c.Cluster) {
+		errs = append(errs, fmt.Errorf("Cluster %q is not a cluster name ([A-Za-z0-9_.-])", c.Cluster))
+	}
+	if c.Sharded && c.Cluster == "" {
+		errs = append(errs, errors.New("Sharded needs Cluster"))
+	}
+	if c.ServerVersion != "" {
+		if _, err := ParseServerVersion(c.ServerVersion); err != nil {
+			errs = append(errs, fmt.Errorf("ServerVersion: %w", err))
+		}
 	}
 	if c.Database != "" && !identRE.MatchString(c.Database) {
 		errs = append(errs, fmt.Errorf("Database %q is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)", c.Database))
@@ -108,8 +160,8 @@ func (c Config) String() string {
 	if c.Password != "" {
 		pw = "[redacted]"
 	}
-	return fmt.Sprintf("clickhouse.Config{Addr:%q Database:%q Username:%q Password:%q DialTimeout:%s Secure:%t CAFile:%q ServerName:%q}",
-		c.Addr, c.Database, c.Username, pw, c.DialTimeout, c.Secure, c.CAFile, c.ServerName)
+	return fmt.Sprintf("clickhouse.Config{Addr:%q Database:%q Username:%q Password:%q DialTimeout:%s Secure:%t CAFile:%q ServerName:%q Cluster:%q Sharded:%t ServerVersion:%q}",
+		c.Addr, c.Database, c.Username, pw, c.DialTimeout, c.Secure, c.CAFile, c.ServerName, c.Cluster, c.Sharded, c.ServerVersion)
 }
 
 // GoString is String, so that %#v does not print the password either.

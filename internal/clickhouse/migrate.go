@@ -16,9 +16,13 @@ import (
 //
 // Rules for adding one: append it to Migrations with the next Version, never
 // edit or renumber a shipped one, and make every statement idempotent on
-// both ClickHouse 18.16 and current releases (CREATE ... IF NOT EXISTS; for a
-// new column, which cannot use ALTER ... ADD COLUMN IF NOT EXISTS on 18.16,
-// check system.columns first; a backfill INSERT ... SELECT must write rows
+// both ClickHouse 18.16 and current releases. Write each statement in
+// current ClickHouse SQL, in one of the shapes RenderMigration knows (it
+// renders them for older servers and for clusters): CREATE TABLE IF NOT
+// EXISTS {db}.t (...) with a MergeTree-family ENGINE and a one-line ORDER BY;
+// CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.v TO {db}.t AS SELECT ...;
+// ALTER TABLE {db}.t ADD COLUMN IF NOT EXISTS ...; DROP TABLE IF EXISTS
+// {db}.t; INSERT INTO {db}.t ... SELECT (a backfill, which must write rows
 // that collapse with themselves when it runs twice). Two sinks may apply the
 // same migration at the same time.
 type Migration struct {
@@ -26,7 +30,8 @@ type Migration struct {
 	Version uint32
 	// Name says what the migration does; it is recorded in schema_migrations.
 	Name string
-	// Statements are executed in order. "{db}" stands for the quoted database name.
+	// Statements are executed in order, as RenderMigration renders them for
+	// the server. "{db}" stands for the quoted database name.
 	Statements []string
 }
 
@@ -60,93 +65,107 @@ var Migrations = []Migration{
 }
 
 // moneyColumnsDDL adds the amounts order.v1 and commission.v1 gained within
-// v1, one column per statement (each idempotent: execDDL takes "column
+// v1, one column per statement (each idempotent: IF NOT EXISTS on current
+// releases; on 18.16, which renders plain ADD COLUMN, execDDL takes "column
 // already exists" as done). Rows written before read 0, as the events
 // without the fields do.
 var moneyColumnsDDL = []string{
-	"ALTER TABLE {db}.orders ADD COLUMN refunded_fen Int64 DEFAULT 0 AFTER settled_base_fen",
-	"ALTER TABLE {db}.orders ADD COLUMN estimated_total_commission_fen Int64 DEFAULT 0 AFTER refunded_fen",
-	"ALTER TABLE {db}.commission_lines ADD COLUMN fee_fen Int64 DEFAULT 0 AFTER settled_fen",
+	"ALTER TABLE {db}.orders ADD COLUMN IF NOT EXISTS refunded_fen Int64 DEFAULT 0 AFTER settled_base_fen",
+	"ALTER TABLE {db}.orders ADD COLUMN IF NOT EXISTS estimated_total_commission_fen Int64 DEFAULT 0 AFTER refunded_fen",
+	"ALTER TABLE {db}.commission_lines ADD COLUMN IF NOT EXISTS fee_fen Int64 DEFAULT 0 AFTER settled_fen",
 }
+
+// The tables' DDL is written in current ClickHouse SQL; RenderMigration
+// turns it into what an older server (18.16) accepts: LowCardinality(T)
+// becomes T, DateTime64(3, tz) DateTime(tz), codecs and the SETTINGS line
+// go. Low-cardinality columns are the platform, account, role, status and
+// currency-like ones; codecs pick ZSTD for long text and Delta for times
+// and versions; ingested_at (the sink's write time) keeps milliseconds. The
+// settings make every partition older than an hour merge down to one part,
+// so FINAL has next to nothing left to collapse in historical months.
 
 // ordersDDL creates the orders table: one row per order version, the latest
 // version (highest vendor update time) wins in FINAL reads and merges.
 const ordersDDL = `CREATE TABLE IF NOT EXISTS {db}.orders
 (
-    platform           String,
-    account            String,
+    platform           LowCardinality(String),
+    account            LowCardinality(String),
     order_id           String,
     parent_order_id    String,
     product_id         String,
-    product_name       String,
+    product_name       String CODEC(ZSTD(1)),
     shop_id            String,
-    shop_name          String,
+    shop_name          String CODEC(ZSTD(1)),
     author_id          String,
-    author_name        String,
-    buyer_open_id      String,
-    channel            String,
+    author_name        String CODEC(ZSTD(1)),
+    buyer_open_id      String CODEC(ZSTD(1)),
+    channel            LowCardinality(String),
     quantity           Int64,
-    currency           String,
+    currency           LowCardinality(String),
     paid_fen           Int64,
     estimated_base_fen Int64,
     settled_base_fen   Int64,
-    status             String,
-    vendor_status      String,
-    paid_at            DateTime('UTC'),
-    updated_at         DateTime('UTC'),
+    status             LowCardinality(String),
+    vendor_status      LowCardinality(String),
+    paid_at            DateTime('UTC') CODEC(Delta, ZSTD(1)),
+    updated_at         DateTime('UTC') CODEC(Delta, ZSTD(1)),
     received_at        Nullable(DateTime('UTC')),
     settled_at         Nullable(DateTime('UTC')),
     refunded_at        Nullable(DateTime('UTC')),
-    version            UInt64,
-    event_id           String,
-    ingested_at        DateTime('UTC') DEFAULT now()
+    version            UInt64 CODEC(Delta, ZSTD(1)),
+    event_id           String CODEC(ZSTD(1)),
+    ingested_at        DateTime64(3, 'UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
 )
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(paid_at)
-ORDER BY (platform, order_id)`
+ORDER BY (platform, order_id)
+SETTINGS min_age_to_force_merge_seconds = 3600, min_age_to_force_merge_on_partition_only = 1`
 
 // commissionLinesDDL creates the commission_lines table: one row per
 // (order, role) version, versioned like orders.
 const commissionLinesDDL = `CREATE TABLE IF NOT EXISTS {db}.commission_lines
 (
-    platform      String,
-    account       String,
+    platform      LowCardinality(String),
+    account       LowCardinality(String),
     order_id      String,
-    role          String,
+    role          LowCardinality(String),
     rate_bp       Int64,
-    currency      String,
+    currency      LowCardinality(String),
     estimated_fen Int64,
     settled_fen   Int64,
-    order_status  String,
-    paid_at       DateTime('UTC'),
-    updated_at    DateTime('UTC'),
-    version       UInt64,
-    event_id      String,
-    ingested_at   DateTime('UTC') DEFAULT now()
+    order_status  LowCardinality(String),
+    paid_at       DateTime('UTC') CODEC(Delta, ZSTD(1)),
+    updated_at    DateTime('UTC') CODEC(Delta, ZSTD(1)),
+    version       UInt64 CODEC(Delta, ZSTD(1)),
+    event_id      String CODEC(ZSTD(1)),
+    ingested_at   DateTime64(3, 'UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
 )
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(paid_at)
-ORDER BY (platform, order_id, role)`
+ORDER BY (platform, order_id, role)
+SETTINGS min_age_to_force_merge_seconds = 3600, min_age_to_force_merge_on_partition_only = 1`
 
 // commissionPlansDDL creates the commission_plans table: one row per
 // observation of a product's commission plan (commission_plan.v1), the
 // newest observation (highest version, the observation time in Unix ms) wins.
 // Plans are small reference data, so the table has no partition key.
+// observed_at keeps whole seconds on every release (the version has the
+// milliseconds), so the shipped queries answer the same everywhere.
 const commissionPlansDDL = `CREATE TABLE IF NOT EXISTS {db}.commission_plans
 (
-    platform           String,
-    account            String,
+    platform           LowCardinality(String),
+    account            LowCardinality(String),
     product_id         String,
     plan_id            String,
     rate_bp            Int64,
     content_type       Int64,
-    content_type_label String,
+    content_type_label LowCardinality(String),
     vendor_status      Int64,
     created_date       String,
     observed_at        DateTime('UTC'),
     version            UInt64,
     event_id           String,
-    ingested_at        DateTime('UTC') DEFAULT now()
+    ingested_at        DateTime64(3, 'UTC') DEFAULT now()
 )
 ENGINE = ReplacingMergeTree(version)
 ORDER BY (platform, product_id, plan_id)`
@@ -161,22 +180,23 @@ ORDER BY (platform, product_id, plan_id)`
 // same monthly partition and FINAL and merges see them together.
 const creatorSnapshotsDDL = `CREATE TABLE IF NOT EXISTS {db}.creator_snapshots
 (
-    platform         String,
-    account          String,
+    platform         LowCardinality(String),
+    account          LowCardinality(String),
     author_id        String,
-    period           String,
+    period           LowCardinality(String),
     snapshot_date    Date,
-    indicator_names  Array(String),
+    indicator_names  Array(LowCardinality(String)),
     indicator_values Array(Float64),
-    data             String,
+    data             String CODEC(ZSTD(3)),
     observed_at      DateTime('UTC'),
     version          UInt64,
     event_id         String,
-    ingested_at      DateTime('UTC') DEFAULT now()
+    ingested_at      DateTime64(3, 'UTC') DEFAULT now()
 )
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(snapshot_date)
-ORDER BY (platform, author_id, period, snapshot_date)`
+ORDER BY (platform, author_id, period, snapshot_date)
+SETTINGS min_age_to_force_merge_seconds = 3600, min_age_to_force_merge_on_partition_only = 1`
 
 // planHistoryDDL creates commission_plan_history: every observation of
 // every commission plan (commission_plans keeps only the newest one per
@@ -187,15 +207,15 @@ ORDER BY (platform, author_id, period, snapshot_date)`
 // duplicates of a row, so filtering it before FINAL is safe.
 const planHistoryDDL = `CREATE TABLE IF NOT EXISTS {db}.commission_plan_history
 (
-    platform      String,
-    account       String,
+    platform      LowCardinality(String),
+    account       LowCardinality(String),
     product_id    String,
     plan_id       String,
     rate_bp       Int64,
     vendor_status Int64,
     observed_at   DateTime('UTC'),
     version       UInt64,
-    ingested_at   DateTime('UTC')
+    ingested_at   DateTime64(3, 'UTC')
 )
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(observed_at)
@@ -223,28 +243,32 @@ FROM {db}.commission_plans`
 // each keeps its own lines (commission_lines, keyed by order and role only,
 // collapses them into one). The shipped queries read commission from here;
 // orders stay keyed by order, so an order's GMV counts once. Same columns
-// (migration 4's fee_fen included) and versioning as commission_lines.
+// (migration 4's fee_fen included) and versioning as commission_lines. The
+// sorting key starts (platform, order_id) like commission_lines', so a
+// sharded cluster places an account's lines, whether written by the view or
+// by the backfill, on the shard of their order.
 const linesByAccountDDL = `CREATE TABLE IF NOT EXISTS {db}.commission_lines_by_account
 (
-    platform      String,
-    account       String,
+    platform      LowCardinality(String),
+    account       LowCardinality(String),
     order_id      String,
-    role          String,
+    role          LowCardinality(String),
     rate_bp       Int64,
-    currency      String,
+    currency      LowCardinality(String),
     estimated_fen Int64,
     settled_fen   Int64,
     fee_fen       Int64,
-    order_status  String,
-    paid_at       DateTime('UTC'),
-    updated_at    DateTime('UTC'),
-    version       UInt64,
-    event_id      String,
-    ingested_at   DateTime('UTC')
+    order_status  LowCardinality(String),
+    paid_at       DateTime('UTC') CODEC(Delta, ZSTD(1)),
+    updated_at    DateTime('UTC') CODEC(Delta, ZSTD(1)),
+    version       UInt64 CODEC(Delta, ZSTD(1)),
+    event_id      String CODEC(ZSTD(1)),
+    ingested_at   DateTime64(3, 'UTC') DEFAULT now() CODEC(Delta, ZSTD(1))
 )
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(paid_at)
-ORDER BY (platform, account, order_id, role)`
+ORDER BY (platform, order_id, account, role)
+SETTINGS min_age_to_force_merge_seconds = 3600, min_age_to_force_merge_on_partition_only = 1`
 
 // linesByAccountMVDDL copies every row inserted into commission_lines into
 // commission_lines_by_account as it is written (before any merge could
@@ -293,9 +317,10 @@ const (
 // Migrate brings the schema up to date: it creates the database and the
 // schema_migrations table if needed, then applies, in order, every migration
 // of Migrations not yet recorded there, recording each after it succeeds.
-// It is safe to run at every start-up and from several processes at once:
-// every statement is idempotent. A database migrated by a newer yongjin
-// (versions this one does not know) is left as it is.
+// The SQL is rendered for the store's Target (the server's release, the
+// cluster). It is safe to run at every start-up and from several processes
+// at once: every statement is idempotent. A database migrated by a newer
+// yongjin (versions this one does not know) is left as it is.
 func (s *Store) Migrate(ctx context.Context) error {
 	return s.migrate(ctx, Migrations)
 }
@@ -303,7 +328,15 @@ func (s *Store) Migrate(ctx context.Context) error {
 // migrate is Migrate with the list of migrations as a parameter, so tests
 // can build the schema of an older yongjin.
 func (s *Store) migrate(ctx context.Context, migrations []Migration) error {
-	for _, q := range []string{createDatabase, schemaMigrationsDDL} {
+	t, err := s.Target(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	boot, err := bootstrap(t)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, q := range boot {
 		if err := s.execDDL(ctx, q); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
@@ -320,7 +353,11 @@ func (s *Store) migrate(ctx context.Context, migrations []Migration) error {
 		if done[m.Version] {
 			continue
 		}
-		for i, q := range m.Statements {
+		stmts, err := RenderMigration(m, t)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		for i, q := range stmts {
 			if err := s.execDDL(ctx, q); err != nil {
 				return fmt.Errorf("migrate: migration %d (%s) statement %d: %w", m.Version, m.Name, i+1, err)
 			}
@@ -330,6 +367,37 @@ func (s *Store) migrate(ctx context.Context, migrations []Migration) error {
 		}
 	}
 	return nil
+}
+
+// BootstrapMigration is what Migrate runs every time before the numbered
+// migrations (version 0, never recorded): it creates the database and the
+// schema_migrations table if they are missing.
+func BootstrapMigration() Migration {
+	return Migration{Name: "bootstrap", Statements: []string{createDatabase, schemaMigrationsDDL}}
+}
+
+// bootstrap renders BootstrapMigration for t.
+func bootstrap(t Target) ([]string, error) {
+	return RenderMigration(BootstrapMigration(), t)
+}
+
+// Target is what the store's migrations are rendered for: the release of
+// the server it talks to (SELECT version(), asked once; Config.ServerVersion
+// instead when set), Config.Cluster and Config.Sharded, and its database.
+func (s *Store) Target(ctx context.Context) (Target, error) {
+	t := Target{Database: s.cfg.Database, Cluster: s.cfg.Cluster, Sharded: s.cfg.Sharded}
+	v := s.cfg.ServerVersion
+	if v == "" {
+		var err error
+		if v, err = s.ServerVersion(ctx); err != nil {
+			return Target{}, err
+		}
+	}
+	var err error
+	if t.Version, err = ParseServerVersion(v); err != nil {
+		return Target{}, fmt.Errorf("clickhouse %s: server version: %w", s.cfg.Addr, err)
+	}
+	return t, nil
 }
 
 // AppliedMigrations lists the migration versions recorded in the database,
@@ -354,8 +422,10 @@ func (s *Store) AppliedMigrations(ctx context.Context) ([]uint32, error) {
 	return out, nil
 }
 
-// execDDL runs one idempotent DDL statement, treating the "already exists"
-// answer of a lost creation race as success.
+// execDDL runs one rendered idempotent DDL statement ("{db}", if any is
+// left, stands for the store's database), treating the "already exists"
+// answer of a lost creation race (or of a column an older server cannot add
+// "IF NOT EXISTS") as success.
 func (s *Store) execDDL(ctx context.Context, q string) error {
 	q = strings.ReplaceAll(q, "{db}", s.db)
 	err := s.conn.Exec(ctx, q)
@@ -417,20 +487,11 @@ func (s *Store) pending(ctx context.Context, migrations []Migration) ([]Migratio
 	return out, nil
 }
 
-// SQL returns the migration's statements as Migrate sends them to the
-// store's database.
-func (s *Store) SQL(m Migration) []string {
-	out := make([]string, len(m.Statements))
-	for i, q := range m.Statements {
-		out[i] = strings.ReplaceAll(q, "{db}", s.db)
-	}
-	return out
-}
-
 // DryRunMigrate writes to w, as a SQL script, what Migrate would do now:
 // the bootstrap statements it runs every time (idempotent), then every
-// pending migration's statements and the row that records it. It changes
-// nothing on the server. It returns the number of pending migrations.
+// pending migration's statements and the row that records it, rendered for
+// the store's Target. It changes nothing on the server. It returns the
+// number of pending migrations.
 func (s *Store) DryRunMigrate(ctx context.Context, w io.Writer) (int, error) {
 	pending, err := s.PendingMigrations(ctx)
 	if err != nil {
@@ -440,30 +501,71 @@ func (s *Store) DryRunMigrate(ctx context.Context, w io.Writer) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("migrate --dry-run: %w", err)
 	}
+	t, err := s.Target(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate --dry-run: %w", err)
+	}
+	head := fmt.Sprintf("-- yongjin schema migrations: dry run against ClickHouse %s (server %s), database %s.\n", s.cfg.Addr, version, s.db)
+	return len(pending), writeScript(w, t, head, pending)
+}
+
+// MigrationScript writes to w, as a SQL script, every migration as Migrate
+// runs it on a fresh database of target t (bootstrap statements, each
+// migration's statements and the row recording it), without connecting to
+// any server: what `sink migrate --dry-run --server-version V` prints.
+func MigrationScript(w io.Writer, t Target) error {
+	where := "a single server"
+	if t.Cluster != "" {
+		where = "cluster " + t.Cluster
+		if t.Sharded {
+			where += " (sharded)"
+		}
+	}
+	head := fmt.Sprintf("-- yongjin schema migrations for ClickHouse %s on %s, database %s (%s schema), rendered without a server.\n",
+		t.Version, where, quoteIdent(t.db()), schemaName(t))
+	return writeScript(w, t, head, Migrations)
+}
+
+func schemaName(t Target) string {
+	if t.Current() {
+		return "current"
+	}
+	return "compatible"
+}
+
+func writeScript(w io.Writer, t Target, head string, pending []Migration) error {
+	boot, err := bootstrap(t)
+	if err != nil {
+		return fmt.Errorf("migrate --dry-run: %w", err)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "-- yongjin schema migrations: dry run against ClickHouse %s (server %s), database %s.\n", s.cfg.Addr, version, s.db)
+	b.WriteString(head)
 	fmt.Fprintf(&b, "-- Nothing below has been executed. Known migrations: %d; pending: %d.\n", len(Migrations), len(pending))
 	b.WriteString("\n-- Bootstrap (run at every migrate; idempotent).\n")
-	for _, q := range []string{createDatabase, schemaMigrationsDDL} {
-		b.WriteString(strings.ReplaceAll(q, "{db}", s.db))
+	for _, q := range boot {
+		b.WriteString(q)
 		b.WriteString(";\n\n")
 	}
 	if len(pending) == 0 {
 		b.WriteString("-- The schema is up to date: no migration is pending.\n")
 	}
 	for _, m := range pending {
+		stmts, err := RenderMigration(m, t)
+		if err != nil {
+			return fmt.Errorf("migrate --dry-run: %w", err)
+		}
 		fmt.Fprintf(&b, "-- Migration %d: %s\n", m.Version, m.Name)
-		for _, q := range s.SQL(m) {
+		for _, q := range stmts {
 			b.WriteString(q)
 			b.WriteString(";\n\n")
 		}
 		fmt.Fprintf(&b, "-- Recorded afterwards (sent as a native batch):\nINSERT INTO %s.schema_migrations (version, name, applied_at) VALUES (%d, %s, now());\n\n",
-			s.db, m.Version, quoteString(m.Name))
+			quoteIdent(t.db()), m.Version, quoteString(m.Name))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
-		return 0, fmt.Errorf("migrate --dry-run: %w", err)
+		return fmt.Errorf("migrate --dry-run: %w", err)
 	}
-	return len(pending), nil
+	return nil
 }
 
 // quoteString quotes s as a ClickHouse string literal.

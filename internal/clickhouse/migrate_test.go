@@ -64,7 +64,7 @@ func TestMigrateBackfillsPlanHistory(t *testing.T) {
 	}
 	// Running the backfill again (a sink that died before recording
 	// migration 3) changes nothing.
-	for _, q := range Migrations[2].Statements {
+	for _, q := range rendered(t, s, Migrations[2]) {
 		if err := s.execDDL(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func TestMoneyColumnsMigration(t *testing.T) {
 	if err := s.migrate(ctx, []Migration{m}); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range m.Statements {
+	for _, q := range rendered(t, s, m) {
 		if err := s.execDDL(ctx, q); err != nil {
 			t.Fatalf("statement run a second time: %v", err)
 		}
@@ -179,4 +179,18 @@ func TestMigrateDryRun(t *testing.T) {
 	if n != 0 || !strings.Contains(out, "no migration is pending") {
 		t.Fatalf("dry run when up to date (%d pending):\n%s", n, out)
 	}
+}
+
+// rendered is m's SQL as Migrate runs it on s's server.
+func rendered(t testing.TB, s *Store, m Migration) []string {
+	t.Helper()
+	tg, err := s.Target(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := RenderMigration(m, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

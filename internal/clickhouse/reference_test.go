@@ -529,7 +529,7 @@ func TestMigrateUnrecordedV2(t *testing.T) {
 	if err := s.migrate(ctx, Migrations[:1]); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range Migrations[1].Statements {
+	for _, q := range rendered(t, s, Migrations[1]) {
 		if err := s.execDDL(ctx, q); err != nil {
 			t.Fatal(err)
 		}

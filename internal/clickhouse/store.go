@@ -4,9 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
+	"strings"
+	"sync"
+	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -19,6 +24,17 @@ type Store struct {
 	cfg  Config
 	// db is the database name quoted as an identifier, ready for SQL.
 	db string
+
+	// replicas are one connection per address of a multi-address Config,
+	// for Ready, opened on first use.
+	replicasMu sync.Mutex
+	replicas   map[string]*replicaState
+}
+
+// replicaState is what Ready last saw of one address.
+type replicaState struct {
+	conn      driver.Conn
+	downSince time.Time // zero while it answers
 }
 
 // Open connects to the ClickHouse server cfg names over the native protocol
@@ -30,9 +46,25 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	conn, err := cfg.open(cfg.Addrs())
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{conn: conn, cfg: cfg, db: quoteIdent(cfg.Database)}
+	if err := s.Ping(ctx); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// open returns a connection pool to addrs (the first that answers, in order).
+func (cfg Config) open(addrs []string) (driver.Conn, error) {
 	opts := &ch.Options{
 		Protocol: ch.Native,
-		Addr:     []string{cfg.Addr},
+		Addr:     addrs,
+		// Replicas in the order given: the first that answers.
+		ConnOpenStrategy: ch.ConnOpenInOrder,
 		// No default database in the handshake: it may not exist before
 		// Migrate, and the server would refuse the connection.
 		Auth: ch.Auth{Username: cfg.Username, Password: cfg.Password},
@@ -51,14 +83,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	conn, err := ch.Open(opts)
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse %s: open: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("clickhouse %s: open: %w", strings.Join(addrs, ","), err)
 	}
-	s := &Store{conn: conn, cfg: cfg, db: quoteIdent(cfg.Database)}
-	if err := s.Ping(ctx); err != nil {
-		_ = conn.Close()
-		return nil, err
-	}
-	return s, nil
+	return conn, nil
 }
 
 // tlsConfig is the client TLS configuration: TLS 1.2 or later, the server
@@ -66,8 +93,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // Addr's host).
 func (c Config) tlsConfig() (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
-	if tc.ServerName == "" {
-		tc.ServerName, _, _ = net.SplitHostPort(c.Addr)
+	if tc.ServerName == "" && len(c.Addrs()) == 1 {
+		tc.ServerName, _, _ = net.SplitHostPort(c.Addrs()[0])
 	}
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
@@ -107,8 +134,81 @@ func (s *Store) ServerVersion(ctx context.Context) (string, error) {
 	return v, nil
 }
 
+// ErrReplicaDown is matched by Ready's error when some, not all, of the
+// configured addresses do not answer: the store still works through the
+// others.
+var ErrReplicaDown = errors.New("replica down")
+
+// Ready is the sink's readiness check (/readyz). With one address it is
+// Ping. With several (a cluster's replicas) it pings each: nil when all
+// answer; an error matching ErrReplicaDown that names the replicas down,
+// since when and why, and the ones still serving, when some do not (writes
+// go on through the others, and a replica that comes back catches up from
+// its peers); Ping's transient error when none answers. Each change of a
+// replica's state is logged on Config.Logger.
+func (s *Store) Ready(ctx context.Context) error {
+	addrs := s.cfg.Addrs()
+	if len(addrs) == 1 {
+		return s.Ping(ctx)
+	}
+	s.replicasMu.Lock()
+	defer s.replicasMu.Unlock()
+	if s.replicas == nil {
+		s.replicas = map[string]*replicaState{}
+	}
+	var down, up []string
+	var errs []error
+	for _, a := range addrs {
+		r := s.replicas[a]
+		if r == nil {
+			conn, err := s.cfg.open([]string{a})
+			if err != nil {
+				return err
+			}
+			r = &replicaState{conn: conn}
+			s.replicas[a] = r
+		}
+		err := r.conn.Ping(ctx)
+		now := time.Now()
+		switch {
+		case err != nil && r.downSince.IsZero():
+			r.downSince = now
+			s.log().Warn("clickhouse replica unreachable", "replica", a, "err", err)
+		case err == nil && !r.downSince.IsZero():
+			s.log().Info("clickhouse replica answers again", "replica", a, "down_for", now.Sub(r.downSince).Round(time.Second).String())
+			r.downSince = time.Time{}
+		}
+		if err != nil {
+			down = append(down, a)
+			errs = append(errs, fmt.Errorf("%s down since %s: %w", a, r.downSince.UTC().Format(time.RFC3339), err))
+			continue
+		}
+		up = append(up, a)
+	}
+	if len(down) == 0 {
+		return nil
+	}
+	if len(up) == 0 {
+		return fmt.Errorf("no replica answers: %w", errors.Join(errs...))
+	}
+	return fmt.Errorf("%w: %w; writing through %s", ErrReplicaDown, errors.Join(errs...), strings.Join(up, ", "))
+}
+
+func (s *Store) log() *slog.Logger {
+	if s.cfg.Logger != nil {
+		return s.cfg.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
 // Close releases the store's connections. The Store must not be used after.
 func (s *Store) Close() error {
+	s.replicasMu.Lock()
+	for _, r := range s.replicas {
+		_ = r.conn.Close()
+	}
+	s.replicas = nil
+	s.replicasMu.Unlock()
 	if err := s.conn.Close(); err != nil {
 		return s.wrap("close", err)
 	}

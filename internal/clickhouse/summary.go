@@ -87,6 +87,13 @@ func (s *Store) query(name string) string {
 	return dbRefRE.ReplaceAllString(shippedQueries[name], s.db+".")
 }
 
+// ForDatabase rewrites a shipped query (summary.sql, analytics.sql, a
+// Grafana panel), which names the default database ("yongjin."), to read
+// database instead.
+func ForDatabase(sql, database string) string {
+	return dbRefRE.ReplaceAllString(sql, quoteIdent(database)+".")
+}
+
 // Summary computes the commission summary from the latest version of every
 // order, commission line, commission plan and creator snapshot (the shipped
 // queries, read with FINAL), for one platform or, when platform is "", for

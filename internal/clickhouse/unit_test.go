@@ -25,12 +25,24 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	good := Config{Addr: "127.0.0.1:9000, 127.0.0.2:9000", Cluster: "prod-1", Sharded: true, ServerVersion: "24.8"}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("Validate(%v) = %v", good, err)
+	}
+	if got := good.Addrs(); len(got) != 2 || got[1] != "127.0.0.2:9000" {
+		t.Fatalf("Addrs() = %q", got)
+	}
 	for name, bad := range map[string]Config{
 		"no addr":          {},
 		"no port":          {Addr: "localhost"},
 		"quoted database":  {Addr: "h:1", Database: "x`; DROP TABLE y"},
 		"dotted database":  {Addr: "h:1", Database: "a.b"},
 		"negative timeout": {Addr: "h:1", DialTimeout: -time.Second},
+		"bad replica addr": {Addr: "h:1,localhost"},
+		"only commas":      {Addr: " , "},
+		"quoted cluster":   {Addr: "h:1", Cluster: "a`b"},
+		"sharded alone":    {Addr: "h:1", Sharded: true},
+		"bad version":      {Addr: "h:1", ServerVersion: "latest"},
 	} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("%s: Validate(%v) = nil", name, bad)

@@ -103,7 +103,7 @@ FROM
            paid_at, paid_fen, estimated_base_fen, status
     FROM yongjin.orders FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote})
-)
+) AS o
 ALL LEFT JOIN
 (
     -- One row per account that reported the order: its own commission.
@@ -114,7 +114,7 @@ ALL LEFT JOIN
     FROM yongjin.commission_lines_by_account FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
     GROUP BY platform, account, order_id
-) USING (platform, order_id)
+) AS c USING (platform, order_id)
 GROUP BY day, platform, account, author_id, shop_id
 ORDER BY day, platform, account, author_id, shop_id;
 
@@ -134,7 +134,7 @@ FROM
     SELECT platform, order_id, paid_at, paid_fen, estimated_base_fen, status
     FROM yongjin.orders FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote})
-)
+) AS o
 ANY LEFT JOIN
 (
     SELECT platform, order_id,
@@ -144,7 +144,7 @@ ANY LEFT JOIN
     FROM yongjin.commission_lines_by_account FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
     GROUP BY platform, order_id
-) USING (platform, order_id)
+) AS c USING (platform, order_id)
 GROUP BY day, platform
 ORDER BY day, platform;
 
@@ -237,7 +237,7 @@ FROM
     SELECT platform, order_id, author_id, author_name, paid_at, paid_fen, estimated_base_fen, status
     FROM yongjin.orders FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote})
-)
+) AS o
 ANY LEFT JOIN
 (
     SELECT platform, order_id,
@@ -247,7 +247,7 @@ ANY LEFT JOIN
     FROM yongjin.commission_lines_by_account FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
     GROUP BY platform, order_id
-) USING (platform, order_id)
+) AS c USING (platform, order_id)
 GROUP BY platform, author_id
 ORDER BY estimated_yuan DESC, settled_yuan DESC, platform, author_id
 LIMIT ${top};
@@ -269,7 +269,7 @@ FROM
     SELECT platform, order_id, product_id, product_name, paid_at, paid_fen, estimated_base_fen, status
     FROM yongjin.orders FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote})
-)
+) AS o
 ANY LEFT JOIN
 (
     SELECT platform, order_id,
@@ -279,7 +279,7 @@ ANY LEFT JOIN
     FROM yongjin.commission_lines_by_account FINAL
     WHERE $__timeFilter(paid_at) AND platform IN (${platform:singlequote}) AND role IN (${role:singlequote})
     GROUP BY platform, order_id
-) USING (platform, order_id)
+) AS c USING (platform, order_id)
 GROUP BY platform, product_id
 ORDER BY estimated_yuan DESC, settled_yuan DESC, platform, product_id
 LIMIT ${top};
