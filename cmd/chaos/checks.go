@@ -6,14 +6,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/yongjin-dev/yongjin/internal/bus"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
 )
 
 // minOrders is the least number of orders the suite must run over.
@@ -83,7 +89,7 @@ func (r *runner) verify(ctx context.Context, st *stack, m *monkey, final time.Ti
 		case err != nil:
 			r.fail("count_orders (shipped query): %v", err)
 		default:
-			r.verdict(n == total && total >= minOrders, "count_orders (shipped query): ClickHouse %d distinct orders, truth %d (at least %d required)", n, total, minOrders)
+			r.verdict(n == total && total+int64(r.cfg.drifted) >= minOrders, "count_orders (shipped query): ClickHouse %d distinct orders, truth %d (at least %d required, less the %d drifted the truth leaves out)", n, total, minOrders, r.cfg.drifted)
 		}
 	}
 	if doukeOrders != nil {
@@ -305,6 +311,10 @@ func (r *runner) checkDLQ(ctx context.Context, st *stack, addr string) {
 		perVendor = append(perVendor, fmt.Sprintf("%s %d", v, got))
 	}
 	used := make([]bool, len(letters))
+	for i, l := range letters {
+		used[i] = driftLetter(l) // accounted for by checkDrifted
+	}
+	driftOK := r.checkDrifted(ctx, st, stats["douke"], letters)
 	matched := 0
 	for _, v := range orderVendors {
 		if stats[v].MalformedPages == nil {
@@ -329,7 +339,11 @@ func (r *runner) checkDLQ(ctx context.Context, st *stack, addr string) {
 			matched++
 			l := letters[found]
 			r.pass("dlq %s: malformed page seq %d (request %s) dead-lettered as DLQ seq %d, reason %q", v, mp.Seq, mp.RequestID, l.Seq, clip(l.Reason, 160))
-			r.refetched(ctx, addr, v, l.Data)
+			var drifted []string
+			if d := stats[v].DriftedRecords; d != nil {
+				drifted = *d
+			}
+			r.refetched(ctx, addr, v, l.Data, drifted)
 		}
 	}
 	var extra []string
@@ -341,9 +355,170 @@ func (r *runner) checkDLQ(ctx context.Context, st *stack, addr string) {
 	for _, l := range sinkLetters {
 		extra = append(extra, fmt.Sprintf("sink seq %d %s: %s", l.Seq, l.Vendor(), clip(l.Reason, 200)))
 	}
-	r.verdict(len(extra) == 0 && matched == total && total == r.cfg.malformed*len(orderVendors),
-		"dead letters: %d in the normalizer DLQ, %d in the sink DLQ; the sandbox served %d malformed pages (%s), %d of them matched; unexpected: %s",
-		len(letters), len(sinkLetters), total, strings.Join(perVendor, ", "), matched, joinOr(extra, "none"))
+	r.verdict(len(extra) == 0 && driftOK && matched == total && total == r.cfg.malformed*len(orderVendors),
+		"dead letters: %d in the normalizer DLQ, %d in the sink DLQ; the sandbox served %d malformed pages (%s), %d of them matched, and %d drifted douke records (%s); unexpected: %s",
+		len(letters), len(sinkLetters), total, strings.Join(perVendor, ", "), matched, r.cfg.drifted, okText(driftOK, "their letters matched", "their letters did not match"), joinOr(extra, "none"))
+}
+
+// driftLetter reports whether l is the dead letter of a record the
+// drifted-record fault served (its reason is douke's).
+func driftLetter(l dlq.Letter) bool {
+	return l.Vendor() == "douke" && l.Record != dlq.NoRecord && strings.Contains(l.Reason, douke.SandboxDriftedReason)
+}
+
+// checkDrifted requires the drifted-record fault's letters to be exactly
+// one per RAW page that carries a drifted douke order, naming that page's
+// RAW sequence and the order's index in it: the record is dead-lettered
+// alone, every time the poller stored a page with it, and nothing else is.
+// (That its page neighbours reached ClickHouse and the drifted order did
+// not is perOrder's check: the truth leaves a drifting order out.)
+func (r *runner) checkDrifted(ctx context.Context, st *stack, stats sandbox.Stats, letters []dlq.Letter) bool {
+	var ids []string
+	if stats.DriftedRecords != nil {
+		ids = *stats.DriftedRecords
+	}
+	if len(ids) != r.cfg.drifted {
+		r.fail("dlq douke: the sandbox drifted %d records (%v), want %d", len(ids), ids, r.cfg.drifted)
+		return false
+	}
+	if len(ids) == 0 {
+		return true
+	}
+	type spot struct {
+		seq    uint64
+		record int
+	}
+	want := map[spot]string{}
+	pages, err := r.rawPages(ctx, st, "douke", func(data []byte) bool {
+		for _, id := range ids {
+			if bytes.Contains(data, []byte(`"order_id":"`+id+`"`)) {
+				return true
+			}
+		}
+		return false
+	}, func(seq uint64, data []byte) error {
+		pageIDs, err := doukePageIDs(data)
+		if err != nil {
+			return fmt.Errorf("RAW seq %d: %w", seq, err)
+		}
+		for i, id := range pageIDs {
+			if slices.Contains(ids, id) {
+				want[spot{seq, i}] = id
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.fail("dlq douke: reading RAW for the drifted records: %v", err)
+		return false
+	}
+	ok := true
+	got := map[spot]bool{}
+	for _, l := range letters {
+		if !driftLetter(l) {
+			continue
+		}
+		k := spot{l.OriginalSeq, l.Record}
+		id, expected := want[k]
+		switch {
+		case !expected:
+			ok = false
+			r.fail("dlq douke: DLQ seq %d names record %d of RAW seq %d, which is no drifted order: %s", l.Seq, l.Record, l.OriginalSeq, clip(l.Reason, 200))
+		case got[k]:
+			ok = false
+			r.fail("dlq douke: record %d of RAW seq %d (order %s) dead-lettered twice (DLQ seq %d)", l.Record, l.OriginalSeq, id, l.Seq)
+		default:
+			r.pass("dlq douke: drifted order %s, record %d of RAW seq %d, dead-lettered alone as DLQ seq %d, reason %q", id, l.Record, l.OriginalSeq, l.Seq, clip(l.Reason, 160))
+		}
+		got[k] = true
+	}
+	for k, id := range want {
+		if !got[k] {
+			ok = false
+			r.fail("dlq douke: drifted order %s, record %d of RAW seq %d, is not in the normalizer DLQ", id, k.record, k.seq)
+		}
+	}
+	r.verdict(ok && len(want) > 0, "dlq douke: %d drifted orders (%s) on %d of %d douke RAW pages, %d record letters, one per page and record, reason %q",
+		len(ids), strings.Join(ids, ", "), len(want), pages, len(got), douke.SandboxDriftedReason)
+	return ok && len(want) > 0
+}
+
+// doukePageIDs lists the order IDs of a douke page in record order, reading
+// only the paging and each order's ID (the records may not decode).
+func doukePageIDs(body []byte) ([]string, error) {
+	_, orders, err := douke.DecodePaging(body)
+	if err != nil {
+		return nil, err
+	}
+	var ids []struct {
+		OrderID string `json:"order_id"`
+	}
+	if err := json.Unmarshal(orders, &ids); err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ids))
+	for i, x := range ids {
+		out[i] = x.OrderID
+	}
+	return out, nil
+}
+
+// rawPages reads every message RAW holds for vendor and calls each for
+// those whose body keep accepts; it returns how many it read.
+func (r *runner) rawPages(ctx context.Context, st *stack, vendor string, keep func([]byte) bool, each func(seq uint64, data []byte) error) (int, error) {
+	subject := events.RawSubjectPrefix + "." + vendor + ".>"
+	s, err := st.js.Stream(ctx, bus.RawStream)
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return 0, err
+	}
+	total := uint64(0)
+	for _, n := range info.State.Subjects {
+		total += n
+	}
+	oc, err := st.js.OrderedConsumer(ctx, bus.RawStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		return 0, err
+	}
+	read := uint64(0)
+	for read < total {
+		batch, err := oc.Fetch(500, jetstream.FetchMaxWait(30*time.Second))
+		if err != nil {
+			return int(read), err
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			read++
+			if !keep(m.Data()) {
+				continue
+			}
+			md, err := m.Metadata()
+			if err != nil {
+				return int(read), err
+			}
+			if err := each(md.Sequence.Stream, m.Data()); err != nil {
+				return int(read), err
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return int(read), err
+		}
+		if n == 0 {
+			return int(read), fmt.Errorf("read %d of %d messages", read, total)
+		}
+	}
+	return int(read), nil
+}
+
+func okText(ok bool, yes, no string) string {
+	if ok {
+		return yes
+	}
+	return no
 }
 
 // orderIDKeys are the JSON keys of the order IDs in each order vendor's pages.
@@ -353,11 +528,14 @@ var orderIDKeys = map[string]*regexp.Regexp{
 }
 
 // refetched requires every order of a dead-lettered page to be in
-// ClickHouse: the look-back polled the same orders again, correctly.
-func (r *runner) refetched(ctx context.Context, addr, vendor string, body []byte) {
+// ClickHouse, but for the drifted ones (which never arrive): the look-back
+// polled the same orders again, correctly.
+func (r *runner) refetched(ctx context.Context, addr, vendor string, body []byte, drifted []string) {
 	var ids []string
 	for _, m := range orderIDKeys[vendor].FindAllSubmatch(body, -1) {
-		ids = append(ids, "'"+string(m[1])+"'")
+		if !slices.Contains(drifted, string(m[1])) {
+			ids = append(ids, "'"+string(m[1])+"'")
+		}
 	}
 	if len(ids) == 0 {
 		r.fail("dlq %s: no order IDs found in the dead-lettered page", vendor)

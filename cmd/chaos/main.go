@@ -52,6 +52,7 @@ type config struct {
 	chScript  string
 	orders    int
 	malformed int
+	drifted   int
 	kills     int
 	seed      uint64
 	timeout   time.Duration
@@ -75,6 +76,7 @@ func main() {
 	fs.StringVar(&c.dbPrefix, "database", "yongjin_chaos", "ClickHouse database prefix: the run writes to <prefix>_<seed> and drops earlier runs' databases")
 	fs.IntVar(&c.orders, "orders", 50000, "orders per order vendor account (douke and taobao-live): the suite needs 100000 in total")
 	fs.IntVar(&c.malformed, "malformed-pages", 3, "malformed pages the sandbox serves per order vendor")
+	fs.IntVar(&c.drifted, "drifted-records", 1, "douke orders the sandbox serves type-drifted (item_num 12.5) from the start, every time: each is dead-lettered alone, its page neighbours arrive, the truth leaves it out")
 	fs.IntVar(&c.kills, "kills", 3, "SIGKILLs of each of poller, normalizer and sink")
 	fs.Uint64Var(&c.seed, "seed", 0, "random seed of the kill schedule, the faults and the sandbox data (0: pick one; it is printed)")
 	fs.DurationVar(&c.timeout, "timeout", 20*time.Minute, "give up (and fail) after this long")

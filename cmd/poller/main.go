@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -275,9 +276,10 @@ func orDash(s string) string {
 
 // sandboxClock reads "now" from the vendor sandbox's clock endpoint, so a
 // poller can follow the sandbox's virtual time; on an error it falls back
-// to the last value read.
+// to the last value read. The returned function is safe for concurrent use
+// (every part reads the clock once per page).
 func sandboxClock(url string) func() time.Time {
-	var last time.Time
+	var last atomic.Pointer[time.Time]
 	c := &http.Client{Timeout: 5 * time.Second}
 	return func() time.Time {
 		res, err := c.Get(url)
@@ -285,12 +287,13 @@ func sandboxClock(url string) func() time.Time {
 			b, _ := io.ReadAll(res.Body)
 			res.Body.Close()
 			if t, perr := time.Parse(time.RFC3339, strings.TrimSpace(string(b))); perr == nil {
-				last = t
+				last.Store(&t)
+				return t
 			}
 		}
-		if last.IsZero() {
-			return time.Now()
+		if t := last.Load(); t != nil {
+			return *t
 		}
-		return last
+		return time.Now()
 	}
 }

@@ -119,15 +119,21 @@ func DLQStreamConfig(o StreamOptions) jetstream.StreamConfig {
 	}
 }
 
-// EnsureStream creates the stream or updates it to cfg (idempotent). A
-// server that denies the JetStream API subjects fails it at once with a
-// *PermissionError.
+// EnsureStream creates the stream or updates it to cfg (idempotent),
+// retrying with backoff for up to ProvisionBound (or until ctx ends) while
+// JetStream answers with a timeout or not at all (see EnsureKeyValue); each
+// retry is logged as a warning on slog.Default(). A server that denies the
+// JetStream API subjects fails it at once with a *PermissionError.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	var s jetstream.Stream
-	err := guarded(ctx, js.Conn(), jsAPIFor(cfg.Name, ""), func(ctx context.Context) error {
-		var err error
-		s, err = js.CreateOrUpdateStream(ctx, cfg)
-		return err
+	err := retryProvision(ctx, ProvisionBound, func(ctx context.Context) error {
+		return guarded(ctx, js.Conn(), jsAPIFor(cfg.Name, ""), func(ctx context.Context) error {
+			var err error
+			s, err = js.CreateOrUpdateStream(ctx, cfg)
+			return err
+		})
+	}, func(err error, d time.Duration) {
+		slog.Warn("provisioning stream, retrying", "stream", cfg.Name, "replicas", cfg.Replicas, "err", err, "retry_in", d.String())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("provision stream %s: %w", cfg.Name, err)
@@ -168,27 +174,13 @@ func EnsureConsumer(ctx context.Context, js jetstream.JetStream, stream string, 
 		FilterSubjects: o.FilterSubjects,
 	}
 	var c jetstream.Consumer
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = 200 * time.Millisecond
-	b.MaxInterval = 5 * time.Second
-	b.MaxElapsedTime = 0
-	err := backoff.RetryNotify(func() error {
-		err := guarded(ctx, js.Conn(), jsAPIFor(stream, o.Durable), func(ctx context.Context) error {
+	err := retryProvision(ctx, 0, func(ctx context.Context) error {
+		return guarded(ctx, js.Conn(), jsAPIFor(stream, o.Durable), func(ctx context.Context) error {
 			var err error
 			c, err = js.CreateOrUpdateConsumer(ctx, stream, cfg)
 			return err
 		})
-		if err == nil {
-			return nil
-		}
-		if errors.Is(err, nats.ErrPermissionViolation) {
-			return backoff.Permanent(err)
-		}
-		if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrNoStreamResponse) {
-			return err
-		}
-		return backoff.Permanent(err)
-	}, backoff.WithContext(b, ctx), func(err error, d time.Duration) {
+	}, func(err error, d time.Duration) {
 		if log != nil {
 			log.Warn("waiting for stream", "stream", stream, "consumer", o.Durable, "err", err, "retry_in", d.String())
 		}
@@ -197,6 +189,80 @@ func EnsureConsumer(ctx context.Context, js jetstream.JetStream, stream string, 
 		return nil, fmt.Errorf("provision consumer %s on %s: %w", o.Durable, stream, err)
 	}
 	return c, nil
+}
+
+// ProvisionBound bounds how long EnsureKeyValue and EnsureStream retry: a JetStream
+// cluster that is electing leaders (replicas starting at once, a restarted
+// server) answers within seconds to a minute.
+const ProvisionBound = 5 * time.Minute
+
+// EnsureKeyValue creates the key-value bucket or updates it to cfg
+// (idempotent), retrying with backoff for up to ProvisionBound (or until
+// ctx ends) while JetStream answers with a timeout or not at all, as a
+// cluster does while it places a new replicated bucket or elects its
+// leader; every retry is logged on log (a warning naming the bucket, the
+// error and the wait). A permission violation (*PermissionError) or any
+// other API error ends it at once.
+func EnsureKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig, log *slog.Logger) (jetstream.KeyValue, error) {
+	var kv jetstream.KeyValue
+	err := retryProvision(ctx, ProvisionBound, func(ctx context.Context) error {
+		return guarded(ctx, js.Conn(), jsAPIFor("KV_"+cfg.Bucket, ""), func(ctx context.Context) error {
+			var err error
+			kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)
+			return err
+		})
+	}, func(err error, d time.Duration) {
+		if log != nil {
+			log.Warn("provisioning key-value bucket, retrying", "bucket", cfg.Bucket, "replicas", cfg.Replicas, "err", err, "retry_in", d.String())
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("provision key-value bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}
+
+// provisionAttempt bounds one provisioning request: a server without a
+// JetStream meta leader answers nothing, and the request must not wait for
+// the caller's whole deadline.
+const provisionAttempt = 10 * time.Second
+
+// retryProvision runs op, each attempt bounded by provisionAttempt, with
+// exponential backoff (200 ms doubling to 5 s) for up to bound (0: until ctx ends) while it fails transiently: a missing
+// stream, a request timeout, no JetStream response or a cluster not ready
+// (clusterNotReady). A permission
+// violation or any other error is returned at once. notify is called
+// before every wait.
+func retryProvision(ctx context.Context, bound time.Duration, op func(context.Context) error, notify func(error, time.Duration)) error {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = 200 * time.Millisecond
+	b.MaxInterval = 5 * time.Second
+	b.MaxElapsedTime = bound
+	return backoff.RetryNotify(func() error {
+		actx, cancel := context.WithTimeout(ctx, provisionAttempt)
+		err := op(actx)
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, nats.ErrPermissionViolation):
+			return backoff.Permanent(err)
+		case ctx.Err() != nil:
+			return backoff.Permanent(err)
+		case errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+			errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) || clusterNotReady(err):
+			return err
+		}
+		return backoff.Permanent(err)
+	}, backoff.WithContext(b, ctx), notify)
+}
+
+// clusterNotReady reports a JetStream API error a cluster answers while it
+// has no meta leader or too few peers up yet: "JetStream system temporarily
+// unavailable" (10008) and "insufficient resources" (10023).
+func clusterNotReady(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == 10008 || apiErr.ErrorCode == 10023)
 }
 
 // PublishBackoff is the bounded retry policy for publishes: jittered

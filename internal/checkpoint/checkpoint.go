@@ -18,10 +18,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/yongjin-dev/yongjin/internal/bus"
 )
 
 // Bucket names.
@@ -72,22 +75,25 @@ func (c Checkpoint) Revision() uint64 { return c.revision }
 type Store struct{ kv, pages jetstream.KeyValue }
 
 // Open creates or binds the checkpoint bucket (file storage, 5 revisions of
-// history per key so an operator can see how a checkpoint moved).
+// history per key so an operator can see how a checkpoint moved) and the
+// page-fingerprint bucket, retrying while JetStream is not ready (replicas
+// starting at once against a cluster; see bus.EnsureKeyValue, which logs
+// each retry on slog.Default()).
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
 	if replicas == 0 {
 		replicas = 1
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := bus.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket: CheckpointBucket, Description: "yongjin poller checkpoints", History: 5,
 		Storage: jetstream.FileStorage, Replicas: replicas,
-	})
+	}, slog.Default())
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint bucket: %w", err)
 	}
-	pages, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	pages, err := bus.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket: PageBucket, Description: "yongjin poller: fingerprints of the pages stored in RAW", History: 1, TTL: PageTTL,
 		Storage: jetstream.FileStorage, Replicas: replicas,
-	})
+	}, slog.Default())
 	if err != nil {
 		return nil, fmt.Errorf("page bucket: %w", err)
 	}
@@ -218,7 +224,7 @@ type Leases struct {
 }
 
 // OpenLeases creates or binds the lease bucket whose entries expire ttl after
-// their last write, for replica holder.
+// their last write, for replica holder, retrying like Open.
 func OpenLeases(ctx context.Context, js jetstream.JetStream, ttl time.Duration, holder string, replicas int) (*Leases, error) {
 	if ttl < time.Second {
 		return nil, fmt.Errorf("lease ttl %s is too short (minimum 1s)", ttl)
@@ -226,10 +232,10 @@ func OpenLeases(ctx context.Context, js jetstream.JetStream, ttl time.Duration, 
 	if replicas == 0 {
 		replicas = 1
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := bus.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket: LeaseBucket, Description: "yongjin poller leases", History: 1, TTL: ttl,
 		Storage: jetstream.FileStorage, Replicas: replicas,
-	})
+	}, slog.Default())
 	if err != nil {
 		return nil, fmt.Errorf("lease bucket: %w", err)
 	}

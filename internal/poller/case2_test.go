@@ -13,6 +13,8 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/bus"
 	"github.com/yongjin-dev/yongjin/internal/checkpoint"
 	"github.com/yongjin-dev/yongjin/internal/devstack"
+	"github.com/yongjin-dev/yongjin/internal/dlq"
+	"github.com/yongjin-dev/yongjin/internal/normalizer"
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
@@ -23,9 +25,11 @@ import (
 // douke order with a type-drifted field (item_num 12.5 in an integer field),
 // every time it is served. The poller must publish that page byte for byte
 // like any other (RAW is the replay log), every later window must flow (the
-// checkpoint reaches now without an error), and ClickHouse must hold every
-// good order: every order of the truth except those the normalizer could not
-// take from the drifted record's page.
+// checkpoint reaches now without an error), and the normalizer dead-letters
+// that one record alone (case 3): ClickHouse holds every order of the truth
+// (which leaves the drifting order out, see sandbox.Server.TruthAt), its page
+// neighbours included, and the DLQ holds exactly one letter, the drifted
+// record's, with its index in the page and the reason.
 func TestCase2UndecodableRecordDoesNotBlockItsSource(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -57,10 +61,8 @@ func TestCase2UndecodableRecordDoesNotBlockItsSource(t *testing.T) {
 	if err := st.WaitCaughtUp(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	// the drifted page is in RAW byte for byte; its neighbours are the only
-	// orders ClickHouse may lack
-	neighbours := map[string]bool{}
-	found := false
+	// the drifted page is in RAW byte for byte, once
+	var page []string
 	for _, body := range rawBodies(t, ctx, st) {
 		if !strings.Contains(string(body), `"order_id":"`+bad+`"`) {
 			continue
@@ -68,29 +70,48 @@ func TestCase2UndecodableRecordDoesNotBlockItsSource(t *testing.T) {
 		if !strings.Contains(string(body), `"item_num":12.5`) {
 			t.Fatalf("the RAW page of %s is not the vendor's body", bad)
 		}
-		found = true
-		for _, id := range pageOrderIDs(t, body) {
-			neighbours[id] = true
+		if page != nil {
+			t.Fatalf("the drifted order %s is on two RAW pages", bad)
 		}
+		page = pageOrderIDs(t, body)
 	}
-	if !found {
-		t.Fatalf("no RAW page holds the drifted order %s", bad)
+	if len(page) < 2 {
+		t.Fatalf("the drifted order %s is on %d RAW pages of %d orders, want one page with neighbours", bad, len(page), len(page))
 	}
+	// every good order in ClickHouse, the drifted one not
 	stored := clickhouseOrderIDs(t, ctx, st)
 	truth := st.Sandbox.Truth("douke").Orders
-	missing := 0
 	for _, o := range truth {
+		if o.OrderID == bad {
+			t.Fatalf("the truth holds the drifting order %s", bad)
+		}
 		if !stored[o.OrderID] {
-			missing++
-			if !neighbours[o.OrderID] {
-				t.Errorf("order %s is missing from ClickHouse", o.OrderID)
-			}
+			t.Errorf("order %s is missing from ClickHouse", o.OrderID)
 		}
 	}
-	if len(stored) < len(truth)-len(neighbours) || len(stored) > len(truth) {
-		t.Errorf("ClickHouse holds %d orders; the truth has %d, %d of them on the drifted page", len(stored), len(truth), len(neighbours))
+	if stored[bad] {
+		t.Errorf("the drifted order %s is in ClickHouse", bad)
 	}
-	t.Logf("%d orders in the truth, %d in ClickHouse, %d missing (the drifted page holds %d)", len(truth), len(stored), missing, len(neighbours))
+	if len(stored) != len(truth) {
+		t.Errorf("ClickHouse holds %d orders, the truth %d", len(stored), len(truth))
+	}
+	// exactly one dead letter: the drifted record, with its index and reason
+	letters, err := dlq.New(st.JS, normalizer.Stage).List(ctx, dlq.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(letters) != 1 {
+		t.Fatalf("the DLQ holds %d letters, want exactly 1 (the drifted record)", len(letters))
+	}
+	l := letters[0]
+	if l.Record < 0 || l.Record >= len(page) || page[l.Record] != bad {
+		t.Errorf("the letter names record %d of the page, want the drifted order %s (page %v)", l.Record, bad, page)
+	}
+	if !strings.Contains(l.Reason, douke.SandboxDriftedReason) {
+		t.Errorf("the letter's reason %q does not say %q", l.Reason, douke.SandboxDriftedReason)
+	}
+	t.Logf("%d orders in the truth and in ClickHouse; the drifted order %s (record %d of its page of %d) dead-lettered: %s",
+		len(truth), bad, l.Record, len(page), l.Reason)
 }
 
 // rawBodies returns the body of every message in RAW.

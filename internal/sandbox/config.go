@@ -44,10 +44,12 @@ type Faults struct {
 	// DriftedRecords is how many records of each vendor whose handler
 	// supports it drift in type, the way a vendor's schema drifts: the first
 	// DriftedRecords records served in a successful page (counted over the
-	// server's life) carry, every time they are served from then on, one field
-	// of a type the documented format does not allow (douke: item_num 12.5 in
-	// an integer field). The vendor envelope and paging stay valid. See
-	// Env.Drift and Stats.DriftedRecords.
+	// server's life) carry, every time they are served from then on while
+	// the fault stays on (above 0), one field of a type the documented format
+	// does not allow (douke: item_num 12.5 in an integer field). The vendor
+	// envelope and paging stay valid. The ground truth leaves a drifting
+	// record out: no client can take it from the vendor. See Env.Drift and
+	// Stats.DriftedRecords.
 	DriftedRecords int `json:"drifted_records"`
 	// RecordPadding adds this many bytes to every record a supporting vendor
 	// serves (douke: an extra member), the way records with long texts make

@@ -194,13 +194,19 @@ func (e *Env) Malform(call Call, page, record, reason string) bool {
 // handler that supports it calls Drift for every record it serves in a
 // successful page; Drift returns true when the record drifts: it is one of
 // the vendor's first Faults.DriftedRecords records asked about (over the
-// server's life), and a record that drifted once drifts every time, as a
-// vendor's stored record would. The handler then serves that record with one
-// field of a drifted type, keeping the envelope and paging valid.
+// server's life), and while the fault stays on (Faults.DriftedRecords > 0) a
+// record that drifted once drifts every time, as a vendor's stored record
+// would; with the fault off every record is served correctly again. The
+// handler then serves that record with one field of a drifted type, keeping
+// the envelope and paging valid. While a record drifts it is not in the
+// ground truth (Server.TruthAt): no client can ever take it from the vendor.
 func (e *Env) Drift(record string) bool {
 	want := e.srv.Faults().DriftedRecords
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if want == 0 {
+		return false
+	}
 	if e.driftSet[record] {
 		return true
 	}
@@ -213,6 +219,16 @@ func (e *Env) Drift(record string) bool {
 	e.driftSet[record] = true
 	e.drifted = append(e.drifted, record)
 	return true
+}
+
+// drifting reports whether record is served drifted now (see Drift).
+func (e *Env) drifting(record string) bool {
+	if e.srv.Faults().DriftedRecords == 0 {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.driftSet[record]
 }
 
 // Stats reports the vendor's counters.

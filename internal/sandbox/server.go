@@ -115,13 +115,19 @@ func (s *Server) Config() Config { return s.cfg }
 // Truth is vendor's ground truth at the current clock time.
 func (s *Server) Truth(vendor string) Truth { return s.TruthAt(vendor, s.clock.Now()) }
 
-// TruthAt is vendor's ground truth at clock time at.
+// TruthAt is vendor's ground truth at clock time at. It leaves out the
+// orders the vendor serves drifted now (Faults.DriftedRecords, Env.Drift):
+// while the fault stays on the vendor keeps serving the drifted field, so
+// such an order never reaches a client's storage, and its neighbours do.
 func (s *Server) TruthAt(vendor string, at time.Time) Truth {
-	orders := s.model.OrderTruths(vendor, at)
-	t := Truth{Vendor: vendor, At: at.In(CST), Summary: Summarize(orders), Orders: orders}
 	s.mu.Lock()
 	h, env := s.handlers[vendor], s.envs[vendor]
 	s.mu.Unlock()
+	orders := s.model.OrderTruths(vendor, at)
+	if env != nil {
+		orders = slices.DeleteFunc(orders, func(o OrderTruth) bool { return env.drifting(o.OrderID) })
+	}
+	t := Truth{Vendor: vendor, At: at.In(CST), Summary: Summarize(orders), Orders: orders}
 	if tp, ok := h.(TruthProvider); ok {
 		t.Summary, t.Orders = tp.Truth(env, at), nil
 	}

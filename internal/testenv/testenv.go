@@ -114,7 +114,10 @@ func NewDatabase(t testing.TB, addr string) string {
 	}
 	t.Cleanup(func() {
 		defer conn.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		// Dropping a database waits for its tables' parts (the per-account
+		// commission table and its view add some); ClickHouse 18.16 under a
+		// loaded machine takes minutes.
+		ctx, cancel := context.WithTimeout(context.Background(), dropTimeout)
 		defer cancel()
 		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
 			t.Errorf("testenv: drop database %s on %s: %v", name, addr, err)
@@ -122,6 +125,9 @@ func NewDatabase(t testing.TB, addr string) string {
 	})
 	return name
 }
+
+// dropTimeout bounds the DROP DATABASE of a test's cleanup.
+const dropTimeout = 5 * time.Minute
 
 func openClickHouse(addr string, timeout time.Duration) (ch.Conn, error) {
 	user, pass := ClickHouseCredentials()

@@ -537,6 +537,10 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // pay_success_time).
 const SandboxMalformedReason = "missing pay_success_time"
 
+// SandboxDriftedReason is what the normalizer's dead letter says about an
+// order the drifted-record fault served (item_num 12.5 in an integer field).
+const SandboxDriftedReason = "field item_num: not an integer"
+
 // sandboxDescribe is a request's parameters without credentials, for
 // sandbox.MalformedPage.
 func sandboxDescribe(f url.Values) string {
