@@ -265,7 +265,7 @@ func (s *Service) process(ctx context.Context, o origin, idPrefix, reasonPrefix 
 	if err != nil {
 		return processed{}, fmt.Errorf("%w: %v", ErrPermanent, err)
 	}
-	recs, err := vendors.NormalizeRecords(v, page)
+	recs, err := Records(v, page, s.cfg.CommissionEvents)
 	if err != nil {
 		return processed{}, fmt.Errorf("%w: %v", ErrPermanent, err)
 	}
@@ -398,6 +398,17 @@ func Normalize(reg *vendors.Registry, page events.RawPage) ([]events.Envelope, e
 		return nil, err
 	}
 	return v.Normalize(page)
+}
+
+// Records maps page with v record by record, as process does before
+// Granularity: vendors.NormalizeRecords with commissionEvents, else
+// vendors.NormalizeCarriedRecords (order vendors then skip building the
+// commission.v1 envelopes that Granularity would drop).
+func Records(v vendors.Vendor, page events.RawPage, commissionEvents bool) ([]vendors.Record, error) {
+	if commissionEvents {
+		return vendors.NormalizeRecords(v, page)
+	}
+	return vendors.NormalizeCarriedRecords(v, page)
 }
 
 // Granularity returns the envelopes to publish: all of them with

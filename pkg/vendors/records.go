@@ -32,6 +32,28 @@ type RecordNormalizer interface {
 	NormalizeRecords(p events.RawPage) ([]Record, error)
 }
 
+// CarriedRecordNormalizer is implemented by order vendors whose order.v1
+// events carry their commission lines (events.Order.CommissionLines).
+type CarriedRecordNormalizer interface {
+	// NormalizeCarriedRecords is NormalizeRecords without the commission.v1
+	// envelopes of the orders that carry their lines, which it does not
+	// build: the same records with the same indexes and errors, each
+	// record's events being NormalizeRecords' minus those commission.v1
+	// events. It is pure, as NormalizeRecords is.
+	NormalizeCarriedRecords(p events.RawPage) ([]Record, error)
+}
+
+// NormalizeCarriedRecords maps p with v record by record for a stream whose
+// order.v1 events carry their lines: through CarriedRecordNormalizer when v
+// implements it, else as NormalizeRecords (whose commission.v1 events the
+// caller then filters itself).
+func NormalizeCarriedRecords(v Vendor, p events.RawPage) ([]Record, error) {
+	if cn, ok := v.(CarriedRecordNormalizer); ok {
+		return cn.NormalizeCarriedRecords(p)
+	}
+	return NormalizeRecords(v, p)
+}
+
 // NormalizeRecords maps p with v record by record: through
 // RecordNormalizer when v implements it, else as one record (index 0)
 // holding every event of the page, with Normalize's error as a page error.

@@ -71,3 +71,26 @@ func BenchmarkNormalizePageBaseline(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*20)/b.Elapsed().Seconds(), "orders/s")
 }
+
+// BenchmarkDecodePage decodes one 20-order sandbox page with DecodePage
+// (its one-pass path) and, in the same run, decoding in parts (envelope,
+// data, order list, then each order), which it falls back to.
+func BenchmarkDecodePage(b *testing.B) {
+	page := benchPage(b)
+	for _, bc := range []struct {
+		name   string
+		decode func([]byte) (*douke.Page, error)
+	}{{"one_pass", douke.DecodePage}, {"in_parts", douke.DecodePageInParts}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(page.Body)))
+			for b.Loop() {
+				p, err := bc.decode(page.Body)
+				if err != nil || len(p.Orders) != 20 {
+					b.Fatalf("%v", err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*20), "µs/order")
+		})
+	}
+}

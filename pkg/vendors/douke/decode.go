@@ -24,6 +24,16 @@ import (
 // On success a missing, null, "", [] or {} data or data.orders means a page
 // without orders. A leading UTF-8 byte-order mark is ignored.
 func DecodePage(body []byte) (*Page, error) {
+	if p, err, ok := decodePageOnePass(body); ok {
+		return p, err
+	}
+	return decodePageInParts(body)
+}
+
+// decodePageInParts is DecodePage reading the envelope, data and the order
+// list one after the other (DecodePaging, then wire.DecodeList): it gives
+// every error its precise text.
+func decodePageInParts(body []byte) (*Page, error) {
 	p, orders, err := DecodePaging(body)
 	if err != nil || orders == nil {
 		return p, err
@@ -32,6 +42,61 @@ func DecodePage(body []byte) (*Page, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// onePassOrder is one element of data.orders decoded where it lies: its
+// Order, or the error decodeOrder gave it (the page's decoding goes on).
+type onePassOrder struct {
+	order Order
+	err   error
+}
+
+// UnmarshalJSON keeps decodeOrder's outcome for b; it never fails.
+func (e *onePassOrder) UnmarshalJSON(b []byte) error {
+	e.order, e.err = decodeOrder(b)
+	return nil
+}
+
+// decodePageOnePass is DecodePage for the common page, decoded in one pass
+// (decodePageInParts validates and scans the page three times before it
+// decodes each order). ok is false whenever the two could differ, and the
+// caller then decodes in parts: a body that does not decode this way (its
+// errors are decodePageInParts'), a vendor error, a page whose top-level
+// data member is repeated (or may be: see wire.MemberOnce), where a struct
+// would merge the repeats and DecodePaging keeps the last. Otherwise page
+// and err are what decodePageInParts returns: each order decoded from the
+// same bytes by decodeOrder, and wire.CollectEach building the same
+// *wire.ListError for the orders that do not decode.
+func decodePageOnePass(body []byte) (page *Page, err error, ok bool) {
+	body = wire.TrimBOM(body)
+	if !wire.MemberOnce(body, "data") {
+		return nil, nil, false
+	}
+	var env struct {
+		Error json.RawMessage `json:"error"`
+		Msg   FlexString      `json:"msg"`
+		Data  *struct {
+			Cursor FlexString     `json:"cursor"`
+			Orders []onePassOrder `json:"orders"`
+		} `json:"data"`
+		RequestID FlexString `json:"request_id"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return nil, nil, false
+	}
+	if code, err := errorCode(env.Error); err != nil || code != "0" {
+		return nil, nil, false
+	}
+	p := &Page{Error: "0", Msg: string(env.Msg), RequestID: string(env.RequestID)}
+	if env.Data == nil {
+		return p, nil, true
+	}
+	p.Cursor = string(env.Data.Cursor)
+	orders := env.Data.Orders
+	if p.Orders, err = wire.CollectEach("data.orders", len(orders), func(i int) (Order, error) { return orders[i].order, orders[i].err }); err != nil {
+		return nil, err, true
+	}
+	return p, nil, true
 }
 
 // DecodePaging decodes only what paging and the vendor's error envelope need

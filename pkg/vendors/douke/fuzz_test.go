@@ -2,6 +2,7 @@ package douke
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/yongjin-dev/yongjin/internal/vendortest"
@@ -57,4 +58,63 @@ func FuzzNormalize(f *testing.F) {
 		envs := vendortest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
 		vendortest.OrderEvents(t, envs, 4)
 	})
+}
+
+// FuzzDecodePageOnePass checks that DecodePage's one-pass path gives what
+// decoding in parts gives, page and error alike (bad orders, vendor
+// errors, repeated members and odd shapes included).
+func FuzzDecodePageOnePass(f *testing.F) {
+	addSeeds(f)
+	for _, s := range []string{
+		`{"error":"0","data":{"cursor":"a","orders":[{"order_id":"1","pay_success_time":"2023-01-01 00:00:00"}]},"data":{"cursor":"b"}}`,
+		`{"error":"0","data":{"cursor":"a","orders":[{"order_id":"1"}]},"DATA":{}}`,
+		`{"error":"0","data":{"cursor":"a","orders":[{"order_id":"1"}]},"\u0064ata":{}}`,
+		`{"error":"0","data":{"cursor":"a","cursor":"b","orders":[{"order_id":"1"},{"order_id":"2"}],"orders":[{"order_id":"3"}]}}`,
+		`{"error":"0","data":{"orders":[{"order_id":[true]},null,{"order_id":"2","item_num":{"x":1}}]}}`,
+		`{"error":"0","data":{"orders":{}}}`,
+		`{"error":"0","data":{"orders":""}}`,
+		`{"error":"0","data":[]}`,
+		`{"error":"0","data":""}`,
+		`{"error":"0","data":null}`,
+		`{"error":"0","data":{"orders":[]}}`,
+		`{"error":"0","data":{"orders":null}}`,
+		`{"error":"1","msg":"no","data":{"orders":[1]}}`,
+		`{"error":0,"data":{"cursor":7,"orders":[{"order_id":12345678901234567890,"pay_success_time":"2023-01-01 00:00:00"}]}} `,
+		`{"error":"0","data":{"orders":[]}} x`,
+		"\xef\xbb\xbf{\"error\":\"0\",\"data\":{\"orders\":[{\"order_id\":\"1\",\"pay_success_time\":\"2023-01-01 00:00:00\"}]}}",
+		`{"error":"0","msg":"a\"data\":{}","data":{"orders":[{"order_id":"1"}]}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := DecodePage(body)
+		q, qerr := decodePageInParts(body)
+		if !reflect.DeepEqual(p, q) || !reflect.DeepEqual(err, qerr) {
+			t.Fatalf("one pass: %+v, %v\nin parts: %+v, %v", p, err, q, qerr)
+		}
+	})
+}
+
+// TestDecodePageOnePassTaken checks that the one-pass path decodes the
+// documented pages (FuzzDecodePageOnePass would otherwise compare the
+// in-parts path with itself) and leaves a repeated data member to the
+// in-parts path.
+func TestDecodePageOnePassTaken(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body []byte
+		want bool
+	}{
+		{"lifecycle", vendortest.ReadTestdata(t, "lifecycle.json"), true},
+		{"doc_sample", vendortest.ReadTestdata(t, "doc_sample.json"), true},
+		{"repeated data", []byte(`{"error":"0","data":{"orders":[{"order_id":"1"}]},"Data":{}}`), false},
+		{"escaped member name", []byte(`{"error":"0","\u0064ata":{"orders":[]}}`), false},
+		{"vendor error", vendortest.ReadTestdata(t, "error_vekey.json"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, _, ok := decodePageOnePass(tc.body); ok != tc.want {
+				t.Fatalf("one pass taken = %v; want %v", ok, tc.want)
+			}
+		})
+	}
 }

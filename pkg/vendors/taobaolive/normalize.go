@@ -81,6 +81,20 @@ func Normalize(p events.RawPage) ([]events.Envelope, error) {
 // MapOrder rejects, its error. The page fails as a whole only for a vendor
 // error, an undecodable envelope or a missing account label.
 func NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
+	return normalizeRecords(p, wire.OrderRecords[Order])
+}
+
+// NormalizeCarriedRecords is NormalizeRecords without the commission.v1
+// envelopes, which it does not build (see vendors.CarriedRecordNormalizer):
+// each good record holds only its order.v1 envelope, which carries the
+// order's lines.
+func NormalizeCarriedRecords(p events.RawPage) ([]vendors.Record, error) {
+	return normalizeRecords(p, wire.CarriedOrderRecords[Order])
+}
+
+// normalizeRecords decodes p and maps its orders with records
+// (wire.OrderRecords or wire.CarriedOrderRecords).
+func normalizeRecords(p events.RawPage, records func(string, []Order, func(int) error, func(Order) (events.Order, []events.CommissionLine, error)) []vendors.Record) ([]vendors.Record, error) {
 	page, err := wire.DecodeRaw(p, DecodePage)
 	var orders []Order
 	if page != nil {
@@ -90,7 +104,7 @@ func NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("taobao-live normalize: %w", err)
 	}
-	return wire.OrderRecords("taobao-live normalize: elements", orders, badAt, func(o Order) (events.Order, []events.CommissionLine, error) {
+	return records("taobao-live normalize: elements", orders, badAt, func(o Order) (events.Order, []events.CommissionLine, error) {
 		return MapOrder(p.Account, o, p.FetchedAt)
 	}), nil
 }
@@ -98,6 +112,12 @@ func NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
 // NormalizeRecords implements vendors.RecordNormalizer (see NormalizeRecords).
 func (Vendor) NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
 	return NormalizeRecords(p)
+}
+
+// NormalizeCarriedRecords implements vendors.CarriedRecordNormalizer (see
+// NormalizeCarriedRecords).
+func (Vendor) NormalizeCarriedRecords(p events.RawPage) ([]vendors.Record, error) {
+	return NormalizeCarriedRecords(p)
 }
 
 // MapOrder maps one wire order of account to its canonical Order and its two

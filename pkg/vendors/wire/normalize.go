@@ -30,6 +30,21 @@ func OrderEnvelopes[O any](where string, orders []O, mapOrder func(O) (events.Or
 // where[i], as in OrderEnvelopes). badAt (may be nil) reports orders that
 // did not even decode (see RecordList); they are not passed to mapOrder.
 func OrderRecords[O any](where string, orders []O, badAt func(int) error, mapOrder func(O) (events.Order, []events.CommissionLine, error)) []vendors.Record {
+	return orderRecords(where, orders, badAt, mapOrder, true)
+}
+
+// CarriedOrderRecords is OrderRecords without the commission.v1 envelopes
+// of the orders that carry their lines (every order with lines does): the
+// same records, indexes and errors, each record holding only its order.v1
+// envelope, which is what the default event granularity publishes (see
+// vendors.CarriedRecordNormalizer). The lines' envelopes are never encoded:
+// a line encodes whenever its order does (it holds the order's times), so
+// no record's outcome depends on them.
+func CarriedOrderRecords[O any](where string, orders []O, badAt func(int) error, mapOrder func(O) (events.Order, []events.CommissionLine, error)) []vendors.Record {
+	return orderRecords(where, orders, badAt, mapOrder, false)
+}
+
+func orderRecords[O any](where string, orders []O, badAt func(int) error, mapOrder func(O) (events.Order, []events.CommissionLine, error), lineEvents bool) []vendors.Record {
 	out := make([]vendors.Record, len(orders))
 	for i, o := range orders {
 		out[i] = vendors.Record{Index: i}
@@ -39,7 +54,7 @@ func OrderRecords[O any](where string, orders []O, badAt func(int) error, mapOrd
 				continue
 			}
 		}
-		envs, err := orderEvents(o, mapOrder)
+		envs, err := orderEvents(o, mapOrder, lineEvents)
 		if err != nil {
 			out[i].Err = fmt.Errorf("%s[%d]: %w", where, i, err)
 			continue
@@ -60,13 +75,19 @@ func decodeErr(where string, err error) error {
 	return fmt.Errorf("%s: %w", where[:i], err)
 }
 
-func orderEvents[O any](o O, mapOrder func(O) (events.Order, []events.CommissionLine, error)) ([]events.Envelope, error) {
+// orderEvents maps one order to its order.v1 envelope (carrying its lines)
+// and, with lineEvents or when it has no lines to carry, its commission.v1
+// envelopes.
+func orderEvents[O any](o O, mapOrder func(O) (events.Order, []events.CommissionLine, error), lineEvents bool) ([]events.Envelope, error) {
 	ord, lines, err := mapOrder(o)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]events.Envelope, 0, 1+len(lines))
 	ord.CommissionLines = events.OrderLines(lines)
+	if !lineEvents && len(ord.CommissionLines) > 0 {
+		lines = nil
+	}
+	out := make([]events.Envelope, 0, 1+len(lines))
 	env, err := ord.Envelope()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", vendors.ErrMalformedPage, err)

@@ -75,13 +75,21 @@ func DecodeList[T any](where string, list []byte, decode func([]byte) (T, error)
 // map the good records and reject only the bad ones; its text is the first
 // bad element's.
 func DecodeEach[T any](where string, raws []json.RawMessage, decode func([]byte) (T, error)) ([]T, error) {
-	if len(raws) == 0 {
+	return CollectEach(where, len(raws), func(i int) (T, error) { return decode(raws[i]) })
+}
+
+// CollectEach is DecodeEach for n elements already decoded elsewhere: at(i)
+// returns element i's value or its decode error, and the result (values,
+// nil for n == 0, or a *ListError[T] naming the bad elements) is the one
+// DecodeEach gives for the same outcomes.
+func CollectEach[T any](where string, n int, at func(i int) (T, error)) ([]T, error) {
+	if n == 0 {
 		return nil, nil
 	}
-	out := make([]T, len(raws))
+	out := make([]T, n)
 	var le *ListError[T]
-	for i, r := range raws {
-		v, err := decode(r)
+	for i := range n {
+		v, err := at(i)
 		if err != nil {
 			if le == nil {
 				le = &ListError[T]{Where: where}
@@ -133,6 +141,62 @@ func (e *ListError[T]) BadAt(i int) error {
 		}
 	}
 	return nil
+}
+
+// MemberOnce reports whether the JSON object body has at most one member,
+// at its top level, whose name matches name as encoding/json matches a
+// struct field's (ignoring case), and no top-level member name holding an
+// escape sequence (which could spell name). A decoder that reads the member
+// straight into a struct, where encoding/json merges a repeated member
+// instead of keeping the last one, uses it to take another path when the
+// two could differ. For a body that is not valid JSON the answer means
+// nothing: the caller's decoder rejects such a body anyway.
+func MemberOnce(body []byte, name string) bool {
+	depth, seen := 0, 0
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '"':
+			j, esc := i+1, false
+			for ; j < len(body) && body[j] != '"'; j++ {
+				if body[j] == '\\' {
+					esc = true
+					j++
+				}
+			}
+			if j >= len(body) {
+				return false
+			}
+			if depth == 1 && followedByColon(body[j+1:]) {
+				if esc {
+					return false
+				}
+				if bytes.EqualFold(body[i+1:j], []byte(name)) {
+					if seen++; seen > 1 {
+						return false
+					}
+				}
+			}
+			i = j
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+	}
+	return true
+}
+
+// followedByColon reports whether the first byte of b that is not JSON
+// white space is ':'.
+func followedByColon(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return c == ':'
+	}
+	return false
 }
 
 // Clip shortens s to at most n bytes, cut on a rune boundary and marked

@@ -1,0 +1,4 @@
+package douke
+
+// DecodePageInParts exposes decodePageInParts to the external benchmarks.
+var DecodePageInParts = decodePageInParts
