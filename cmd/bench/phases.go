@@ -323,39 +323,11 @@ func (b *bench) sinkAlone(ctx context.Context) error {
 
 // endToEnd polls the sandbox into a fresh store while normalizer and sink run.
 func (b *bench) endToEnd(ctx context.Context) error {
-	dir := b.runDir("e2e")
-	_ = os.RemoveAll(dir)
-	n, err := b.startNATS(ctx, "nats-e2e", filepath.Join(dir, "nats"))
+	n, norm, sink, db, stop, err := b.startPipeline(ctx, "e2e")
 	if err != nil {
 		return err
 	}
-	defer n.stop()
-	db, err := b.freshDatabase(ctx, "e2e")
-	if err != nil {
-		return err
-	}
-	if err := b.migrate(db); err != nil {
-		return err
-	}
-	if err := b.ensureRaw(ctx, n.js); err != nil {
-		return err
-	}
-	norm, _, err := b.stage("normalizer", n.url, db)
-	if err != nil {
-		return err
-	}
-	defer norm.stop(time.Minute)
-	sink, _, err := b.stage("sink", n.url, db)
-	if err != nil {
-		return err
-	}
-	defer sink.stop(time.Minute)
-	if err := waitDone(ctx, "e2e consumers", 2*time.Minute, 100*time.Millisecond, func() (bool, error) {
-		_, err := pending(ctx, n.js, bus.EventsStream, "sink")
-		return err == nil, err
-	}); err != nil {
-		return err
-	}
+	defer stop()
 	m := newCPUMeter()
 	for name, pid := range map[string]int{"nats-server": n.pid(), "clickhouse": b.chPID, "normalizer": norm.pid(), "sink": sink.pid(), "sandbox": b.sandbox.pid()} {
 		m.add(name, pid)
@@ -418,39 +390,11 @@ func (b *bench) latency(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dir := b.runDir("latency")
-	_ = os.RemoveAll(dir)
-	n, err := b.startNATS(ctx, "nats-latency", filepath.Join(dir, "nats"))
+	n, norm, sink, db, stop, err := b.startPipeline(ctx, "latency")
 	if err != nil {
 		return err
 	}
-	defer n.stop()
-	db, err := b.freshDatabase(ctx, "latency")
-	if err != nil {
-		return err
-	}
-	if err := b.migrate(db); err != nil {
-		return err
-	}
-	if err := b.ensureRaw(ctx, n.js); err != nil {
-		return err
-	}
-	norm, _, err := b.stage("normalizer", n.url, db)
-	if err != nil {
-		return err
-	}
-	defer norm.stop(time.Minute)
-	sink, _, err := b.stage("sink", n.url, db)
-	if err != nil {
-		return err
-	}
-	defer sink.stop(time.Minute)
-	if err := waitDone(ctx, "latency consumers", 2*time.Minute, 100*time.Millisecond, func() (bool, error) {
-		_, err := pending(ctx, n.js, bus.EventsStream, "sink")
-		return err == nil, err
-	}); err != nil {
-		return err
-	}
+	defer stop()
 	cum := make([]uint64, len(pages))
 	var total uint64
 	for i, p := range pages {
@@ -591,4 +535,50 @@ func (b *bench) eachRawPage(ctx context.Context, n int, fn func(rawPage) error) 
 		got += k
 	}
 	return nil
+}
+
+// startPipeline starts, for one phase, a fresh JetStream store with the RAW
+// stream, a fresh migrated database, and the normalizer and sink binaries on
+// them, and waits until both consumers exist. stop stops them all, in
+// reverse order.
+func (b *bench) startPipeline(ctx context.Context, phase string) (n *natsProc, norm, sink *proc, db string, stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	dir := b.runDir(phase)
+	_ = os.RemoveAll(dir)
+	if n, err = b.startNATS(ctx, "nats-"+phase, filepath.Join(dir, "nats")); err != nil {
+		return
+	}
+	stops = append(stops, n.stop)
+	if db, err = b.freshDatabase(ctx, phase); err != nil {
+		return
+	}
+	if err = b.migrate(db); err != nil {
+		return
+	}
+	if err = b.ensureRaw(ctx, n.js); err != nil {
+		return
+	}
+	if norm, _, err = b.stage("normalizer", n.url, db); err != nil {
+		return
+	}
+	stops = append(stops, func() { norm.stop(time.Minute) })
+	if sink, _, err = b.stage("sink", n.url, db); err != nil {
+		return
+	}
+	stops = append(stops, func() { sink.stop(time.Minute) })
+	err = waitDone(ctx, phase+" consumers", 2*time.Minute, 100*time.Millisecond, func() (bool, error) {
+		_, err := pending(ctx, n.js, bus.EventsStream, "sink")
+		return err == nil, err
+	})
+	return
 }
