@@ -11,14 +11,15 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
 )
 
 // benchPage fetches one full 20-order page from the sandbox.
 func benchPage(b *testing.B) events.RawPage {
 	b.Helper()
 	cfg := sandbox.DefaultConfig()
-	cfg.Accounts = []sandbox.Account{douke.SandboxAccount("bench", "bench-vekey")}
-	srv, err := douke.SandboxServer(cfg)
+	cfg.Accounts = []sandbox.Account{doukesandbox.Account("bench", "bench-vekey")}
+	srv, err := doukesandbox.Server(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
@@ -39,8 +40,8 @@ func sandboxTestConfig(seed int64, orders int) sandbox.Config {
 	cfg := sandbox.DefaultConfig()
 	cfg.Seed, cfg.Orders = seed, orders
 	cfg.Accounts = []sandbox.Account{
-		douke.SandboxAccount("demo", sandboxTestVekey),
-		douke.SandboxAccount("second", sandboxTestVekey2),
+		doukesandbox.Account("demo", sandboxTestVekey),
+		doukesandbox.Account("second", sandboxTestVekey2),
 	}
 	return cfg
 }
@@ -52,13 +53,13 @@ type sandboxTestEnv struct {
 
 func sandboxStart(t *testing.T, cfg sandbox.Config) *sandboxTestEnv {
 	t.Helper()
-	s, err := douke.SandboxServer(cfg)
+	s, err := sandbox.NewServer(cfg, doukesandbox.Handler{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
-	return &sandboxTestEnv{srv: s, url: hs.URL + douke.SandboxPath}
+	return &sandboxTestEnv{srv: s, url: hs.URL + doukesandbox.Path}
 }
 
 // raw sends one request (GET with a query, or POST with a form body) and
@@ -845,7 +846,7 @@ func TestSandboxThroughVendor(t *testing.T) {
 	e := sandboxStart(t, cfg)
 	var v vendors.Vendor = douke.Vendor{}
 	f, err := v.NewFetcher(vendors.SourceConfig{
-		BaseURL:     strings.TrimSuffix(e.url, douke.SandboxPath),
+		BaseURL:     strings.TrimSuffix(e.url, doukesandbox.Path),
 		Account:     "demo",
 		Credentials: map[string]string{"vekey": sandboxTestVekey},
 	})
