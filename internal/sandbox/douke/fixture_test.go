@@ -11,9 +11,9 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 // TestBenchFixtureCurrent keeps pkg/vendors/douke/testdata/sandbox_page.json
@@ -45,7 +45,7 @@ func TestBenchFixtureCurrent(t *testing.T) {
 		t.Fatalf("no full page: %v", err)
 	}
 	name := filepath.Join("..", "..", "..", "pkg", "vendors", "douke", "testdata", "sandbox_page.json")
-	if *vendortest.Update {
+	if *vendorstest.Update {
 		if err := os.WriteFile(name, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 	api "github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
 )
 
@@ -44,7 +44,7 @@ func TestSandboxFixturesCurrent(t *testing.T) {
 		}
 		got = append(got, '\n')
 		name := filepath.Join("..", "..", "..", "pkg", "vendors", "xingtu", "testdata", g.file)
-		if *vendortest.Update {
+		if *vendorstest.Update {
 			if err := os.WriteFile(name, got, 0o644); err != nil {
 				t.Fatal(err)
 			}
