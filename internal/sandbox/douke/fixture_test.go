@@ -3,7 +3,6 @@ package douke_test
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
+	"github.com/yongjin-dev/yongjin/internal/sandbox/sandboxtest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
@@ -23,13 +23,8 @@ import (
 func TestBenchFixtureCurrent(t *testing.T) {
 	cfg := sandbox.DefaultConfig()
 	cfg.Accounts = []sandbox.Account{doukesandbox.Account("bench", "bench-vekey")}
-	srv, err := sandbox.NewServer(cfg, doukesandbox.Handler{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	f, err := douke.New().NewFetcher(vendors.SourceConfig{BaseURL: ts.URL, Account: "bench", Credentials: map[string]string{"vekey": "bench-vekey"}})
+	_, base := sandboxtest.Start(t, cfg, doukesandbox.Handler{})
+	f, err := douke.New().NewFetcher(vendors.SourceConfig{BaseURL: base, Account: "bench", Credentials: map[string]string{"vekey": "bench-vekey"}})
 	if err != nil {
 		t.Fatal(err)
 	}

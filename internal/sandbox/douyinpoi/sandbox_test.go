@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/sandbox/sandboxtest"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
@@ -124,15 +124,7 @@ func call(t *testing.T, method, u, contentType, token, body string) (int, string
 	if token != "" {
 		req.Header.Set("access-token", token)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, b := sandboxtest.Do(t, req)
 	return res.StatusCode, string(b)
 }
 
@@ -382,13 +374,8 @@ func TestSandboxExpireTokens(t *testing.T) {
 
 func TestSandboxAdminSPUs(t *testing.T) {
 	cfg := sandboxConfig(3)
-	srv, err := sandbox.NewServer(cfg, NewHandler())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	_, body := call(t, http.MethodGet, hs.URL+AdminSPUsPath+"?account=b", "", "", "")
+	_, base := sandboxtest.Start(t, cfg, NewHandler())
+	_, body := call(t, http.MethodGet, base+AdminSPUsPath+"?account=b", "", "", "")
 	var got map[string][]string
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,6 @@ import (
 	"hash"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"sort"
@@ -27,6 +26,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/sandbox/sandboxtest"
 	taobaolivesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/taobaolive"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
@@ -63,13 +63,8 @@ type sandboxTestEnv struct {
 
 func sandboxStart(t *testing.T, cfg sandbox.Config) *sandboxTestEnv {
 	t.Helper()
-	s, err := sandbox.NewServer(cfg, taobaolivesandbox.Handler{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(hs.Close)
-	return &sandboxTestEnv{srv: s, url: hs.URL + taobaolivesandbox.Path}
+	s, base := sandboxtest.Start(t, cfg, taobaolivesandbox.Handler{})
+	return &sandboxTestEnv{srv: s, url: base + taobaolivesandbox.Path}
 }
 
 // sandboxSign is the test's own implementation of the documented signature.
@@ -138,29 +133,7 @@ func (e *sandboxTestEnv) form(session, method, structJSON string, mod func(url.V
 // raw sends one request (GET with a query or POST with a form body).
 func (e *sandboxTestEnv) raw(t *testing.T, httpMethod string, f url.Values) (*http.Response, []byte) {
 	t.Helper()
-	var req *http.Request
-	var err error
-	if httpMethod == http.MethodPost {
-		req, err = http.NewRequest(httpMethod, e.url, strings.NewReader(f.Encode()))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
-		}
-	} else {
-		req, err = http.NewRequest(httpMethod, e.url+"?"+f.Encode(), nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, body
+	return sandboxtest.Send(t, httpMethod, e.url, f, "application/x-www-form-urlencoded;charset=utf-8")
 }
 
 // sandboxOrder is one wire element with every member kept raw.

@@ -2,14 +2,14 @@ package xingtu
 
 import (
 	"bytes"
-	"io"
-	"net/http/httptest"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/sandbox/sandboxtest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 	api "github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
 )
@@ -22,26 +22,13 @@ func TestSandboxFixturesCurrent(t *testing.T) {
 	cfg := sandbox.DefaultConfig()
 	cfg.Orders = 0
 	cfg.Accounts = []sandbox.Account{Account("demo", "fixture-token")}
-	s, err := sandbox.NewServer(cfg, Handler{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	defer hs.Close()
+	_, base := sandboxtest.Start(t, cfg, Handler{})
 	for _, g := range []struct{ file, author, period string }{
 		{"sandbox_day30.json", "7175462503452054614", api.Period30},
 		{"sandbox_day90_no_orders.json", "6923424278372373731", api.Period90},
 	} {
 		q := url.Values{"token": {"fixture-token"}, "oAuthorId": {g.author}, "period": {g.period}}
-		res, err := hs.Client().Get(hs.URL + Path + "?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(res.Body)
-		res.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, got := sandboxtest.Send(t, http.MethodGet, base+Path, q, "")
 		got = append(got, '\n')
 		name := filepath.Join("..", "..", "..", "pkg", "vendors", "xingtu", "testdata", g.file)
 		if *vendorstest.Update {

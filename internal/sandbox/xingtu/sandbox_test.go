@@ -8,9 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/sandbox/sandboxtest"
 	xingtusandbox "github.com/yongjin-dev/yongjin/internal/sandbox/xingtu"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
@@ -47,27 +46,14 @@ type sandboxTestEnv struct {
 
 func sandboxStart(t *testing.T, cfg sandbox.Config) *sandboxTestEnv {
 	t.Helper()
-	s, err := sandbox.NewServer(cfg, xingtusandbox.Handler{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(hs.Close)
-	return &sandboxTestEnv{srv: s, url: hs.URL}
+	s, base := sandboxtest.Start(t, cfg, xingtusandbox.Handler{})
+	return &sandboxTestEnv{srv: s, url: base}
 }
 
 // get requests the endpoint with query q and returns status and body.
 func (e *sandboxTestEnv) get(t *testing.T, q url.Values) (int, []byte) {
 	t.Helper()
-	res, err := http.Get(e.url + xingtusandbox.Path + "?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, b := sandboxtest.Send(t, http.MethodGet, e.url+xingtusandbox.Path, q, "")
 	return res.StatusCode, b
 }
 
