@@ -11,8 +11,9 @@
 // format. Ground truth (Model.Truth, Server.Truth) never goes through a vendor
 // rendering or through yongjin's normalizer: it is summed from the model.
 // The pieces every vendor protocol shares live here (vendorkit.go):
-// NewServer(cfg, handlers...), WriteJSON, Account.HasCredential with
-// AccountByCredential and BookByCredential, and the Mix64 mixer.
+// NewServer(cfg, handlers...), Env.AdmitMethod, WriteJSON,
+// Account.HasCredential with AccountByCredential and BookByCredential, and
+// the Mix64 mixer.
 //
 // Everything is deterministic: the same Config (seed included) always yields
 // the same orders, the same schedules, the same fault decisions for the same

@@ -1,15 +1,20 @@
 package sandbox
 
-// Shared pieces of the vendor sandboxes (internal/sandbox/<vendor>): JSON
-// answers, accounts by credential and the server constructor (NewServer)
-// and the mixer (Mix64) beside them. A new vendor sandbox builds on these
-// instead of writing its own copies.
+// Shared pieces of the vendor sandboxes (internal/sandbox/<vendor>): the
+// method check before Admit (Env.AdmitMethod), JSON answers (WriteJSON) and
+// accounts by credential (Account.HasCredential, AccountByCredential,
+// BookByCredential); the server constructor (NewServer, server.go) and the
+// mixer (Mix64, model.go) serve them too. A new vendor sandbox builds on
+// these instead of writing its own copies; internal/sandbox/sandboxtest
+// starts one for tests.
 
 import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 )
 
 // ContentTypeJSON is the Content-Type WriteJSON sets when the handler set none.
@@ -63,4 +68,17 @@ func BookByCredential(books []*Book, key, value string) *Book {
 		}
 	}
 	return nil
+}
+
+// AdmitMethod is Admit for an endpoint that accepts only methods: a request
+// with any other method is answered HTTP 405 with an Allow header listing
+// methods (neither counted nor faulted) and ok=false; any other request goes
+// through Admit.
+func (e *Env) AdmitMethod(w http.ResponseWriter, r *http.Request, methods ...string) (call Call, ok bool) {
+	if !slices.Contains(methods, r.Method) {
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return Call{}, false
+	}
+	return e.Admit(w, r)
 }

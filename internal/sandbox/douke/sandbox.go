@@ -443,12 +443,7 @@ func sandboxParse(f map[string][]string, now time.Time) (*sandboxRequest, error)
 
 // ServeHTTP answers one kol_OrderAds request (see Handler).
 func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	call, ok := h.env.Admit(w, r)
+	call, ok := h.env.AdmitMethod(w, r, http.MethodGet, http.MethodPost)
 	if !ok {
 		return
 	}

@@ -319,12 +319,7 @@ type sandboxOAuthAnswer struct {
 
 // serveToken answers POST /oauth/client_token/.
 func (m *sandboxMount) serveToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	call, ok := m.env.Admit(w, r)
+	call, ok := m.env.AdmitMethod(w, r, http.MethodPost)
 	if !ok {
 		return
 	}
@@ -417,12 +412,7 @@ func sandboxInt(raw json.RawMessage) (int64, bool) {
 
 // servePlans answers POST /poi/plan/list/.
 func (m *sandboxMount) servePlans(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	call, ok := m.env.Admit(w, r)
+	call, ok := m.env.AdmitMethod(w, r, http.MethodPost)
 	if !ok {
 		return
 	}

@@ -546,12 +546,7 @@ func sandboxQuery(book *sandbox.Book, req *sandboxRequest, now time.Time) []sand
 
 // ServeHTTP answers one router request (see Handler).
 func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	call, ok := h.env.Admit(w, r)
+	call, ok := h.env.AdmitMethod(w, r, http.MethodGet, http.MethodPost)
 	if !ok {
 		return
 	}

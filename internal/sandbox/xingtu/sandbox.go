@@ -332,12 +332,7 @@ type sandboxEnvelope struct {
 
 // ServeHTTP answers one request (see Handler).
 func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	call, ok := h.env.Admit(w, r)
+	call, ok := h.env.AdmitMethod(w, r, http.MethodGet, http.MethodHead)
 	if !ok {
 		return
 	}
