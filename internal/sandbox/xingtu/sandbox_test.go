@@ -95,7 +95,7 @@ func TestSandboxAuthors(t *testing.T) {
 		seen[id] = true
 	}
 	if b := xingtusandbox.Authors(1, "demo"); strings.Join(a, ",") != strings.Join(b, ",") {
-		t.Error("SandboxAuthors is not deterministic")
+		t.Error("Authors is not deterministic")
 	}
 	for _, other := range [][]string{xingtusandbox.Authors(2, "demo"), xingtusandbox.Authors(1, "second")} {
 		for _, id := range other {
