@@ -1,9 +1,7 @@
 package douke_test
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -40,16 +38,5 @@ func TestBenchFixtureCurrent(t *testing.T) {
 		t.Fatalf("no full page: %v", err)
 	}
 	name := filepath.Join("..", "..", "..", "pkg", "vendors", "douke", "testdata", "sandbox_page.json")
-	if *vendorstest.Update {
-		if err := os.WriteFile(name, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is not what the sandbox serves now (rerun with -update):\n got %s\nwant %s", name, got, want)
-	}
+	vendorstest.GoldenBytes(t, name, got)
 }

@@ -1,10 +1,8 @@
 package xingtu
 
 import (
-	"bytes"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -31,17 +29,6 @@ func TestSandboxFixturesCurrent(t *testing.T) {
 		_, got := sandboxtest.Send(t, http.MethodGet, base+Path, q, "")
 		got = append(got, '\n')
 		name := filepath.Join("..", "..", "..", "pkg", "vendors", "xingtu", "testdata", g.file)
-		if *vendorstest.Update {
-			if err := os.WriteFile(name, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s is not what the sandbox answers now:\n got %s\nwant %s", name, got, want)
-		}
+		vendorstest.GoldenBytes(t, name, got)
 	}
 }

@@ -76,7 +76,14 @@ func Validate(t testing.TB, envs []events.Envelope) int {
 func Golden(t testing.TB, path string, envs []events.Envelope) {
 	t.Helper()
 	Validate(t, envs)
-	got := jsonl(t, envs)
+	GoldenBytes(t, path, jsonl(t, envs))
+}
+
+// GoldenBytes compares got with the file at path, failing at the first line
+// that differs. Under -update it first rewrites the file; rerun without
+// -update, and review the diff, to prove the change.
+func GoldenBytes(t testing.TB, path string, got []byte) {
+	t.Helper()
 	if *Update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
