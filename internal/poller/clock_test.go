@@ -1,4 +1,4 @@
-package main
+package poller_test
 
 import (
 	"net/http/httptest"
@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 )
 
 // TestSandboxClockConcurrentReads: every part reads the clock once per page,
-// so the sandbox-clock function is called from many goroutines at once; run
+// so the HTTPClock function (--sandbox-clock) is called from many goroutines at once; run
 // under -race it must show no data race, every read must be the sandbox's
 // clock, and once the sandbox is gone it must answer the last value read.
 func TestSandboxClockConcurrentReads(t *testing.T) {
@@ -21,7 +22,7 @@ func TestSandboxClockConcurrentReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
-	now := sandboxClock(hs.URL + "/_sandbox/clock")
+	now := poller.HTTPClock(hs.URL + "/_sandbox/clock")
 	want := srv.Clock().Now().Truncate(time.Second)
 	var wg sync.WaitGroup
 	errs := make(chan string, 64)
