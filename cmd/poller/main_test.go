@@ -84,7 +84,7 @@ func TestRunUsageErrors(t *testing.T) {
 // `poller sources` with a sources file against a real (in-process) NATS
 // server lists every part of every source, none polled yet.
 func TestRunSources(t *testing.T) {
-	s, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), Port: 0})
+	s, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir(), Port: 0})
 	if err != nil {
 		t.Fatal(err)
 	}

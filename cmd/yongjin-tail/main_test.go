@@ -26,7 +26,7 @@ import (
 // too, for run) with the EVENTS stream as the normalizer provisions it.
 func startNATS(t *testing.T) (*server.Server, jetstream.JetStream) {
 	t.Helper()
-	s, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), Port: 0})
+	s, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir(), Port: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ func TestTailStopsOnCancel(t *testing.T) {
 // TestTailErrors: a missing stream and a filter outside the stream give
 // errors that say what to do.
 func TestTailErrors(t *testing.T) {
-	s, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), Port: -1})
+	s, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir(), Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func BenchmarkPipelineBaselineJetStream(b *testing.B) {
 	payload := make([]byte, 600)
 	for b.Loop() {
 		b.StopTimer()
-		srv, err := natsserver.Start(natsserver.Options{StoreDir: b.TempDir(), Port: -1})
+		srv, err := natsserver.Start(natsserver.Config{StoreDir: b.TempDir(), Port: -1})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -123,7 +123,7 @@ func Start(ctx context.Context, o Config) (st *Stack, err error) {
 	if o.NATSListen {
 		port = 0
 	}
-	if s.NATS, err = natsserver.Start(natsserver.Options{StoreDir: filepath.Join(o.DataDir, "nats"), Port: port}); err != nil {
+	if s.NATS, err = natsserver.Start(natsserver.Config{StoreDir: filepath.Join(o.DataDir, "nats"), Port: port}); err != nil {
 		return nil, err
 	}
 	if s.Sandbox, err = vendorsandbox.NewServer(o.Sandbox); err != nil {
