@@ -41,8 +41,8 @@ var program = cli.Program{
 	Summary: "map raw vendor pages (YONGJIN_RAW) to canonical events (YONGJIN_EVENTS).",
 	Default: "run",
 	Commands: []cli.Command{
-		{Name: "run", Summary: "consume RAW until SIGTERM", Run: consume},
-		{Name: "replay", Summary: "--since T [--vendor V]: re-derive events from RAW pages stored since T (after a normalizer fix); never double-counts", Run: replay},
+		{Name: "run", Summary: "consume RAW until SIGTERM", Run: command("run", consume)},
+		{Name: "replay", Summary: "--since T [--vendor V]: re-derive events from RAW pages stored since T (after a normalizer fix); never double-counts", Run: command("replay", replay)},
 		{Name: "dlq", Summary: "list|show SEQ|redrive [...]: inspect and redrive dead-lettered pages", Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			return dlq.Command("normalizer", args, stdout, stderr)
 		}},
@@ -87,100 +87,95 @@ func parse(name string, args []string, stderr io.Writer) (o options, code int, o
 	return o, code, ok
 }
 
-// service is the wiring run and replay share: the runtime, the connections
-// and the normalizer service.
-type service struct {
+// command returns the Run of `normalizer name`: flags → logger and health
+// server → connections → normalizer service → fn; an error is logged and
+// the exit status 1.
+func command(name string, fn func(ctx context.Context, o options, w *wiring, stdout io.Writer) error) func(context.Context, []string, io.Writer, io.Writer) int {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		o, code, ok := parse(name, args, stderr)
+		if !ok {
+			return code
+		}
+		var since time.Time
+		if name == "replay" {
+			var err error
+			if o.replaySince == "" {
+				err = errors.New("--since is required")
+			} else if since, err = poller.ParseTime(o.replaySince); err != nil {
+				err = fmt.Errorf("--since: %w", err)
+			}
+			if err != nil {
+				fmt.Fprintln(stderr, "normalizer replay:", err)
+				return 2
+			}
+		}
+		rt, err := app.Start(o.common, "normalizer", stderr)
+		if err != nil {
+			return cli.Fail(stderr, "normalizer", err)
+		}
+		defer rt.Close()
+		w := &wiring{rt: rt, since: since}
+		err = w.connect(o)
+		defer w.close()
+		if err == nil {
+			err = fn(ctx, o, w, stdout)
+		}
+		if err != nil {
+			return rt.Fail("normalizer "+name, err)
+		}
+		return 0
+	}
+}
+
+// wiring is what run and replay share: the runtime, the connections and
+// the normalizer service.
+type wiring struct {
 	rt       *app.Runtime
+	since    time.Time // replay: --since
 	js       jetstream.JetStream
 	pub, sub *nats.Conn
 	svc      *normalizer.Service
-	durable  string
 }
 
-func (s *service) close() {
-	if s.sub != nil {
-		s.sub.Close()
+func (w *wiring) connect(o options) error {
+	var err error
+	if w.pub, err = w.rt.Connect(o.common, "yongjin-normalizer-pub"); err != nil {
+		return fmt.Errorf("nats: %w", err)
 	}
-	if s.pub != nil {
-		s.pub.Drain()
+	if w.sub, err = w.rt.Connect(o.common, "yongjin-normalizer-sub"); err != nil {
+		return fmt.Errorf("nats: %w", err)
 	}
-	s.rt.Close()
-}
-
-func start(o options, stderr io.Writer) (*service, error) {
-	rt, err := app.Start(o.common, "normalizer", stderr)
-	if err != nil {
-		return nil, err
-	}
-	s := &service{rt: rt, durable: o.cfg.Durable}
-	if s.pub, err = rt.Connect(o.common, "yongjin-normalizer-pub"); err != nil {
-		s.close()
-		return nil, fmt.Errorf("nats: %w", err)
-	}
-	if s.sub, err = rt.Connect(o.common, "yongjin-normalizer-sub"); err != nil {
-		s.close()
-		return nil, fmt.Errorf("nats: %w", err)
-	}
-	if s.js, err = jetstream.New(s.pub); err != nil {
-		s.close()
-		return nil, fmt.Errorf("jetstream: %w", err)
+	if w.js, err = jetstream.New(w.pub); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
 	}
 	cfg := o.cfg
-	cfg.Logger, cfg.Registerer, cfg.Streams = rt.Log, rt.Registry, bus.StreamOptions{Replicas: o.common.Replicas}
-	if s.svc, err = normalizer.New(cfg, all.Registry(), s.js); err != nil {
-		s.close()
-		return nil, fmt.Errorf("invalid configuration: %w", err)
+	cfg.Logger, cfg.Registerer, cfg.Streams = w.rt.Log, w.rt.Registry, bus.StreamOptions{Replicas: o.common.Replicas}
+	if w.svc, err = normalizer.New(cfg, all.Registry(), w.js); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
 	}
-	return s, nil
+	return nil
+}
+
+func (w *wiring) close() {
+	if w.pub != nil {
+		w.pub.Drain()
+	}
 }
 
 // consume is `normalizer run`.
-func consume(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, code, ok := parse("run", args, stderr)
-	if !ok {
-		return code
+func consume(ctx context.Context, o options, w *wiring, _ io.Writer) error {
+	if err := w.svc.Provision(ctx); err != nil {
+		return fmt.Errorf("provision: %w", err)
 	}
-	s, err := start(o, stderr)
-	if err != nil {
-		return cli.Fail(stderr, "normalizer", err)
-	}
-	defer s.close()
-	if err := s.svc.Provision(ctx); err != nil {
-		return cli.Fail(stderr, "normalizer: provision", err)
-	}
-	s.rt.Registry.MustRegister(bus.NewLagCollector(s.js, bus.RawStream, s.durable))
-	if err := s.svc.Run(ctx, s.sub); err != nil {
-		return cli.Fail(stderr, "normalizer", err)
-	}
-	return 0
+	w.rt.Registry.MustRegister(bus.NewLagCollector(w.js, bus.RawStream, o.cfg.Durable))
+	return w.svc.Run(ctx, w.sub)
 }
 
 // replay is `normalizer replay`.
-func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, code, ok := parse("replay", args, stderr)
-	if !ok {
-		return code
-	}
-	if o.replaySince == "" {
-		fmt.Fprintln(stderr, "normalizer replay: --since is required")
-		return 2
-	}
-	since, err := poller.ParseTime(o.replaySince)
-	if err != nil {
-		fmt.Fprintln(stderr, "normalizer replay: --since:", err)
-		return 2
-	}
-	s, err := start(o, stderr)
-	if err != nil {
-		return cli.Fail(stderr, "normalizer replay", err)
-	}
-	defer s.close()
-	st, err := s.svc.Replay(ctx, o.replayVendor, since, nil)
+func replay(ctx context.Context, o options, w *wiring, stdout io.Writer) error {
+	st, err := w.svc.Replay(ctx, o.replayVendor, w.since, nil)
 	fmt.Fprintf(stdout, "replayed %d pages into %d events; %d pages and %d records dead-lettered\n", st.Pages, st.Events, st.DeadLettered, st.BadRecords)
-	if err != nil {
-		return cli.Fail(stderr, "normalizer replay", err)
-	}
-	return 0
+	return err
 }
 
 // paramFlag collects repeated --param key=value flags.

@@ -102,7 +102,7 @@ func command(mode string) func(context.Context, []string, io.Writer, io.Writer) 
 		}
 		defer rt.Close()
 		if err := poll(ctx, mode, o, rt, stdout, stderr); err != nil {
-			return cli.Fail(stderr, "poller "+mode, err)
+			return rt.Fail("poller "+mode, err)
 		}
 		return 0
 	}

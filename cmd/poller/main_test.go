@@ -72,7 +72,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"backfil"}, 2, `unknown command "backfil"`},
 		{[]string{"sources", "--config", filepath.Join(t.TempDir(), "missing.yaml")}, 1, "read config"},
 		{[]string{"backfill", "--config", writeSources(t), "--source", "douke-main"}, 1, "backfill needs --source, --from and --to"},
-		{[]string{"once", "--config", writeSources(t), "--source", "nope"}, 1, `no source named "nope"`},
+		{[]string{"once", "--config", writeSources(t), "--source", "nope"}, 1, `no source named \"nope\"`}, // in a JSON log line
 	} {
 		code, out, stderr := runPoller(t, ctx, append(tc.args, "--log-level", "error")...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) || out != "" {

@@ -36,10 +36,10 @@ var program = cli.Program{
 	Summary: "write canonical events (YONGJIN_EVENTS) to ClickHouse.",
 	Default: "run",
 	Commands: []cli.Command{
-		{Name: "run", Summary: "apply the schema, then consume EVENTS until SIGTERM", Run: runSink},
-		{Name: "migrate", Summary: "apply the schema migrations and exit (--dry-run: print their SQL, apply nothing)", Run: migrate},
-		{Name: "summary", Summary: "print the commission summary (latest version of every order)", Run: printSummary},
-		{Name: "dashboard", Summary: "serve the commission dashboard at http://<--dashboard-addr>/dashboard (reads only)", Run: serveDashboard},
+		{Name: "run", Summary: "apply the schema, then consume EVENTS until SIGTERM", Run: command("run", consume)},
+		{Name: "migrate", Summary: "apply the schema migrations and exit (--dry-run: print their SQL, apply nothing)", Run: command("migrate", migrate)},
+		{Name: "summary", Summary: "print the commission summary (latest version of every order)", Run: command("summary", printSummary)},
+		{Name: "dashboard", Summary: "serve the commission dashboard at http://<--dashboard-addr>/dashboard (reads only)", Run: command("dashboard", serveDashboard)},
 		{Name: "dlq", Summary: "list|show SEQ|redrive [...]: inspect and redrive dead-lettered events", Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			return dlq.Command("sink", args, stdout, stderr)
 		}},
@@ -104,90 +104,67 @@ func parse(name string, args []string, stderr io.Writer) (o options, code int, o
 	return o, 0, true
 }
 
-// start parses the flags and starts the logger and health server.
-func start(name string, args []string, stderr io.Writer) (options, *app.Runtime, int, bool) {
-	o, code, ok := parse(name, args, stderr)
-	if !ok {
-		return o, nil, code, false
+// command returns the Run of `sink name`: flags → logger and health server
+// → fn; fn's error is logged and the exit status 1.
+func command(name string, fn func(ctx context.Context, o options, rt *app.Runtime, stdout io.Writer) error) func(context.Context, []string, io.Writer, io.Writer) int {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		o, code, ok := parse(name, args, stderr)
+		if !ok {
+			return code
+		}
+		rt, err := app.Start(o.common, "sink", stderr)
+		if err != nil {
+			return cli.Fail(stderr, "sink", err)
+		}
+		defer rt.Close()
+		o.ch.Logger = rt.Log
+		if err := fn(ctx, o, rt, stdout); err != nil {
+			return rt.Fail("sink "+name, err)
+		}
+		return 0
 	}
-	rt, err := app.Start(o.common, "sink", stderr)
-	if err != nil {
-		return o, nil, cli.Fail(stderr, "sink", err), false
-	}
-	o.ch.Logger = rt.Log
-	return o, rt, 0, true
 }
 
-func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, rt, code, ok := start("migrate", args, stderr)
-	if !ok {
-		return code
-	}
-	defer rt.Close()
-	var err error
+// migrate is `sink migrate`: apply the migrations, or print them
+// (--dry-run), without a server with --server-version.
+func migrate(ctx context.Context, o options, rt *app.Runtime, stdout io.Writer) error {
 	switch {
 	case o.dryRun && o.ch.ServerVersion != "":
-		err = dryRunOffline(stdout, o.ch)
+		return dryRunOffline(stdout, o.ch)
 	case o.dryRun:
-		err = dryRun(ctx, stdout, o.ch, rt)
-	default:
-		var store *clickhouse.Store
-		if store, err = openStore(ctx, o.ch, rt, true); err == nil {
-			store.Close()
-		}
+		return dryRun(ctx, stdout, o.ch, rt)
 	}
+	store, err := clickhouse.OpenReady(ctx, o.ch, true, rt.Log)
 	if err != nil {
-		return cli.Fail(stderr, "sink migrate", err)
+		return fmt.Errorf("clickhouse: %w", err)
 	}
-	return 0
+	store.Close()
+	return nil
 }
 
-func printSummary(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, rt, code, ok := start("summary", args, stderr)
-	if !ok {
-		return code
-	}
-	defer rt.Close()
-	store, err := openStore(ctx, o.ch, rt, o.migrate)
+// printSummary is `sink summary`.
+func printSummary(ctx context.Context, o options, rt *app.Runtime, stdout io.Writer) error {
+	store, err := clickhouse.OpenReady(ctx, o.ch, o.migrate, rt.Log)
 	if err != nil {
-		return cli.Fail(stderr, "sink summary: clickhouse", err)
+		return fmt.Errorf("clickhouse: %w", err)
 	}
 	defer store.Close()
 	s, err := store.Summary(ctx, o.platform)
 	if err != nil {
-		return cli.Fail(stderr, "sink summary", err)
+		return err
 	}
 	summary.Print(stdout, "ClickHouse "+o.ch.Addr+" database "+store.Database(), s)
-	return 0
+	return nil
 }
 
-func serveDashboard(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, rt, code, ok := start("dashboard", args, stderr)
-	if !ok {
-		return code
-	}
-	defer rt.Close()
-	if err := serveDashboardOn(ctx, stdout, o.ch, rt, o.dashAddr); err != nil {
-		return cli.Fail(stderr, "sink dashboard", err)
-	}
-	return 0
+// serveDashboard is `sink dashboard`.
+func serveDashboard(ctx context.Context, o options, rt *app.Runtime, stdout io.Writer) error {
+	return serveDashboardOn(ctx, stdout, o.ch, rt, o.dashAddr)
 }
 
-// runSink is `sink run`: config → ClickHouse → NATS → consume until ctx ends.
-func runSink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, rt, code, ok := start("run", args, stderr)
-	if !ok {
-		return code
-	}
-	defer rt.Close()
-	if err := consume(ctx, o, rt); err != nil {
-		return cli.Fail(stderr, "sink", err)
-	}
-	return 0
-}
-
-func consume(ctx context.Context, o options, rt *app.Runtime) error {
-	store, err := openStore(ctx, o.ch, rt, o.migrate)
+// consume is `sink run`: ClickHouse → NATS → consume EVENTS until ctx ends.
+func consume(ctx context.Context, o options, rt *app.Runtime, _ io.Writer) error {
+	store, err := clickhouse.OpenReady(ctx, o.ch, o.migrate, rt.Log)
 	if err != nil {
 		return fmt.Errorf("clickhouse: %w", err)
 	}

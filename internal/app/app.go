@@ -142,6 +142,14 @@ func (r *Runtime) Connect(c Common, name string) (*nats.Conn, error) {
 	return nc, nil
 }
 
+// Fail logs err as the service's last word (msg, the structured log line
+// every other line of the service is) and returns exit status 1, for a
+// command's run.
+func (r *Runtime) Fail(msg string, err error) int {
+	r.Log.Error(msg, "err", err)
+	return 1
+}
+
 // Close stops the health server.
 func (r *Runtime) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

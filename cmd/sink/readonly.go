@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/app"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
@@ -57,55 +56,4 @@ func serveDashboardOn(ctx context.Context, w io.Writer, cfg clickhouse.Config, r
 	fmt.Fprintf(w, "dashboard: %s (ClickHouse %s, database %s)\n", url, cfg.Addr, store.Database())
 	rt.Log.Info("serving the dashboard", "url", url)
 	return dashboard.Serve(ctx, ln, dashboard.New(store, dashboard.Config{Logger: rt.Log}))
-}
-
-// openStore connects and migrates (or, without migrate, checks that the
-// schema is current), retrying with backoff while ClickHouse is unreachable
-// (it may start after the sink) until ctx ends.
-func openStore(ctx context.Context, cfg clickhouse.Config, rt *app.Runtime, migrate bool) (*clickhouse.Store, error) {
-	wait := 500 * time.Millisecond
-	for {
-		store, err := clickhouse.Open(ctx, cfg)
-		if err == nil {
-			if migrate {
-				err = store.Migrate(ctx)
-			} else {
-				err = checkSchema(ctx, store)
-			}
-			if err == nil {
-				return store, nil
-			}
-			store.Close()
-		}
-		if !clickhouse.IsTransient(err) || ctx.Err() != nil {
-			return nil, err
-		}
-		rt.Log.Warn("clickhouse not reachable yet, retrying", "addr", cfg.Addr, "retry_in", wait.String(), "err", err)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(wait*2, 15*time.Second)
-	}
-}
-
-// checkSchema requires every migration this sink knows to be applied, for a
-// sink that may not run DDL itself (--clickhouse-migrate=false).
-func checkSchema(ctx context.Context, store *clickhouse.Store) error {
-	applied, err := store.AppliedMigrations(ctx)
-	if err != nil {
-		return fmt.Errorf("check schema (--clickhouse-migrate=false): %w", err)
-	}
-	done := make(map[uint32]bool, len(applied))
-	for _, v := range applied {
-		done[v] = true
-	}
-	for _, m := range clickhouse.Migrations {
-		if !done[m.Version] {
-			return fmt.Errorf("clickhouse %s database %s: migration %d (%s) not applied and --clickhouse-migrate=false: "+
-				"run `sink migrate` as a user allowed to create tables", store.Addr(), store.Database(), m.Version, m.Name)
-		}
-	}
-	return nil
 }
