@@ -149,10 +149,9 @@ func TestReplicaKilledSourcesTakenOver(t *testing.T) {
 			if held == "" {
 				t.Log("replica-a held no lease at the kill; killing it anyway")
 			}
-			if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			if _, err := a.kill(); err != nil {
 				t.Fatal(err)
 			}
-			<-a.done
 			killed = true
 			continue
 		}
@@ -174,7 +173,8 @@ func waitPositions(t *testing.T, ctx context.Context, cps *checkpoint.Store, par
 	t.Helper()
 	for _, p := range alive {
 		select {
-		case err := <-p.done:
+		case <-p.exited():
+			err := p.exitError()
 			t.Fatalf("%s exited (%v):\n%s", p.name, err, tail(p.stderr.String(), 20))
 		default:
 		}
