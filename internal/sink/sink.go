@@ -116,6 +116,7 @@ type metrics struct {
 	retries    prometheus.Counter
 	deadLetter *prometheus.CounterVec
 	batchSize  prometheus.Histogram
+	ackRetries prometheus.Counter
 }
 
 func newMetrics(r prometheus.Registerer) *metrics {
@@ -124,10 +125,11 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		batches:    prometheus.NewCounter(prometheus.CounterOpts{Name: "yongjin_sink_batches_total", Help: "Batches ClickHouse accepted."}),
 		retries:    prometheus.NewCounter(prometheus.CounterOpts{Name: "yongjin_sink_insert_retries_total", Help: "Retried ClickHouse inserts."}),
 		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_sink_dead_letters_total", Help: "Events dead-lettered by the sink, by reason class."}, []string{"reason"}),
+		ackRetries: prometheus.NewCounter(prometheus.CounterOpts{Name: "yongjin_sink_ack_retries_total", Help: "Batch acknowledgements sent again because the consumer leader did not confirm them (a leader election)."}),
 		batchSize:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "yongjin_sink_batch_size", Help: "Events per ClickHouse insert.", Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
 	}
 	if r != nil {
-		r.MustRegister(m.rows, m.batches, m.retries, m.deadLetter, m.batchSize)
+		r.MustRegister(m.rows, m.batches, m.retries, m.deadLetter, m.batchSize, m.ackRetries)
 	}
 	return m
 }
@@ -236,11 +238,10 @@ func (s *Service) writeBatch(ctx, stop context.Context, msgs []jetstream.Msg) er
 			return err
 		}
 	}
-	for i, m := range good {
-		if err := m.Ack(); err != nil {
-			// The rows are in ClickHouse; a redelivery rewrites the same versions.
-			s.cfg.Logger.Warn("ack failed; event will be redelivered and rewritten idempotently", "err", err)
-		}
+	// The rows are in ClickHouse; an unconfirmed ack means a redelivery that
+	// rewrites the same versions.
+	s.ackBatch(ctx, good)
+	for i := range good {
 		s.m.rows.WithLabelValues(envs[i].Type).Inc()
 	}
 	s.m.batches.Inc()
