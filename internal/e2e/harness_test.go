@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -69,6 +70,8 @@ type proc struct {
 	bin      string
 	logPath  string              // "": stderr goes to stderr
 	stderr   *testenv.SyncBuffer // the stderr of every start when logPath is ""
+	stdout   *testenv.SyncBuffer // the stdout of every start when logPath is "" (nil: discarded)
+	lines    chan string         // if set, every stderr line too, as it comes; closed when the process ends (one start only)
 	ownGroup bool                // own process group: a terminal's Ctrl-C reaches only the test, which stops its children
 	logf     func(format string, a ...any)
 
@@ -105,6 +108,53 @@ func start(t *testing.T, bin string, env []string, args ...string) *proc {
 	return p
 }
 
+// startPiped is start with stdout kept too and every stderr line sent to
+// p.lines as it comes, for tests that follow a process's progress.
+func startPiped(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: filepath.Base(bin), bin: bin, stderr: &testenv.SyncBuffer{}, stdout: &testenv.SyncBuffer{}, lines: make(chan string, 1024)}
+	p.setArgs(args, nil)
+	if err := p.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.running() {
+			_, _ = p.kill()
+		}
+	})
+	return p
+}
+
+// lineWriter copies a process's stderr to w and sends each complete line
+// to lines (blocking: the reader keeps up or the process waits).
+type lineWriter struct {
+	w       io.Writer
+	lines   chan<- string
+	partial []byte
+}
+
+func (l *lineWriter) Write(b []byte) (int, error) {
+	n, err := l.w.Write(b)
+	l.partial = append(l.partial, b...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			break
+		}
+		l.lines <- string(l.partial[:i])
+		l.partial = l.partial[i+1:]
+	}
+	return n, err
+}
+
+// close sends a last unterminated line and closes lines.
+func (l *lineWriter) close() {
+	if len(l.partial) > 0 {
+		l.lines <- string(l.partial)
+	}
+	close(l.lines)
+}
+
 // setArgs sets the arguments and extra environment of the next start.
 func (p *proc) setArgs(args, env []string) {
 	p.mu.Lock()
@@ -138,6 +188,12 @@ func (p *proc) startLocked() error {
 		cmd.Stdout, cmd.Stderr = f, f
 	} else {
 		cmd.Stdout, cmd.Stderr = io.Discard, p.stderr
+		if p.stdout != nil {
+			cmd.Stdout = p.stdout
+		}
+		if p.lines != nil {
+			cmd.Stderr = &lineWriter{w: p.stderr, lines: p.lines}
+		}
 	}
 	if p.ownGroup {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -160,6 +216,9 @@ func (p *proc) startLocked() error {
 
 func (p *proc) watch(cmd *exec.Cmd, done chan struct{}, f *os.File) {
 	err := cmd.Wait()
+	if lw, ok := cmd.Stderr.(*lineWriter); ok {
+		lw.close() // Wait has copied all of stderr
+	}
 	if f != nil {
 		fmt.Fprintf(f, "=== chaos: %s (pid %d) exited: %v\n", p.name, cmd.Process.Pid, exitText(err))
 		f.Close()
