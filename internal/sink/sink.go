@@ -9,7 +9,6 @@ package sink
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -222,7 +221,7 @@ func (s *Service) writeBatch(ctx, stop context.Context, msgs []jetstream.Msg) er
 	envs := make([]events.Envelope, 0, len(msgs))
 	good := make([]jetstream.Msg, 0, len(msgs))
 	for _, m := range msgs {
-		e, err := decodeEvent(m.Data())
+		e, err := decodeEvent(m.Subject(), m.Data())
 		if err != nil {
 			if err := s.deadLetter(ctx, m, err); err != nil {
 				return err
@@ -339,13 +338,14 @@ func (s *Service) isolateBadEvents(ctx context.Context, msgs []jetstream.Msg, en
 	return okMsgs, okEnvs, nil
 }
 
-// decodeEvent decodes an event's envelope and checks its type. Its payload
-// is decoded once, by the Store (which reports a payload that does not
-// decode as a bad event, isolated and dead-lettered like this function's
-// errors).
-func decodeEvent(data []byte) (events.Envelope, error) {
-	var e events.Envelope
-	if err := json.Unmarshal(data, &e); err != nil {
+// decodeEvent decodes an event message of the given subject and checks its
+// type. The envelope and payload are decoded in one pass where the subject
+// names the kind (events.DecodeMessage); a payload that does not decode is
+// left to the Store, which reports it as a bad event, isolated and
+// dead-lettered like this function's errors.
+func decodeEvent(subject string, data []byte) (events.Envelope, error) {
+	e, err := events.DecodeMessage(events.KindOfSubject(subject), data)
+	if err != nil {
 		return e, fmt.Errorf("undecodable event: %w", err)
 	}
 	for _, k := range events.Kinds {
