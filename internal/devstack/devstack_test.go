@@ -14,6 +14,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/bus"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/devstack"
+	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/normalizer"
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
@@ -333,22 +334,22 @@ func TestMalformedPageIsDeadLettered(t *testing.T) {
 	}
 	poll(t, ctx, st, time.Time{}, clock1) // good pages behind the bad one
 	assertMatchesTruth(t, ctx, st)
-	dlq, err := st.JS.Stream(ctx, bus.DLQStream)
+	dlqStream, err := st.JS.Stream(ctx, bus.DLQStream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := dlq.Info(ctx)
+	info, err := dlqStream.Info(ctx)
 	if err != nil || info.State.Msgs != 1 {
 		t.Fatalf("DLQ holds %d messages (%v); want exactly the malformed page", info.State.Msgs, err)
 	}
-	m, err := dlq.GetLastMsgForSubject(ctx, bus.DLQSubject("normalizer", "douke"))
+	m, err := dlqStream.GetLastMsgForSubject(ctx, dlq.Subject("normalizer", "douke"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reason := m.Header.Get(bus.HdrDLQReason); !strings.Contains(reason, "missing pay_success_time") {
+	if reason := m.Header.Get(dlq.HdrReason); !strings.Contains(reason, "missing pay_success_time") {
 		t.Fatalf("DLQ reason %q does not say what was wrong", reason)
 	}
-	if string(m.Data) != string(bad.Body) || m.Header.Get(events.HdrCursor) != "0" || m.Header.Get(bus.HdrDLQStage) != "normalizer" {
+	if string(m.Data) != string(bad.Body) || m.Header.Get(events.HdrCursor) != "0" || m.Header.Get(dlq.HdrStage) != "normalizer" {
 		t.Fatalf("DLQ message lost the original body or headers: %v %q", m.Header, m.Data)
 	}
 }

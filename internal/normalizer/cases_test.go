@@ -174,7 +174,7 @@ func TestCase3OneBadRecordCostsOnlyItself(t *testing.T) {
 			t.Errorf("dlq show lacks %q:\n%s", want, shown.String())
 		}
 	}
-	if l.Header.Get("Yongjin-Dlq-Record") != strconv.Itoa(bad) || l.Header.Get(bus.HdrDLQStreamSeq) != "1" || !bytes.Equal(l.Data, page.Body) {
+	if l.Header.Get("Yongjin-Dlq-Record") != strconv.Itoa(bad) || l.Header.Get(dlq.HdrOriginalSeq) != "1" || !bytes.Equal(l.Data, page.Body) {
 		t.Fatalf("letter headers %v, body of %d bytes; want record %d of RAW seq 1 and the page byte for byte", l.Header, len(l.Data), bad)
 	}
 
