@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/analytics"
 	"github.com/yongjin-dev/yongjin/internal/app"
 	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
@@ -124,7 +125,7 @@ func startDashboard(ctx context.Context, cfg clickhouse.Config, addr string) (st
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = dashboard.Serve(sctx, ln, dashboard.New(store, dashboard.Options{}))
+		_ = dashboard.Serve(sctx, ln, dashboard.New(analytics.New(store), dashboard.Options{}))
 	}()
 	return dashboard.URL(ln), func() { cancel(); <-done; store.Close() }, nil
 }

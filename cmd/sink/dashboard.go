@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/yongjin-dev/yongjin/internal/analytics"
 	"github.com/yongjin-dev/yongjin/internal/app"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/dashboard"
@@ -49,5 +50,5 @@ func readOnly(ctx context.Context, mode string, cfg clickhouse.Config, rt *app.R
 	url := dashboard.URL(ln)
 	fmt.Printf("dashboard: %s (ClickHouse %s, database %s)\n", url, cfg.Addr, store.Database())
 	rt.Log.Info("serving the dashboard", "url", url)
-	return dashboard.Serve(ctx, ln, dashboard.New(store, dashboard.Options{Logger: rt.Log}))
+	return dashboard.Serve(ctx, ln, dashboard.New(analytics.New(store), dashboard.Options{Logger: rt.Log}))
 }
