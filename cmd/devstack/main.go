@@ -27,9 +27,9 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/dashboard"
 	"github.com/yongjin-dev/yongjin/internal/devstack"
 	"github.com/yongjin-dev/yongjin/internal/obs"
-	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 const synopsis = `devstack — run the whole yongjin pipeline in one process against the vendor sandbox.
@@ -75,7 +75,7 @@ func main() {
 		dst  *time.Time
 		v, n string
 	}{{&sc.From, *from, "--from"}, {&sc.To, *to, "--to"}, {&sc.Clock, *clock, "--clock"}} {
-		if *p.dst, err = poller.ParseTime(p.v); err != nil {
+		if *p.dst, err = cli.ParseOperatorTime(p.v); err != nil {
 			app.Fatal(nil, p.n, err)
 		}
 	}
@@ -176,14 +176,14 @@ func run(ctx context.Context, o devstack.Options, advance time.Duration, dashURL
 	defer st.Close()
 	clock1 := st.Sandbox.Clock().Now()
 	step("sandbox clock at %s CST: polling %d sources (%s) for everything paid since %s",
-		clock1.In(sandbox.CST).Format(time.DateTime), len(st.Sources), sourceNames(st), o.Sandbox.From.In(sandbox.CST).Format(time.DateOnly))
+		clock1.In(wire.CST).Format(time.DateTime), len(st.Sources), sourceNames(st), o.Sandbox.From.In(wire.CST).Format(time.DateOnly))
 	s1, err := st.PollInitial(ctx, o.Sandbox.From, clock1)
 	if err != nil {
 		return err
 	}
 	step("published %d pages, %d records to YONGJIN_RAW", s1.Pages, s1.Records)
 	clock2 := st.Sandbox.Clock().Advance(advance)
-	step("sandbox clock advanced to %s CST: orders were received, settled and refunded, plans and creator indicators changed", clock2.In(sandbox.CST).Format(time.DateTime))
+	step("sandbox clock advanced to %s CST: orders were received, settled and refunded, plans and creator indicators changed", clock2.In(wire.CST).Format(time.DateTime))
 	s2, err := st.PollChanges(ctx, o.Sandbox.From, clock1, clock2)
 	if err != nil {
 		return err

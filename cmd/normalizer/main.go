@@ -20,7 +20,6 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/normalizer"
-	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
 )
@@ -102,7 +101,7 @@ func main() {
 		if *replaySince == "" {
 			app.Fatal(rt.Log, "replay", fmt.Errorf("--since is required"))
 		}
-		since, err := poller.ParseTime(*replaySince)
+		since, err := cli.ParseOperatorTime(*replaySince)
 		if err != nil {
 			app.Fatal(rt.Log, "replay --since", err)
 		}

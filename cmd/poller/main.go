@@ -178,12 +178,12 @@ func runOnce(ctx context.Context, p *poller.Poller, srcs []poller.Source, from, 
 			return err
 		}
 		if from != "" {
-			if f, err = poller.ParseTime(from); err != nil {
+			if f, err = cli.ParseOperatorTime(from); err != nil {
 				return fmt.Errorf("--from: %w", err)
 			}
 		}
 		if to != "" {
-			if t, err = poller.ParseTime(to); err != nil {
+			if t, err = cli.ParseOperatorTime(to); err != nil {
 				return fmt.Errorf("--to: %w", err)
 			}
 		}
@@ -197,11 +197,11 @@ func runOnce(ctx context.Context, p *poller.Poller, srcs []poller.Source, from, 
 }
 
 func backfill(ctx context.Context, p *poller.Poller, cps *checkpoint.Store, src poller.Source, o options) error {
-	from, err := poller.ParseTime(o.from)
+	from, err := cli.ParseOperatorTime(o.from)
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}
-	to, err := poller.ParseTime(o.to)
+	to, err := cli.ParseOperatorTime(o.to)
 	if err != nil {
 		return fmt.Errorf("--to: %w", err)
 	}

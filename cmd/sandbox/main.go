@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
@@ -234,7 +235,7 @@ func (o options) config() (sandbox.Config, error) {
 		v    string
 		dst  *time.Time
 	}{{"from", o.from, &cfg.From}, {"to", o.to, &cfg.To}, {"clock", o.clk, &cfg.Clock}} {
-		if *t.dst, err = parseTime(t.v); err != nil {
+		if *t.dst, err = cli.ParseOperatorTime(t.v); err != nil {
 			return cfg, fmt.Errorf("--%s: %w", t.name, err)
 		}
 	}
@@ -254,14 +255,6 @@ func (o options) config() (sandbox.Config, error) {
 		xingtu.SandboxAccount(o.account, c("xingtu-token")),
 	}
 	return cfg, cfg.Validate()
-}
-
-// parseTime reads RFC 3339, "2006-01-02 15:04:05" (CST) or "2006-01-02" (CST midnight).
-func parseTime(v string) (time.Time, error) {
-	if t, err := time.ParseInLocation("2006-01-02", v, sandbox.CST); err == nil {
-		return t, nil
-	}
-	return sandbox.ParseTime(v)
 }
 
 // statusRecorder captures the status code for the access log.

@@ -27,9 +27,9 @@ import (
 )
 
 var (
-	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
-	clock   = time.Date(2026, 10, 20, 0, 0, 0, 0, sandbox.CST)
+	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST)
+	clock   = time.Date(2026, 10, 20, 0, 0, 0, 0, wire.CST)
 )
 
 // sandboxPages serves a sandbox of n orders for one account of vendor and

@@ -21,6 +21,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // Paths the sandbox serves (the platform's real paths) and its admin knobs.
@@ -425,7 +426,7 @@ type sandboxAnswer struct {
 func sandboxLogID(now time.Time, seed int64, seq uint64) string {
 	x := sandboxMix(uint64(seed) ^ sandboxMix(seq^0x5eed))
 	y := sandboxMix(x)
-	return now.In(sandbox.CST).Format("20060102150405") + strings.ToUpper(fmt.Sprintf("%016x%04x", x, y&0xffff))
+	return now.In(wire.CST).Format("20060102150405") + strings.ToUpper(fmt.Sprintf("%016x%04x", x, y&0xffff))
 }
 
 // sandboxInt reads a bare JSON integer from raw (not a string, no fraction).

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // Shape of the generated data.
@@ -31,9 +31,9 @@ const (
 // within a year after their SPU but before sandboxPlanTo. A plan is listed
 // only once the sandbox clock reaches its creation time.
 var (
-	sandboxSPUFrom = time.Date(2022, 1, 1, 0, 0, 0, 0, sandbox.CST).Unix()
-	sandboxSPUTo   = time.Date(2025, 7, 1, 0, 0, 0, 0, sandbox.CST).Unix()
-	sandboxPlanTo  = time.Date(2026, 7, 1, 0, 0, 0, 0, sandbox.CST).Unix()
+	sandboxSPUFrom = time.Date(2022, 1, 1, 0, 0, 0, 0, wire.CST).Unix()
+	sandboxSPUTo   = time.Date(2025, 7, 1, 0, 0, 0, 0, wire.CST).Unix()
+	sandboxPlanTo  = time.Date(2026, 7, 1, 0, 0, 0, 0, wire.CST).Unix()
 )
 
 // sandboxPeriods are the change periods of changing plans.
@@ -80,7 +80,7 @@ func (p *sandboxPlan) createTime() any {
 	if p.unixCreate {
 		return p.created
 	}
-	return time.Unix(p.created, 0).In(sandbox.CST).Format(DateLayout)
+	return time.Unix(p.created, 0).In(wire.CST).Format(DateLayout)
 }
 
 // visible returns the prefix of s.plans created at or before t.

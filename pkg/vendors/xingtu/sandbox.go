@@ -21,6 +21,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // SandboxPath is where the sandbox serves the endpoint (JustOneAPI's real path).
@@ -241,7 +242,7 @@ var sandboxIndustries = []struct {
 // seed and the author; the period's counts and the day's jitter from the
 // seed, the author, the period and the day.
 func sandboxGenerate(seed int64, author, period string, at time.Time) *sandboxExperience {
-	day := at.In(sandbox.CST)
+	day := at.In(wire.CST)
 	date := day.Format(DateLayout)
 	pr := sandboxRand(seed, "profile", author)
 	k := 1 + pr.IntN(4)
@@ -299,12 +300,12 @@ func sandboxGenerate(seed int64, author, period string, at time.Time) *sandboxEx
 		}
 		// the latest order is the same whatever the period
 		lr := sandboxRand(seed, "latest", author, date)
-		midnight := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, sandbox.CST)
+		midnight := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, wire.CST)
 		finished := midnight.AddDate(0, 0, -1-lr.IntN(29)).Add(time.Duration(lr.IntN(24)) * time.Hour)
 		x.LatestOrder = &sandboxLatestOrder{
 			OrderID:    7_100_000_000_000_000_000 + lr.Uint64N(900_000_000_000_000_000),
 			OrderPrice: priceCents * int64(90+lr.IntN(21)) / 100 / 100,
-			FinishTime: finished.In(sandbox.CST).Format(sandbox.WallLayout),
+			FinishTime: finished.In(wire.CST).Format(sandbox.WallLayout),
 		}
 	}
 	x.AvgOrderPrice = float64(avgCents) / 100
@@ -365,7 +366,7 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	recordTime := call.Now.In(sandbox.CST).Format(sandbox.WallLayout)
+	recordTime := call.Now.In(wire.CST).Format(sandbox.WallLayout)
 	fail := func(status, code int, msg string) {
 		sandboxWrite(w, status, sandboxEnvelope{Code: code, Message: &msg, RecordTime: recordTime, RequestID: call.RequestID})
 	}
