@@ -23,11 +23,11 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
+	douyinpoisandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douyinpoi"
+	taobaolivesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/taobaolive"
+	xingtusandbox "github.com/yongjin-dev/yongjin/internal/sandbox/xingtu"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/taobaolive"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
 )
 
 const envPrefix = "YONGJIN_SANDBOX_"
@@ -127,8 +127,8 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 		"faults", fmt.Sprintf("%+v", cfg.Faults),
 		"generated_in", time.Since(started).String(),
 		"vendors", srv.Vendors(),
-		"douyin_poi_spus", douyinpoi.SandboxSPUs(cfg.Seed, opt.account),
-		"xingtu_authors", xingtu.SandboxAuthors(cfg.Seed, opt.account),
+		"douyin_poi_spus", douyinpoisandbox.SPUs(cfg.Seed, opt.account),
+		"xingtu_authors", xingtusandbox.Authors(cfg.Seed, opt.account),
 	)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -249,10 +249,10 @@ func (o options) config() (sandbox.Config, error) {
 	}
 	c := func(name string) string { return *o.creds[name] }
 	cfg.Accounts = []sandbox.Account{
-		douke.SandboxAccount(o.account, c("douke-vekey")),
-		taobaolive.SandboxAccount(o.account, c("taobao-app-key"), c("taobao-app-secret"), c("taobao-session")),
-		douyinpoi.SandboxAccount(o.account, c("douyin-client-key"), c("douyin-client-secret")),
-		xingtu.SandboxAccount(o.account, c("xingtu-token")),
+		doukesandbox.Account(o.account, c("douke-vekey")),
+		taobaolivesandbox.Account(o.account, c("taobao-app-key"), c("taobao-app-secret"), c("taobao-session")),
+		douyinpoisandbox.Account(o.account, c("douyin-client-key"), c("douyin-client-secret")),
+		xingtusandbox.Account(o.account, c("xingtu-token")),
 	}
 	return cfg, cfg.Validate()
 }

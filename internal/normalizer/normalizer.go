@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	wmjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/nats-io/nats.go"
@@ -154,25 +153,35 @@ func (s *Service) Provision(ctx context.Context) error {
 		Durable:       s.cfg.Durable,
 		AckWait:       s.cfg.AckWait,
 		MaxDeliver:    -1, // the stage dead-letters after cfg.MaxDeliver itself
-		MaxAckPending: 4 * s.cfg.Workers,
+		MaxAckPending: (prefetch + 1) * s.cfg.Workers,
 	}, s.cfg.Logger)
 	return err
 }
 
-// Run consumes RAW through subConn until ctx ends, then stops taking pages
-// and waits for in-flight ones. subConn must be a connection of its own:
-// Watermill's subscriber drains and closes it on shutdown.
+// prefetch is how many RAW pages each worker holds buffered ahead of the page
+// it is mapping, so a worker never waits a pull round trip between pages.
+const prefetch = 3
+
+// Run consumes RAW through subConn until ctx ends, then stops taking pages,
+// hands buffered ones back, finishes in-flight ones (bounded by the ack wait)
+// and drains subConn, which must be a connection of its own.
 func (s *Service) Run(ctx context.Context, subConn *nats.Conn) error {
 	wlog := watermill.NewSlogLoggerWithLevelMapping(s.cfg.Logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
-		Conn:                subConn,
-		Logger:              wlog,
-		AckWaitTimeout:      s.cfg.AckWait,
-		ResourceInitializer: bus.BoundConsumer(bus.RawStream, s.cfg.Durable),
-		NakDelay:            DefaultRedeliveryDelay,
-		ConsumeOptions:      []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)},
-		AckAsync:            true,
-		Unmarshaler:         bus.Unmarshaler{},
+	subJS, err := jetstream.New(subConn)
+	if err != nil {
+		return fmt.Errorf("normalizer subscriber: %w", err)
+	}
+	defer subConn.Drain()
+	cons, err := subJS.Consumer(ctx, bus.RawStream, s.cfg.Durable)
+	if err != nil {
+		return fmt.Errorf("normalizer subscriber: consumer %s on %s: %w", s.cfg.Durable, bus.RawStream, err)
+	}
+	sub, err := bus.NewSubscriber(bus.SubscriberConfig{
+		Consumer: cons,
+		AckWait:  s.cfg.AckWait,
+		Prefetch: prefetch,
+		NakDelay: DefaultRedeliveryDelay,
+		Logger:   s.cfg.Logger,
 	})
 	if err != nil {
 		return fmt.Errorf("normalizer subscriber: %w", err)

@@ -13,30 +13,21 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/taobaolive"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
+	douyinpoisandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douyinpoi"
+	taobaolivesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/taobaolive"
+	xingtusandbox "github.com/yongjin-dev/yongjin/internal/sandbox/xingtu"
 )
 
 // Handlers are the sandbox protocols of every shipped vendor.
 func Handlers() []sandbox.VendorHandler {
-	return []sandbox.VendorHandler{douke.SandboxHandler{}, taobaolive.SandboxHandler{}, douyinpoi.NewSandboxHandler(), xingtu.SandboxHandler{}}
+	return []sandbox.VendorHandler{doukesandbox.Handler{}, taobaolivesandbox.Handler{}, douyinpoisandbox.NewHandler(), xingtusandbox.Handler{}}
 }
 
 // NewServer builds a sandbox serving every vendor of cfg.Accounts' vendors
 // (all shipped vendors are mounted).
 func NewServer(cfg sandbox.Config) (*sandbox.Server, error) {
-	s, err := sandbox.NewServer(cfg)
-	if err != nil {
-		return nil, err
-	}
-	for _, h := range Handlers() {
-		if err := s.Register(h); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
+	return sandbox.NewServer(cfg, Handlers()...)
 }
 
 // DemoAccount is the account label every demo account uses.
@@ -46,10 +37,10 @@ const DemoAccount = "demo"
 // suffix (tests pass sentinel values to prove secrets never leak).
 func DemoAccounts(secretSuffix string) []sandbox.Account {
 	return []sandbox.Account{
-		douke.SandboxAccount(DemoAccount, "vekey-"+secretSuffix),
-		taobaolive.SandboxAccount(DemoAccount, "appkey-"+secretSuffix, "appsecret-"+secretSuffix, "session-"+secretSuffix),
-		douyinpoi.SandboxAccount(DemoAccount, "clientkey-"+secretSuffix, "clientsecret-"+secretSuffix),
-		xingtu.SandboxAccount(DemoAccount, "token-"+secretSuffix),
+		doukesandbox.Account(DemoAccount, "vekey-"+secretSuffix),
+		taobaolivesandbox.Account(DemoAccount, "appkey-"+secretSuffix, "appsecret-"+secretSuffix, "session-"+secretSuffix),
+		douyinpoisandbox.Account(DemoAccount, "clientkey-"+secretSuffix, "clientsecret-"+secretSuffix),
+		xingtusandbox.Account(DemoAccount, "token-"+secretSuffix),
 	}
 }
 
@@ -81,9 +72,9 @@ func Sources(baseURL string, accounts []sandbox.Account, seed int64, secretDir s
 		switch a.Vendor {
 		case "douke", "taobao-live":
 		case "douyin-poi":
-			src.Params["spu_ids"] = joinIDs(douyinpoi.SandboxSPUs(seed, a.Name))
+			src.Params["spu_ids"] = joinIDs(douyinpoisandbox.SPUs(seed, a.Name))
 		case "xingtu":
-			src.Params["author_ids"] = joinIDs(xingtu.SandboxAuthors(seed, a.Name))
+			src.Params["author_ids"] = joinIDs(xingtusandbox.Authors(seed, a.Name))
 			src.Params["periods"] = "DAY_30,DAY_90"
 		default:
 			return nil, fmt.Errorf("vendorsandbox: no demo source for vendor %q", a.Vendor)

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 const testSPU = "7089053269443495980"
@@ -32,7 +32,7 @@ func rawPage(body []byte) events.RawPage {
 }
 
 func TestGolden(t *testing.T) {
-	vendortest.GoldenPages(t, []string{"doc_success", "variants", "empty"}, func(_ string, body []byte) ([]events.Envelope, error) {
+	vendorstest.GoldenPages(t, []string{"doc_success", "variants", "empty"}, func(_ string, body []byte) ([]events.Envelope, error) {
 		return Normalize(rawPage(body))
 	})
 }
@@ -60,7 +60,7 @@ func TestDocSampleMapping(t *testing.T) {
 		t.Fatalf("plan =\n%+v\nwant\n%+v", *p, want)
 	}
 	e := envs[0]
-	vendortest.Checks{
+	vendorstest.Checks{
 		{"type", e.Type, "commission_plan.v1"},
 		{"subject", e.Subject, testSPU + "/7089334664648722476"},
 		{"source", e.Source, "yongjin/douyin-poi/demo"},

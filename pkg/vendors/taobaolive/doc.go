@@ -26,8 +26,10 @@
 //     one JSON object string. TOP's error_response codes and result.success
 //     are classified as unauthorized, rate limited, transient or permanent.
 //   - normalize.go: the pure mapping of a raw page to canonical events.
-//   - vendor.go: Vendor, tying the parts to vendors.Vendor; sandbox.go: the
-//     sandbox protocol handler (SandboxHandler) and its ground truth.
+//   - vendor.go: Vendor, tying the parts to vendors.Vendor.
+//
+// The sandbox protocol handler and its ground truth are
+// internal/sandbox/taobaolive.
 //
 // # Mapping
 //
