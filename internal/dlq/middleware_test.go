@@ -24,7 +24,7 @@ var errBad = errors.New("bad page")
 func TestMiddleware(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := natsserver.Start(natsserver.Options{StoreDir: filepath.Join(t.TempDir(), "nats"), Port: -1})
+	srv, err := natsserver.Start(natsserver.Config{StoreDir: filepath.Join(t.TempDir(), "nats"), Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -301,7 +301,7 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 		return err == nil, fmt.Sprint(err)
 	})
 	startPoller("poller-b")
-	pl := poller.New(js, all.Registry(), poller.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	pl := poller.New(js, all.Registry(), poller.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	var parts []poller.Part
 	for _, s := range srcs {
 		ps, err := pl.Parts(s)

@@ -63,21 +63,31 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
+// DefaultConfig is the configuration of a normalizer with every default
+// value set: the flags of `normalizer run` start from it, and New fills each
+// zero field of the Config it is given from it.
+func DefaultConfig() Config {
+	return Config{Durable: "normalizer", AckWait: 60 * time.Second, MaxDeliver: 10, Workers: 4, ReplayTimeout: time.Hour}
+}
+
+// setDefaults fills every zero field from DefaultConfig (and the logger with
+// slog.Default()).
 func (c *Config) setDefaults() {
+	d := DefaultConfig()
 	if c.Durable == "" {
-		c.Durable = "normalizer"
+		c.Durable = d.Durable
 	}
 	if c.AckWait == 0 {
-		c.AckWait = 60 * time.Second
+		c.AckWait = d.AckWait
 	}
 	if c.MaxDeliver == 0 {
-		c.MaxDeliver = 10
+		c.MaxDeliver = d.MaxDeliver
 	}
 	if c.Workers == 0 {
-		c.Workers = 4
+		c.Workers = d.Workers
 	}
 	if c.ReplayTimeout == 0 {
-		c.ReplayTimeout = time.Hour
+		c.ReplayTimeout = d.ReplayTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

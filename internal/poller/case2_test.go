@@ -40,7 +40,7 @@ func TestCase2UndecodableRecordDoesNotBlockItsSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := poller.New(st.JS, st.Registry, poller.Options{Now: clock.Now, Holder: "case2"})
+	p := poller.New(st.JS, st.Registry, poller.Config{Now: clock.Now, Holder: "case2"})
 	src := stackSource(t, st, "douke")
 	src.WindowSize = 2 * 24 * time.Hour
 	parts, err := p.Parts(src)

@@ -36,7 +36,7 @@ func TestCase4SnapshotItemsFailAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	p := poller.New(st.JS, st.Registry, poller.Options{Now: clock.Now, Holder: "case4", Registerer: reg})
+	p := poller.New(st.JS, st.Registry, poller.Config{Now: clock.Now, Holder: "case4", Registerer: reg})
 	for _, c := range []struct{ vendor, item string }{{"douyin-poi", spu}, {"xingtu", author}} {
 		src := stackSource(t, st, c.vendor)
 		src.Interval = time.Hour

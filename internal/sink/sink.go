@@ -69,24 +69,37 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
+// DefaultConfig is the configuration of a sink with every default value
+// set: the flags of `sink run` start from it, and New fills each zero field
+// of the Config it is given from it.
+func DefaultConfig() Config {
+	return Config{
+		Durable: "sink", BatchSize: 5000, FlushInterval: time.Second, AckWait: 60 * time.Second, MaxRetryWait: 30 * time.Second,
+		IsBadEvent: func(err error) bool { return errors.Is(err, ErrBadEvent) },
+	}
+}
+
+// setDefaults fills every zero field from DefaultConfig (and the logger with
+// slog.Default()).
 func (c *Config) setDefaults() {
+	d := DefaultConfig()
 	if c.Durable == "" {
-		c.Durable = "sink"
+		c.Durable = d.Durable
 	}
 	if c.BatchSize == 0 {
-		c.BatchSize = 5000
+		c.BatchSize = d.BatchSize
 	}
 	if c.FlushInterval == 0 {
-		c.FlushInterval = time.Second
+		c.FlushInterval = d.FlushInterval
 	}
 	if c.AckWait == 0 {
-		c.AckWait = 60 * time.Second
+		c.AckWait = d.AckWait
 	}
 	if c.MaxRetryWait == 0 {
-		c.MaxRetryWait = 30 * time.Second
+		c.MaxRetryWait = d.MaxRetryWait
 	}
 	if c.IsBadEvent == nil {
-		c.IsBadEvent = func(err error) bool { return errors.Is(err, ErrBadEvent) }
+		c.IsBadEvent = d.IsBadEvent
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
