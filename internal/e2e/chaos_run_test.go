@@ -30,6 +30,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // The sandbox data: orders paid over October 2026 (CST); the clock starts
@@ -38,12 +39,12 @@ import (
 // settlement) under the chaos; the last step is past every order's last
 // change (at most 52 days after payment).
 var (
-	chaosPayFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	chaosPayTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
+	chaosPayFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	chaosPayTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST)
 	clockSteps   = []time.Time{
-		time.Date(2026, 11, 1, 12, 0, 0, 0, sandbox.CST),
-		time.Date(2026, 11, 14, 12, 0, 0, 0, sandbox.CST),
-		time.Date(2026, 12, 28, 12, 0, 0, 0, sandbox.CST),
+		time.Date(2026, 11, 1, 12, 0, 0, 0, wire.CST),
+		time.Date(2026, 11, 14, 12, 0, 0, 0, wire.CST),
+		time.Date(2026, 12, 28, 12, 0, 0, 0, wire.CST),
 	}
 )
 
@@ -475,7 +476,7 @@ func (r *runner) outage(ctx context.Context, st *stack, target time.Time) error 
 	for _, part := range st.parts {
 		if cp, err := st.cps.Get(ctx, part.Key()); err == nil && part.Source.Vendor == "douke" {
 			behind = append(behind, fmt.Sprintf("%s checkpoint %s, %s behind (look-back %s)", part.Key(),
-				cp.Position.In(sandbox.CST).Format(time.DateTime), target.Sub(cp.Position).Round(time.Hour), part.Source.Lookback))
+				cp.Position.In(wire.CST).Format(time.DateTime), target.Sub(cp.Position).Round(time.Hour), part.Source.Lookback))
 		}
 	}
 	if err := r.setClock(ctx, st, target); err != nil {
@@ -735,5 +736,5 @@ func showTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.In(sandbox.CST).Format(time.DateTime)
+	return t.In(wire.CST).Format(time.DateTime)
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // clusterOrders is the size of the scale-out run (douke orders: 2,500 pages
@@ -233,8 +234,8 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 	t.Logf("cluster up: %s (config %s)", natsURL, conf)
 
 	// The vendor sandbox (in this process: its truth is the reference).
-	payFrom := time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	payTo := time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
+	payFrom := time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	payTo := time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST)
 	clock := payTo.Add(10 * 24 * time.Hour)
 	acct := doukesandbox.Account(vendorsandbox.DemoAccount, "vekey-cluster")
 	sb, err := vendorsandbox.NewServer(sandbox.Config{Seed: 16, Orders: clusterOrders, From: payFrom, To: payTo, Clock: clock,
