@@ -252,25 +252,20 @@ func (s *Stack) WaitCaughtUp(ctx context.Context, report func(stage string, pend
 	return s.WaitConsumer(ctx, bus.EventsStream, "sink", report)
 }
 
-// WaitConsumer returns when the durable consumer on stream has no pending and
-// no unacknowledged messages, checking its state every 50 ms.
+// WaitConsumer returns when the durable consumer on stream is drained (see
+// bus.Backlog), checking its state every 50 ms.
 func (s *Stack) WaitConsumer(ctx context.Context, stream, durable string, report func(stage string, pending uint64)) error {
-	cons, err := s.JS.Consumer(ctx, stream, durable)
-	if err != nil {
-		return fmt.Errorf("consumer %s: %w", durable, err)
-	}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		info, err := cons.Info(ctx)
+		left, drained, err := bus.Backlog(ctx, s.JS, stream, durable)
 		if err != nil {
-			return fmt.Errorf("consumer %s: %w", durable, err)
+			return err
 		}
-		left := info.NumPending + uint64(info.NumAckPending)
 		if report != nil {
 			report(durable, left)
 		}
-		if left == 0 {
+		if drained {
 			return nil
 		}
 		select {

@@ -185,19 +185,14 @@ func (b *Bus) run(f func(context.Context) error) *Stage {
 // pending and nothing unacknowledged, or an error when ctx ends or a stage
 // in stages stops.
 func (b *Bus) WaitDrained(ctx context.Context, stream, durable string, stages ...*Stage) error {
-	cons, err := b.JS.Consumer(ctx, stream, durable)
-	if err != nil {
-		return fmt.Errorf("consumer %s: %w", durable, err)
-	}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		info, err := cons.Info(ctx)
+		left, drained, err := bus.Backlog(ctx, b.JS, stream, durable)
 		if err != nil {
-			return fmt.Errorf("consumer %s: %w", durable, err)
+			return err
 		}
-		left := info.NumPending + uint64(info.NumAckPending)
-		if left == 0 {
+		if drained {
 			return nil
 		}
 		for _, s := range stages {
