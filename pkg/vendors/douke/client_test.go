@@ -135,14 +135,14 @@ func newTestFetcher(t *testing.T, baseURL string, mod func(*vendors.SourceConfig
 	if mod != nil {
 		mod(&cfg)
 	}
-	f, err := newFetcher(cfg, func(c *client.Config) {
+	f, err := fetcherWith(cfg, &client.Hooks{Tune: func(c *client.Config) {
 		fastCore(c)
 		if tune != nil {
 			tune(c)
 		}
-	})
+	}})
 	if err != nil {
-		t.Fatalf("newFetcher: %v", err)
+		t.Fatalf("fetcherWith: %v", err)
 	}
 	return f
 }

@@ -199,7 +199,7 @@ func newTestFetcher(t *testing.T, baseURL string, mod func(*vendors.SourceConfig
 	if mod != nil {
 		mod(&cfg)
 	}
-	f, err := newFetcher(cfg, options{tune: fastCore, now: func() time.Time { return testNow }})
+	f, err := fetcherWith(cfg, &client.Hooks{Tune: fastCore, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatalf("newFetcher: %v", err)
 	}

@@ -26,7 +26,8 @@
 //     one JSON object string. TOP's error_response codes and result.success
 //     are classified as unauthorized, rate limited, transient or permanent.
 //   - normalize.go: the pure mapping of a raw page to canonical events.
-//   - vendor.go: Vendor, tying the parts to vendors.Vendor; sandbox.go: the
+//   - vendor.go: Spec, from which vendors.Adapter (Vendor) ties the parts to
+//     vendors.Vendor; sandbox.go: the
 //     sandbox protocol handler (SandboxHandler) and its ground truth.
 //
 // # Mapping
