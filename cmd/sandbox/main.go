@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	csjsandbox "github.com/yongjin-dev/yongjin/internal/sandbox/doukecsj"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
@@ -56,6 +57,10 @@ Vendor endpoints:
   POST /oauth/client_token/      Douyin Open Platform client token (2 h of sandbox time)
   POST /poi/plan/list/           Douyin POI commission plans of an SPU (access-token header);
            GET /_sandbox/douyin-poi/spus lists the generated SPU IDs.
+  GET|POST /douke/csj_ordersearch veapi douke 穿山甲 order search: vekey, size 1..50,
+           cursor ("0" first, "" ends), start_time and end_time (CST date
+           string or Unix seconds, at most 90 days apart), time_type
+           pay|update, order_type, order_ids (≤10); data 10 s behind the clock.
   GET /api/douyin-xingtu/gw/api/aggregator/get_author_order_experience/v1
            JustOneAPI Xingtu creator order experience (token, oAuthorId, period);
            the generated author IDs are logged at start-up.
@@ -177,6 +182,7 @@ func parseFlags(args []string, lookupEnv func(string) (string, bool), stdout, st
 		{"douyin-client-key", "sandbox-client-key", "Douyin Open Platform client_key"},
 		{"douyin-client-secret", "sandbox-client-secret", "Douyin Open Platform client_secret"},
 		{"xingtu-token", "sandbox-token", "JustOneAPI token"},
+		{"douke-csj-vekey", "sandbox-csj-vekey", "vekey the douke-csj (csj_ordersearch) account accepts"},
 	} {
 		opt.creds[c.flag] = fs.String(c.flag, c.def, c.usage)
 	}
@@ -252,6 +258,7 @@ func (o options) config() (sandbox.Config, error) {
 		taobaolive.SandboxAccount(o.account, c("taobao-app-key"), c("taobao-app-secret"), c("taobao-session")),
 		douyinpoi.SandboxAccount(o.account, c("douyin-client-key"), c("douyin-client-secret")),
 		xingtu.SandboxAccount(o.account, c("xingtu-token")),
+		csjsandbox.Account(o.account, c("douke-csj-vekey")),
 	}
 	return cfg, cfg.Validate()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	csjsandbox "github.com/yongjin-dev/yongjin/internal/sandbox/doukecsj"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/taobaolive"
@@ -21,7 +22,7 @@ import (
 
 // Handlers are the sandbox protocols of every shipped vendor.
 func Handlers() []sandbox.VendorHandler {
-	return []sandbox.VendorHandler{douke.SandboxHandler{}, taobaolive.SandboxHandler{}, douyinpoi.NewSandboxHandler(), xingtu.SandboxHandler{}}
+	return []sandbox.VendorHandler{douke.SandboxHandler{}, taobaolive.SandboxHandler{}, douyinpoi.NewSandboxHandler(), xingtu.SandboxHandler{}, csjsandbox.Handler{}}
 }
 
 // NewServer builds a sandbox serving every vendor of cfg.Accounts' vendors
@@ -50,6 +51,7 @@ func DemoAccounts(secretSuffix string) []sandbox.Account {
 		taobaolive.SandboxAccount(DemoAccount, "appkey-"+secretSuffix, "appsecret-"+secretSuffix, "session-"+secretSuffix),
 		douyinpoi.SandboxAccount(DemoAccount, "clientkey-"+secretSuffix, "clientsecret-"+secretSuffix),
 		xingtu.SandboxAccount(DemoAccount, "token-"+secretSuffix),
+		csjsandbox.Account(DemoAccount, "csjvekey-"+secretSuffix),
 	}
 }
 
@@ -79,7 +81,7 @@ func Sources(baseURL string, accounts []sandbox.Account, seed int64, secretDir s
 			src.Credentials[name] = poller.CredentialRef{File: path}
 		}
 		switch a.Vendor {
-		case "douke", "taobao-live":
+		case "douke", "taobao-live", "douke-csj":
 		case "douyin-poi":
 			src.Params["spu_ids"] = joinIDs(douyinpoi.SandboxSPUs(seed, a.Name))
 		case "xingtu":
@@ -99,7 +101,7 @@ func Sources(baseURL string, accounts []sandbox.Account, seed int64, secretDir s
 // range is scanned again; snapshot vendors ignore windows.
 func ChangeWindow(src poller.Source, payFrom, since, now time.Time) (from, to time.Time, timeType string) {
 	switch src.Vendor {
-	case "douke":
+	case "douke", "douke-csj":
 		return since.Add(-time.Hour), now, "update"
 	case "taobao-live":
 		return payFrom, now, "pay"
@@ -110,7 +112,7 @@ func ChangeWindow(src poller.Source, payFrom, since, now time.Time) (from, to ti
 // InitialWindow says how to poll src for everything paid in [payFrom, now].
 func InitialWindow(src poller.Source, payFrom, now time.Time) (from, to time.Time, timeType string) {
 	switch src.Vendor {
-	case "douke", "taobao-live":
+	case "douke", "taobao-live", "douke-csj":
 		return payFrom, now, "pay"
 	}
 	return payFrom, now, ""

@@ -82,7 +82,7 @@ func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []eve
 		return events.Order{}, nil, bad("%v", f.Err)
 	}
 
-	status := mapStatus(string(o.FlowPoint))
+	status := MapStatus(string(o.FlowPoint))
 	version := updated.UnixMilli()
 	ord := events.Order{
 		Platform:         Name,
@@ -125,8 +125,10 @@ func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []eve
 	return ord, lines, nil
 }
 
-// mapStatus maps a flow_point to the common life cycle.
-func mapStatus(flowPoint string) events.Status {
+// MapStatus maps a veapi flow_point (kol_OrderAds and csj_ordersearch alike)
+// to the common life cycle: PAY_SUCC paid, CONFIRM received, SETTLE settled,
+// REFUND refunded (case and spaces ignored), anything else unknown.
+func MapStatus(flowPoint string) events.Status {
 	switch strings.ToUpper(strings.TrimSpace(flowPoint)) {
 	case "PAY_SUCC":
 		return events.StatusPaid
