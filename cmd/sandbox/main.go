@@ -190,10 +190,10 @@ func parseFlags(args []string, lookupEnv func(string) (string, bool), stdout, st
 	fs.Float64Var(&opt.faults.ThrottleRate, "throttle-rate", 0, "share of vendor requests answered with the throttle envelope (0..1)")
 	fs.Float64Var(&opt.faults.SlowRate, "slow-rate", 0, "share of vendor requests delayed by --slow-for (0..1)")
 	fs.DurationVar(&opt.faults.SlowFor, "slow-for", 2*time.Second, "delay of a slow request")
-	fs.IntVar(&opt.faults.DriftedRecords, "drifted-records", 0, "douke serves its first N orders with a type-drifted field (item_num 12.5), every time while the fault is on; the truth leaves them out, /_sandbox/stats lists them")
-	fs.IntVar(&opt.faults.RecordPadding, "record-padding", 0, "douke pads every order with N bytes (large pages, beyond the NATS max payload at 20 × 55 KB)")
+	fs.IntVar(&opt.faults.DriftedRecords, "drifted-records", 0, "douke (and douke-csj) serve their first N orders with a type-drifted field (item_num 12.5), every time while the fault is on; the truth leaves them out, /_sandbox/stats lists them")
+	fs.IntVar(&opt.faults.RecordPadding, "record-padding", 0, "douke (and douke-csj) pad every order with N bytes (large pages, beyond the NATS max payload at 20 × 55 KB)")
 	fs.StringVar(&opt.faults.FailingItems, "failing-items", "", "comma-separated Douyin SPU IDs / Xingtu author IDs answered with the vendor's permanent error (left out of the truth)")
-	fs.IntVar(&opt.faults.MalformedPages, "malformed-pages", 0, "douke and taobao-live each corrupt their first N non-empty pages (one order without pay time; asked again, the page is correct); /_sandbox/stats lists them")
+	fs.IntVar(&opt.faults.MalformedPages, "malformed-pages", 0, "douke, taobao-live and douke-csj each corrupt their first N non-empty pages (one order without pay time; asked again, the page is correct); /_sandbox/stats lists them")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), intro)
 		fmt.Fprint(fs.Output(), sandbox.AdminHelp)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	csjsandbox "github.com/yongjin-dev/yongjin/internal/sandbox/doukecsj"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
@@ -42,7 +43,7 @@ func TestMalformedPages(t *testing.T) {
 	reg := all.Registry()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	reasons := map[string]string{"douke": douke.SandboxMalformedReason, "taobao-live": taobaolive.SandboxMalformedReason}
+	reasons := map[string]string{"douke": douke.SandboxMalformedReason, "taobao-live": taobaolive.SandboxMalformedReason, "douke-csj": csjsandbox.MalformedReason}
 	for _, src := range srcs {
 		reason, orders := reasons[src.Vendor]
 		v, err := reg.Get(src.Vendor)
