@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -140,6 +141,22 @@ func NewRequest(ctx context.Context, method, u string, body []byte, header ...st
 	}
 	req.Header.Set("Accept", "application/json")
 	return req, nil
+}
+
+// GetQuery returns a request builder for GET u?q with the given
+// parameter name/value pairs set over q (q itself is left alone): the
+// request of a query-string API such as veapi's.
+func GetQuery(u string, q url.Values, set ...string) func(context.Context) (*http.Request, error) {
+	return func(ctx context.Context) (*http.Request, error) {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		for i := 0; i+1 < len(set); i += 2 {
+			v.Set(set[i], set[i+1])
+		}
+		return NewRequest(ctx, http.MethodGet, u+"?"+v.Encode(), nil)
+	}
 }
 
 // Fetch is the one fetch step of every vendor client: it sends the request

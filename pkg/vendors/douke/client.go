@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -270,15 +269,7 @@ func DecodeAnswer(r client.Response) (Answer, error) {
 // decoded: see DecodePaging), its number of records, data.orders raw and the
 // raw response.
 func (f *Fetcher) fetch(ctx context.Context, q url.Values, cursor string) (*Page, int, []byte, client.Response, error) {
-	newReq := func(ctx context.Context) (*http.Request, error) {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		v.Set("cursor", cursor)
-		return client.NewRequest(ctx, http.MethodGet, f.endpoint+"?"+v.Encode(), nil)
-	}
-	pg, resp, err := client.Fetch(ctx, f.core, newReq, DecodeAnswer, classify)
+	pg, resp, err := client.Fetch(ctx, f.core, client.GetQuery(f.endpoint, q, "cursor", cursor), DecodeAnswer, classify)
 	return pg.Page, pg.Records, pg.Orders, resp, err
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
 )
@@ -112,12 +113,7 @@ func (f *fakeVeapi) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // fastCore lifts the rate limit and shortens backoff for tests.
-func fastCore(c *client.Config) {
-	c.RatePerSecond = 1000
-	c.Burst = 100
-	c.InitialBackoff = time.Millisecond
-	c.MaxBackoff = 5 * time.Millisecond
-}
+var fastCore = vendortest.FastCore
 
 var testWindow = vendors.Window{
 	Start:    time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC),

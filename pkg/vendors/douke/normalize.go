@@ -1,6 +1,7 @@
 package douke
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -58,19 +59,11 @@ func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []eve
 	}
 
 	f := wire.Fields{NotAfter: wire.NotAfter(fetchedAt)}
-	paid := f.Time("pay_success_time", string(o.PaySuccessTime))
-	updated := f.Time("update_time", string(o.UpdateTime))
-	received := f.Time("confirm_time", string(o.ConfirmTime))
-	settled := f.Time("settle_time", string(o.SettleTime))
-	refunded := f.Time("refund_time", string(o.RefundTime))
-	if f.Err != nil {
-		return events.Order{}, nil, bad("%v", f.Err)
+	t, err := ReadTimes(&f, o.PaySuccessTime, o.UpdateTime, o.ConfirmTime, o.SettleTime, o.RefundTime)
+	if err != nil {
+		return events.Order{}, nil, bad("%v", err)
 	}
-	if paid == nil {
-		return events.Order{}, nil, bad("missing pay_success_time")
-	}
-	latest := wire.RecordVersion(*paid, updated, received, settled, refunded)
-	updated = &latest
+	paid, updated, received, settled, refunded := &t.Paid, &t.Updated, t.Received, t.Settled, t.Refunded
 
 	f.NonNegative("item_num", int64(o.ItemNum))
 	f.NonNegative("total_pay_amount", int64(o.TotalPayAmount))
@@ -123,6 +116,33 @@ func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []eve
 		line(events.RolePlatformFee, 0, o.EstimatedTechServiceFee, o.SettledTechServiceFee, 0),
 	}
 	return ord, lines, nil
+}
+
+// Times are a veapi order's life-cycle times (kol_OrderAds and
+// csj_ordersearch send the same five), in UTC: Updated is the order's
+// version time, the latest of them all (wire.RecordVersion); the pointers
+// are nil until the event happened.
+type Times struct {
+	Paid, Updated               time.Time
+	Received, Settled, Refunded *time.Time
+}
+
+// ReadTimes reads pay_success_time (required), update_time, confirm_time,
+// settle_time and refund_time with f's rules (CST wall clock; "", null or
+// "0000-00-00 00:00:00" is not yet). The error is f's first, naming the
+// field, or "missing pay_success_time".
+func ReadTimes(f *wire.Fields, pay, update, confirm, settle, refund FlexString) (Times, error) {
+	paid := f.Time("pay_success_time", string(pay))
+	updated := f.Time("update_time", string(update))
+	t := Times{Received: f.Time("confirm_time", string(confirm)), Settled: f.Time("settle_time", string(settle)), Refunded: f.Time("refund_time", string(refund))}
+	if f.Err != nil {
+		return Times{}, f.Err
+	}
+	if paid == nil {
+		return Times{}, errors.New("missing pay_success_time")
+	}
+	t.Paid, t.Updated = *paid, wire.RecordVersion(*paid, updated, t.Received, t.Settled, t.Refunded)
+	return t, nil
 }
 
 // MapStatus maps a veapi flow_point (kol_OrderAds and csj_ordersearch alike)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -215,15 +214,7 @@ func (f *Fetcher) windowQuery(w vendors.Window) (url.Values, error) {
 
 // fetch requests one page through the kit's fetch step.
 func (f *Fetcher) fetch(ctx context.Context, q url.Values, cursor string) (douke.Answer, client.Response, error) {
-	newReq := func(ctx context.Context) (*http.Request, error) {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		v.Set("cursor", cursor)
-		return client.NewRequest(ctx, http.MethodGet, f.endpoint+"?"+v.Encode(), nil)
-	}
-	return client.Fetch(ctx, f.core, newReq, douke.DecodeAnswer, classifyAnswer)
+	return client.Fetch(ctx, f.core, client.GetQuery(f.endpoint, q, "cursor", cursor), douke.DecodeAnswer, classifyAnswer)
 }
 
 // classifyAnswer is the taxonomy csj_ordersearch answers are classified by

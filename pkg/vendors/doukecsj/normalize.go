@@ -53,20 +53,18 @@ func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []eve
 		return events.Order{}, nil, err
 	}
 	f := wire.Fields{NotAfter: wire.NotAfter(fetchedAt)}
-	paid := f.Time("pay_success_time", string(o.PaySuccessTime))
-	updated := f.Time("update_time", string(o.UpdateTime))
-	received := f.Time("confirm_time", string(o.ConfirmTime))
-	settled := f.Time("settle_time", string(o.SettleTime))
-	refunded := f.Time("refund_time", string(o.RefundTime))
-	f.NonNegative("item_num", int64(o.ItemNum))
-	f.NonNegative("total_pay_amount", int64(o.TotalPayAmount))
-	f.NonNegative("pay_goods_amount", int64(o.PayGoodsAmount))
-	f.NonNegative("split_rate", int64(o.SplitRate))
+	t, err := douke.ReadTimes(&f, o.PaySuccessTime, o.UpdateTime, o.ConfirmTime, o.SettleTime, o.RefundTime)
+	if err != nil {
+		return events.Order{}, nil, bad("%v", err)
+	}
+	for _, n := range []struct {
+		field string
+		v     FlexInt
+	}{{"item_num", o.ItemNum}, {"total_pay_amount", o.TotalPayAmount}, {"pay_goods_amount", o.PayGoodsAmount}, {"split_rate", o.SplitRate}} {
+		f.NonNegative(n.field, int64(n.v))
+	}
 	if f.Err != nil {
 		return events.Order{}, nil, bad("%v", f.Err)
-	}
-	if paid == nil {
-		return events.Order{}, nil, bad("missing pay_success_time")
 	}
 	status := douke.MapStatus(string(o.FlowPoint))
 	ord := events.Order{
@@ -78,8 +76,7 @@ func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []eve
 		PaidFen: int64(o.TotalPayAmount), EstimatedBaseFen: int64(o.PayGoodsAmount),
 		EstimatedTotalCommissionFen: int64(o.EstimatedCommission),
 		Status:                      status, VendorStatus: string(o.FlowPoint),
-		PaidAt: *paid, UpdatedAt: wire.RecordVersion(*paid, updated, received, settled, refunded),
-		ReceivedAt: received, SettledAt: settled, RefundedAt: refunded,
+		PaidAt: t.Paid, UpdatedAt: t.Updated, ReceivedAt: t.Received, SettledAt: t.Settled, RefundedAt: t.Refunded,
 	}
 	ord.Version = ord.UpdatedAt.UnixMilli()
 	if status == events.StatusSettled {

@@ -2,7 +2,6 @@ package doukecsj
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
@@ -28,18 +27,13 @@ type ColonelOrderInfo struct {
 
 // UnmarshalJSON decodes colonel_order_info from an object or an empty value.
 func (c *ColonelOrderInfo) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if wire.IsEmpty(b) {
-		*c = ColonelOrderInfo{}
-		return nil
-	}
-	if b[0] != '{' {
-		return fmt.Errorf("colonel_order_info: want an object, got %s", wire.KindOf(b))
-	}
 	type plain ColonelOrderInfo
 	var q plain
-	if err := json.Unmarshal(b, &q); err != nil {
-		return fmt.Errorf("colonel_order_info: %v", err)
+	var err error
+	if !wire.IsEmpty(bytes.TrimSpace(b)) {
+		if q, err = wire.DecodeObject[plain](b); err != nil {
+			return fmt.Errorf("colonel_order_info: %v", err)
+		}
 	}
 	*c = ColonelOrderInfo(q)
 	return nil
