@@ -23,9 +23,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +35,8 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/yongjin-dev/yongjin/internal/cli"
 )
 
 // bench is one run's settings and shared state.
@@ -56,11 +60,31 @@ type bench struct {
 	res       results
 }
 
-func main() { os.Exit(realMain()) }
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop) // a second signal kills the process the default way
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
 
-func realMain() int {
+var program = cli.Program{
+	Name:     "bench",
+	Summary:  "yongjin's throughput benchmark (make bench, docs/PERFORMANCE.md).",
+	Default:  "run",
+	Commands: []cli.Command{{Name: "run", Summary: "build the RAW backlog once, then measure each of --phases; one line per figure, the figures also in results.json", Run: runBench}},
+}
+
+// run is the command: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return program.Run(ctx, args, stdout, stderr)
+}
+
+// phaseNames are the phases in the order they run.
+var phaseNames = []string{"catchup", "sink", "raw-clickhouse", "raw-jetstream", "e2e", "latency"}
+
+// runBench is `bench run`: flags → settings → phases → report.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	b := &bench{started: time.Now()}
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("bench run", flag.ContinueOnError)
 	fs.StringVar(&b.root, "root", ".", "repository root (bin/ and .data/ live there)")
 	fs.IntVar(&b.pages, "pages", 20000, "backlog size in full douke pages of 20 orders")
 	fs.StringVar(&b.chAddr, "clickhouse-addr", os.Getenv("YONGJIN_CLICKHOUSE_ADDR"), "ClickHouse native address (scripts/clickhouse.sh start prints the private one)")
@@ -71,43 +95,44 @@ func realMain() int {
 	fs.IntVar(&b.latencyRate, "latency-rate", 5000, "latency phase: orders per second published to RAW")
 	fs.DurationVar(&b.latencyFor, "latency-for", 30*time.Second, "latency phase: how long to publish")
 	fs.IntVar(&b.profileSecs, "profile", 0, "take CPU profiles of normalizer, sink and nats-server for this many seconds during the catch-up (0: none)")
-	phases := fs.String("phases", "catchup,sink,raw-clickhouse,raw-jetstream,e2e,latency", "phases to run, comma-separated")
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		return 2
+	phases := fs.String("phases", strings.Join(phaseNames, ","), "phases to run, comma-separated")
+	if code, ok := cli.ParseArgs(fs, "YONGJIN_BENCH", "usage: bench run [flags]", args, stderr); !ok {
+		return code
 	}
 	b.normFlags, b.sinkFlags = strings.Fields(*normFlags), strings.Fields(*sinkFlags)
 	b.phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
-		b.phases[strings.TrimSpace(p)] = true
+		p = strings.TrimSpace(p)
+		if !slices.Contains(phaseNames, p) {
+			fmt.Fprintf(stderr, "bench: --phases: unknown phase %q (the phases are %s)\n", p, strings.Join(phaseNames, ", "))
+			return 2
+		}
+		b.phases[p] = true
 	}
 	if b.chAddr == "" {
-		fmt.Fprintln(os.Stderr, "bench: --clickhouse-addr (or $YONGJIN_CLICKHOUSE_ADDR) is required")
+		fmt.Fprintln(stderr, "bench: --clickhouse-addr (or $YONGJIN_CLICKHOUSE_ADDR) is required")
 		return 2
 	}
 	root, err := filepath.Abs(b.root)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		return 1
+		return cli.Fail(stderr, "bench", err)
 	}
 	b.root, b.bin = root, filepath.Join(root, "bin")
 	b.dir = filepath.Join(root, ".data", "bench")
 	b.logs = filepath.Join(b.dir, "logs", b.started.UTC().Format("20060102T150405"))
 	if err := os.MkdirAll(b.logs, 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		return 1
+		return cli.Fail(stderr, "bench", err)
 	}
 	if b.chPID == 0 {
 		if s, err := os.ReadFile(filepath.Join(root, ".data", "clickhouse", "pid")); err == nil {
 			b.chPID, _ = strconv.Atoi(strings.TrimSpace(string(s)))
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	err = b.run(ctx)
 	b.teardown()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench: FAILED:", err)
-		fmt.Fprintln(os.Stderr, "bench: logs in", b.logs)
+		fmt.Fprintln(stderr, "bench: FAILED:", err)
+		fmt.Fprintln(stderr, "bench: logs in", b.logs)
 		return 1
 	}
 	return 0

@@ -78,13 +78,13 @@ func (p *proc) stop(wait time.Duration) {
 	}
 }
 
-// run runs bin to completion, output to the log; it fails on a non-zero exit.
-func run(name, bin, logDir string, args, env []string) error {
+// runProc runs bin to completion, output to the log; it fails on a non-zero exit.
+func runProc(name, bin, logDir string, args, env []string) error {
 	_, err := runUsage(name, bin, logDir, args, env)
 	return err
 }
 
-// runUsage is run that also returns the finished process's resource usage
+// runUsage is runProc that also returns the finished process's resource usage
 // (CPU time, peak RSS).
 func runUsage(name, bin, logDir string, args, env []string) (*syscall.Rusage, error) {
 	p, err := startProc(name, bin, logDir, args, env)

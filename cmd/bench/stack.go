@@ -148,7 +148,7 @@ func (b *bench) freshDatabase(ctx context.Context, phase string) (string, error)
 
 // migrate applies the schema to db with `sink migrate` (outside any timing).
 func (b *bench) migrate(db string) error {
-	return run("sink-migrate", filepath.Join(b.bin, "sink"), b.logs, []string{"migrate", "--clickhouse-addr", b.chAddr,
+	return runProc("sink-migrate", filepath.Join(b.bin, "sink"), b.logs, []string{"migrate", "--clickhouse-addr", b.chAddr,
 		"--clickhouse-database", db, "--clickhouse-user", b.chUser, "--metrics-addr", ""}, nil)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
@@ -363,7 +364,7 @@ func (r *runner) checkDLQ(ctx context.Context, st *stack, addr string) {
 // driftLetter reports whether l is the dead letter of a record the
 // drifted-record fault served (its reason is douke's).
 func driftLetter(l dlq.Letter) bool {
-	return l.Vendor() == "douke" && l.Record != dlq.NoRecord && strings.Contains(l.Reason, douke.SandboxDriftedReason)
+	return l.Vendor() == "douke" && l.Record != dlq.NoRecord && strings.Contains(l.Reason, doukesandbox.DriftedReason)
 }
 
 // checkDrifted requires the drifted-record fault's letters to be exactly
@@ -439,7 +440,7 @@ func (r *runner) checkDrifted(ctx context.Context, st *stack, stats sandbox.Stat
 		}
 	}
 	r.verdict(ok && len(want) > 0, "dlq douke: %d drifted orders (%s) on %d of %d douke RAW pages, %d record letters, one per page and record, reason %q",
-		len(ids), strings.Join(ids, ", "), len(want), pages, len(got), douke.SandboxDriftedReason)
+		len(ids), strings.Join(ids, ", "), len(want), pages, len(got), doukesandbox.DriftedReason)
 	return ok && len(want) > 0
 }
 

@@ -234,19 +234,19 @@ func (r *runner) setup(ctx context.Context) (*stack, error) {
 		}
 	}
 	st.sourcesPath = filepath.Join(c.data, "sources.yaml")
-	b, err := yaml.Marshal(poller.Config{Sources: srcs})
+	b, err := yaml.Marshal(poller.SourcesFile{Sources: srcs})
 	if err != nil {
 		return st, err
 	}
 	if err := os.WriteFile(st.sourcesPath, b, 0o600); err != nil {
 		return st, err
 	}
-	cfg, err := poller.LoadConfig(st.sourcesPath, all.Registry())
+	cfg, err := poller.LoadSources(st.sourcesPath, all.Registry())
 	if err != nil {
 		return st, fmt.Errorf("generated sources file: %w", err)
 	}
 	st.sources = cfg.Sources
-	pl := poller.New(st.js, all.Registry(), poller.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	pl := poller.New(st.js, all.Registry(), poller.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, s := range st.sources {
 		ps, err := pl.Parts(s)
 		if err != nil {
@@ -467,7 +467,7 @@ func (r *runner) outage(ctx context.Context, st *stack, target time.Time) error 
 			srcs[i].Start = ""
 		}
 	}
-	b, err := yaml.Marshal(poller.Config{Sources: srcs})
+	b, err := yaml.Marshal(poller.SourcesFile{Sources: srcs})
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/app"
 	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/dashboard"
@@ -31,74 +32,83 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/summary"
 )
 
-const synopsis = `devstack — run the whole yongjin pipeline in one process against the vendor sandbox.
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop) // a second signal kills the process the default way
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
 
-Polls douke orders paid in [--from, --to) at sandbox time --clock, advances the
-sandbox clock by --advance so orders are received, settled and refunded, polls
-the changes (time_type=update), waits for the sink, and compares ClickHouse
-with the sandbox's ground truth. Running it again changes nothing.
+var program = cli.Program{
+	Name:    "devstack",
+	Summary: "run the whole yongjin pipeline in one process against the vendor sandbox.",
+	Default: "run",
+	Commands: []cli.Command{
+		{Name: "run", Summary: "poll the sandbox, move its clock, poll the changes and compare ClickHouse with the sandbox's ground truth (make demo)", Run: demo},
+	},
+	Notes: `devstack run polls douke orders paid in [--from, --to) at sandbox time --clock,
+advances the sandbox clock by --advance so orders are received, settled and
+refunded, polls the changes (time_type=update), waits for the sink, and
+compares ClickHouse with the sandbox's ground truth (exit 1 if they differ).
+Running it again changes nothing.
 
 The commission dashboard is served at http://<--dashboard-addr>/dashboard while
-the demo runs; --serve keeps serving it afterwards, until Ctrl-C.`
+the demo runs; --serve keeps serving it afterwards, until Ctrl-C.`,
+}
 
-func main() {
-	fs := flag.NewFlagSet("devstack", flag.ExitOnError)
-	ch := clickhouse.Config{}
-	fs.StringVar(&ch.Addr, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native address")
-	fs.StringVar(&ch.Database, "clickhouse-database", "yongjin_demo", "ClickHouse database")
-	dataDir := fs.String("data-dir", ".data/demo", "directory for the embedded NATS store")
-	seed := fs.Int64("seed", 1, "sandbox seed (same seed, same orders)")
-	orders := fs.Int("orders", 5000, "orders the sandbox generates")
-	from := fs.String("from", "2026-10-01", "first pay day of the generated orders (CST)")
-	to := fs.String("to", "2026-11-01", "end of the pay range (CST, exclusive)")
-	clock := fs.String("clock", "2026-11-05", "sandbox time of the first poll (CST)")
+// run is the command: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return program.Run(ctx, args, stdout, stderr)
+}
+
+// demo is `devstack run`: flags → stack → demo → dashboard.
+func demo(sigCtx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("devstack run", flag.ContinueOnError)
+	cfg := devstack.DefaultConfig()
+	fs.StringVar(&cfg.ClickHouse.Addr, "clickhouse-addr", cfg.ClickHouse.Addr, "ClickHouse native address")
+	fs.StringVar(&cfg.ClickHouse.Database, "clickhouse-database", cfg.ClickHouse.Database, "ClickHouse database")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the embedded NATS store")
+	fs.Int64Var(&cfg.Sandbox.Seed, "seed", cfg.Sandbox.Seed, "sandbox seed (same seed, same orders)")
+	fs.IntVar(&cfg.Sandbox.Orders, "orders", cfg.Sandbox.Orders, "orders the sandbox generates")
+	cli.TimeVar(fs, &cfg.Sandbox.From, "from", poller.ParseTime, time.DateOnly, sandbox.CST, "first pay day of the generated orders (CST)")
+	cli.TimeVar(fs, &cfg.Sandbox.To, "to", poller.ParseTime, time.DateOnly, sandbox.CST, "end of the pay range (CST, exclusive)")
+	cli.TimeVar(fs, &cfg.Sandbox.Clock, "clock", poller.ParseTime, time.DateOnly, sandbox.CST, "sandbox time of the first poll (CST)")
 	advance := fs.Duration("advance", 20*24*time.Hour, "how far the sandbox clock moves before the second poll")
 	logLevel := fs.String("log-level", "error", "log level (warn shows retries, e.g. the Taobao clock correction against the sandbox)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	dashAddr := fs.String("dashboard-addr", "127.0.0.1:8790", "listen address of the commission dashboard (another free port if busy; empty: no dashboard)")
 	serve := fs.Bool("serve", false, "keep serving the dashboard after the demo, until Ctrl-C")
-	if err := cli.Parse(fs, "YONGJIN_DEVSTACK", synopsis, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "devstack:", err)
-		os.Exit(2)
+	if code, ok := cli.ParseArgs(fs, "YONGJIN_DEVSTACK", "usage: devstack run [flags]", args, stderr); !ok {
+		return code
 	}
-	log, err := obs.NewLogger(os.Stderr, *logLevel, "devstack")
+	// as the flags give them (poller.ParseTime answers UTC), defaults included
+	cfg.Sandbox.From, cfg.Sandbox.To, cfg.Sandbox.Clock = cfg.Sandbox.From.UTC(), cfg.Sandbox.To.UTC(), cfg.Sandbox.Clock.UTC()
+	var err error
+	if cfg.Logger, err = obs.NewLogger(stderr, *logLevel, "devstack"); err != nil {
+		fmt.Fprintln(stderr, "devstack:", err)
+		return 2
+	}
+	if cfg.ClickHouse.Password, err = cli.Secret("YONGJIN_CLICKHOUSE_PASSWORD"); err != nil {
+		return cli.Fail(stderr, "devstack", err)
+	}
+	url, stopDash, err := startDashboard(sigCtx, cfg.ClickHouse, *dashAddr)
 	if err != nil {
-		app.Fatal(nil, "devstack", err)
-	}
-	if ch.Password, err = cli.Secret("YONGJIN_CLICKHOUSE_PASSWORD"); err != nil {
-		app.Fatal(nil, "devstack", err)
-	}
-	sc := sandbox.DefaultConfig()
-	sc.Seed, sc.Orders = *seed, *orders
-	for _, p := range []struct {
-		dst  *time.Time
-		v, n string
-	}{{&sc.From, *from, "--from"}, {&sc.To, *to, "--to"}, {&sc.Clock, *clock, "--clock"}} {
-		if *p.dst, err = poller.ParseTime(p.v); err != nil {
-			app.Fatal(nil, p.n, err)
-		}
-	}
-	sigCtx, stop := app.SignalContext()
-	defer stop()
-	url, stopDash, err := startDashboard(sigCtx, ch, *dashAddr)
-	if err != nil {
-		app.Fatal(nil, "dashboard", err)
+		return cli.Fail(stderr, "devstack: dashboard", err)
 	}
 	ctx, cancel := context.WithTimeout(sigCtx, *timeout)
-	err = run(ctx, devstack.Options{DataDir: *dataDir, ClickHouse: ch, Sandbox: sc, Logger: log}, *advance, url)
+	err = runDemo(ctx, stdout, cfg, *advance, url)
 	cancel()
 	if err == nil && url != "" {
-		err = checkDashboard(sigCtx, url, *serve, ch)
+		err = checkDashboard(sigCtx, stdout, url, *serve, cfg.ClickHouse)
 	}
 	if err == nil && *serve && url != "" {
-		fmt.Printf("Serving the dashboard at %s until Ctrl-C.\n", url)
+		fmt.Fprintf(stdout, "Serving the dashboard at %s until Ctrl-C.\n", url)
 		<-sigCtx.Done()
 	}
 	stopDash()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "devstack:", err)
-		os.Exit(1)
+		return cli.Fail(stderr, "devstack", err)
 	}
+	return 0
 }
 
 // startDashboard serves the commission dashboard on addr (or, when that is
@@ -124,7 +134,7 @@ func startDashboard(ctx context.Context, cfg clickhouse.Config, addr string) (st
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = dashboard.Serve(sctx, ln, dashboard.New(store, dashboard.Options{}))
+		_ = dashboard.Serve(sctx, ln, dashboard.New(store, dashboard.Config{}))
 	}()
 	return dashboard.URL(ln), func() { cancel(); <-done; store.Close() }, nil
 }
@@ -133,7 +143,7 @@ var kpiRE = regexp.MustCompile(`id="kpi-estimated"><div class="label">[^<]*</div
 
 // checkDashboard loads the dashboard page once, as a browser would, and
 // prints where to find it.
-func checkDashboard(ctx context.Context, url string, serve bool, cfg clickhouse.Config) error {
+func checkDashboard(ctx context.Context, w io.Writer, url string, serve bool, cfg clickhouse.Config) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -153,16 +163,18 @@ func checkDashboard(ctx context.Context, url string, serve bool, cfg clickhouse.
 	if resp.StatusCode != http.StatusOK || m == nil {
 		return fmt.Errorf("dashboard %s answered %s without the commission figures", url, resp.Status)
 	}
-	fmt.Printf("\nDashboard: %s (estimated commission %s on its default range).\n", url, m[1])
+	fmt.Fprintf(w, "\nDashboard: %s (estimated commission %s on its default range).\n", url, m[1])
 	if !serve {
-		fmt.Printf("It stops with this demo: run `bash scripts/demo.sh --serve` to keep it up, or later\n"+
+		fmt.Fprintf(w, "It stops with this demo: run `bash scripts/demo.sh --serve` to keep it up, or later\n"+
 			"  go run ./cmd/sink dashboard --clickhouse-addr %s --clickhouse-database %s\n", cfg.Addr, cfg.Database)
 	}
 	return nil
 }
 
-func run(ctx context.Context, o devstack.Options, advance time.Duration, dashURL string) error {
-	step := func(format string, a ...any) { fmt.Printf("==> "+format+"\n", a...) }
+// runDemo runs the demo on a stack of configuration o, printing its steps
+// and both summaries to w.
+func runDemo(ctx context.Context, w io.Writer, o devstack.Config, advance time.Duration, dashURL string) error {
+	step := func(format string, a ...any) { fmt.Fprintf(w, "==> "+format+"\n", a...) }
 	step("starting embedded NATS JetStream (%s), vendor sandbox (%d orders, seed %d), normalizer and sink; ClickHouse %s",
 		o.DataDir, o.Sandbox.Orders, o.Sandbox.Seed, o.ClickHouse.Addr)
 	if dashURL != "" {
@@ -192,7 +204,7 @@ func run(ctx context.Context, o devstack.Options, advance time.Duration, dashURL
 	last := ""
 	if err := st.WaitCaughtUp(ctx, func(stage string, pending uint64) {
 		if line := fmt.Sprintf("    %s: %d messages left", stage, pending); line != last && pending > 0 {
-			fmt.Println(line)
+			fmt.Fprintln(w, line)
 			last = line
 		}
 	}); err != nil {
@@ -203,22 +215,22 @@ func run(ctx context.Context, o devstack.Options, advance time.Duration, dashURL
 		return err
 	}
 	want := st.Truth()
-	fmt.Println()
-	summary.Print(os.Stdout, "ClickHouse (shipped query, latest version of each order):", got)
-	fmt.Println()
-	summary.Print(os.Stdout, "Vendor sandbox ground truth:", want)
-	fmt.Println()
+	fmt.Fprintln(w)
+	summary.Print(w, "ClickHouse (shipped query, latest version of each order):", got)
+	fmt.Fprintln(w)
+	summary.Print(w, "Vendor sandbox ground truth:", want)
+	fmt.Fprintln(w)
 	dlq, err := st.DeadLetters(ctx)
 	if err != nil {
 		return err
 	}
 	if diff := summary.Diff(want, got); len(diff) > 0 {
 		for _, d := range diff {
-			fmt.Println("MISMATCH", d)
+			fmt.Fprintln(w, "MISMATCH", d)
 		}
 		return fmt.Errorf("ClickHouse differs from the sandbox ground truth in %d rows", len(diff))
 	}
-	fmt.Printf("OK: ClickHouse matches the sandbox ground truth: %d orders, %d plans, %d creator snapshots; %d dead letters.\n",
+	fmt.Fprintf(w, "OK: ClickHouse matches the sandbox ground truth: %d orders, %d plans, %d creator snapshots; %d dead letters.\n",
 		got.TotalOrders(), totalPlans(got), totalSnapshots(got), dlq)
 	return nil
 }

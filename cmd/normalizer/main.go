@@ -5,14 +5,19 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/yongjin-dev/yongjin/internal/app"
@@ -25,101 +30,152 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
 )
 
-const synopsis = `normalizer — map raw vendor pages (YONGJIN_RAW) to canonical events (YONGJIN_EVENTS).
-
-Usage:
-  normalizer [run] [flags]                        consume RAW until SIGTERM
-  normalizer replay --since T [--vendor V]        re-derive events from RAW pages stored since T
-                                                  (after a normalizer fix); never double-counts
-  normalizer dlq list|show SEQ|redrive [...]     inspect and redrive dead-lettered pages
-  normalizer schema [TYPE]                        print the JSON Schema of an event type (order.v1, ...,
-                                                  envelope); without TYPE, list the types and subjects
-  normalizer inspect --vendor V [--account A] FILE|-
-                                                  print the canonical events one vendor
-                                                  response body maps to, one JSON per line
-
-NATS secrets come from $YONGJIN_NATS_USER + $YONGJIN_NATS_PASSWORD[_FILE] or
-$YONGJIN_NATS_TOKEN[_FILE], or the --nats-creds / --nats-nkey files; TLS from
---nats-ca (and --nats-cert/--nats-key for mutual TLS). See docs/SECURITY.md.`
-
 func main() {
-	args := os.Args[1:]
-	if len(args) > 0 && args[0] == "dlq" {
-		os.Exit(dlq.Command("normalizer", args[1:], os.Stdout, os.Stderr))
-	}
-	if len(args) > 0 && args[0] == "schema" {
-		os.Exit(schemaCommand(args[1:], os.Stdout, os.Stderr))
-	}
-	if len(args) > 0 && args[0] == "inspect" {
-		os.Exit(inspect(args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
-	mode := "run"
-	if len(args) > 0 && (args[0] == "run" || args[0] == "replay") {
-		mode, args = args[0], args[1:]
-	}
-	fs := flag.NewFlagSet("normalizer", flag.ExitOnError)
-	var common app.Common
-	common.Register(fs, ":9102")
-	var cfg normalizer.Config
-	fs.StringVar(&cfg.Durable, "consumer", "normalizer", "durable RAW consumer name")
-	fs.DurationVar(&cfg.AckWait, "ack-wait", 60*time.Second, "JetStream ack wait per page")
-	fs.IntVar(&cfg.MaxDeliver, "max-deliver", 10, "deliveries of a failing page before it is dead-lettered")
-	fs.IntVar(&cfg.Workers, "workers", 4, "pages processed concurrently")
-	fs.BoolVar(&cfg.CommissionEvents, "commission-events", false, "also publish one commission.v1 event per commission line (order.v1 events always carry their lines; docs/EVENTS.md)")
-	replayVendor := fs.String("vendor", "", "replay: only this vendor's pages")
-	replaySince := fs.String("since", "", "replay: pages stored in RAW since this time (required for replay)")
-	fs.DurationVar(&cfg.ReplayTimeout, "replay-timeout", time.Hour, "replay: give up (exit non-zero) when the whole replay takes longer")
-	if err := cli.Parse(fs, "YONGJIN_NORMALIZER", synopsis, args); err != nil {
-		fmt.Fprintln(os.Stderr, "normalizer:", err)
-		os.Exit(2)
-	}
-	rt, err := app.Start(common, "normalizer")
-	if err != nil {
-		app.Fatal(nil, "normalizer", err)
-	}
-	defer rt.Close()
-	ctx, stop := app.SignalContext()
-	defer stop()
-	pubConn, err := rt.Connect(common, "yongjin-normalizer-pub")
-	if err != nil {
-		app.Fatal(rt.Log, "nats", err)
-	}
-	defer pubConn.Drain()
-	subConn, err := rt.Connect(common, "yongjin-normalizer-sub")
-	if err != nil {
-		app.Fatal(rt.Log, "nats", err)
-	}
-	js, err := jetstream.New(pubConn)
-	if err != nil {
-		app.Fatal(rt.Log, "jetstream", err)
-	}
-	cfg.Logger, cfg.Registerer, cfg.Streams = rt.Log, rt.Registry, bus.StreamOptions{Replicas: common.Replicas}
-	svc, err := normalizer.New(cfg, all.Registry(), js)
-	if err != nil {
-		app.Fatal(rt.Log, "invalid configuration", err)
-	}
-	if mode == "replay" {
-		if *replaySince == "" {
-			app.Fatal(rt.Log, "replay", fmt.Errorf("--since is required"))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop) // a second signal kills the process the default way
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+var program = cli.Program{
+	Name:    "normalizer",
+	Summary: "map raw vendor pages (YONGJIN_RAW) to canonical events (YONGJIN_EVENTS).",
+	Default: "run",
+	Commands: []cli.Command{
+		{Name: "run", Summary: "consume RAW until SIGTERM", Run: command("run", consume)},
+		{Name: "replay", Summary: "--since T [--vendor V]: re-derive events from RAW pages stored since T (after a normalizer fix); never double-counts", Run: command("replay", replay)},
+		{Name: "dlq", Summary: "list|show SEQ|redrive [...]: inspect and redrive dead-lettered pages", Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+			return dlq.Command("normalizer", args, stdout, stderr)
+		}},
+		{Name: "schema", Summary: "[TYPE]: print the JSON Schema of an event type (order.v1, ..., envelope); without TYPE, list the types and subjects", Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+			return schemaCommand(args, stdout, stderr)
+		}},
+		{Name: "inspect", Summary: "--vendor V [--account A] FILE|-: print the canonical events one vendor response body maps to, one JSON per line", Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+			return inspect(args, os.Stdin, stdout, stderr)
+		}},
+	},
+	Notes: `NATS secrets come from $YONGJIN_NATS_USER + $YONGJIN_NATS_PASSWORD[_FILE] or
+$YONGJIN_NATS_TOKEN[_FILE], or the --nats-creds / --nats-nkey files; TLS from
+--nats-ca (and --nats-cert/--nats-key for mutual TLS). See docs/SECURITY.md.`,
+}
+
+// run is the command: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return program.Run(ctx, args, stdout, stderr)
+}
+
+// options are the flags of `normalizer run` and `normalizer replay`.
+type options struct {
+	common       app.Common
+	cfg          normalizer.Config
+	replayVendor string
+	replaySince  string
+}
+
+func parse(name string, args []string, stderr io.Writer) (o options, code int, ok bool) {
+	fs := flag.NewFlagSet("normalizer "+name, flag.ContinueOnError)
+	o.common.Register(fs, ":9102")
+	o.cfg = normalizer.DefaultConfig()
+	fs.StringVar(&o.cfg.Durable, "consumer", o.cfg.Durable, "durable RAW consumer name")
+	fs.DurationVar(&o.cfg.AckWait, "ack-wait", o.cfg.AckWait, "JetStream ack wait per page")
+	fs.IntVar(&o.cfg.MaxDeliver, "max-deliver", o.cfg.MaxDeliver, "deliveries of a failing page before it is dead-lettered")
+	fs.IntVar(&o.cfg.Workers, "workers", o.cfg.Workers, "pages processed concurrently")
+	fs.BoolVar(&o.cfg.CommissionEvents, "commission-events", o.cfg.CommissionEvents, "also publish one commission.v1 event per commission line (order.v1 events always carry their lines; docs/EVENTS.md)")
+	fs.StringVar(&o.replayVendor, "vendor", "", "replay: only this vendor's pages")
+	fs.StringVar(&o.replaySince, "since", "", "replay: pages stored in RAW since this time (required for replay)")
+	fs.DurationVar(&o.cfg.ReplayTimeout, "replay-timeout", o.cfg.ReplayTimeout, "replay: give up (exit non-zero) when the whole replay takes longer")
+	code, ok = cli.ParseArgs(fs, "YONGJIN_NORMALIZER", "usage: normalizer "+name+" [flags]", args, stderr)
+	return o, code, ok
+}
+
+// command returns the Run of `normalizer name`: flags → logger and health
+// server → connections → normalizer service → fn; an error is logged and
+// the exit status 1.
+func command(name string, fn func(ctx context.Context, o options, w *wiring, stdout io.Writer) error) func(context.Context, []string, io.Writer, io.Writer) int {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		o, code, ok := parse(name, args, stderr)
+		if !ok {
+			return code
 		}
-		since, err := poller.ParseTime(*replaySince)
+		var since time.Time
+		if name == "replay" {
+			var err error
+			if o.replaySince == "" {
+				err = errors.New("--since is required")
+			} else if since, err = poller.ParseTime(o.replaySince); err != nil {
+				err = fmt.Errorf("--since: %w", err)
+			}
+			if err != nil {
+				fmt.Fprintln(stderr, "normalizer replay:", err)
+				return 2
+			}
+		}
+		rt, err := app.Start(o.common, "normalizer", stderr)
 		if err != nil {
-			app.Fatal(rt.Log, "replay --since", err)
+			return cli.Fail(stderr, "normalizer", err)
 		}
-		st, err := svc.Replay(ctx, *replayVendor, since, nil)
-		fmt.Printf("replayed %d pages into %d events; %d pages and %d records dead-lettered\n", st.Pages, st.Events, st.DeadLettered, st.BadRecords)
+		defer rt.Close()
+		w := &wiring{rt: rt, since: since}
+		err = w.connect(o)
+		defer w.close()
+		if err == nil {
+			err = fn(ctx, o, w, stdout)
+		}
 		if err != nil {
-			app.Fatal(rt.Log, "replay", err)
+			return rt.Fail("normalizer "+name, err)
 		}
-		return
+		return 0
 	}
-	if err := svc.Provision(ctx); err != nil {
-		app.Fatal(rt.Log, "provision", err)
+}
+
+// wiring is what run and replay share: the runtime, the connections and
+// the normalizer service.
+type wiring struct {
+	rt       *app.Runtime
+	since    time.Time // replay: --since
+	js       jetstream.JetStream
+	pub, sub *nats.Conn
+	svc      *normalizer.Service
+}
+
+func (w *wiring) connect(o options) error {
+	var err error
+	if w.pub, err = w.rt.Connect(o.common, "yongjin-normalizer-pub"); err != nil {
+		return fmt.Errorf("nats: %w", err)
 	}
-	rt.Registry.MustRegister(bus.NewLagCollector(js, bus.RawStream, cfg.Durable))
-	if err := svc.Run(ctx, subConn); err != nil {
-		app.Fatal(rt.Log, "normalizer", err)
+	if w.sub, err = w.rt.Connect(o.common, "yongjin-normalizer-sub"); err != nil {
+		return fmt.Errorf("nats: %w", err)
 	}
+	if w.js, err = jetstream.New(w.pub); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	cfg := o.cfg
+	cfg.Logger, cfg.Registerer, cfg.Streams = w.rt.Log, w.rt.Registry, bus.StreamOptions{Replicas: o.common.Replicas}
+	if w.svc, err = normalizer.New(cfg, all.Registry(), w.js); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	return nil
+}
+
+func (w *wiring) close() {
+	if w.pub != nil {
+		w.pub.Drain()
+	}
+}
+
+// consume is `normalizer run`.
+func consume(ctx context.Context, o options, w *wiring, _ io.Writer) error {
+	if err := w.svc.Provision(ctx); err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+	w.rt.Registry.MustRegister(bus.NewLagCollector(w.js, bus.RawStream, o.cfg.Durable))
+	return w.svc.Run(ctx, w.sub)
+}
+
+// replay is `normalizer replay`.
+func replay(ctx context.Context, o options, w *wiring, stdout io.Writer) error {
+	st, err := w.svc.Replay(ctx, o.replayVendor, w.since, nil)
+	fmt.Fprintf(stdout, "replayed %d pages into %d events; %d pages and %d records dead-lettered\n", st.Pages, st.Events, st.DeadLettered, st.BadRecords)
+	return err
 }
 
 // paramFlag collects repeated --param key=value flags.
@@ -163,6 +219,9 @@ A vendor error envelope or an unreadable page exits with status 1.`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() != 1 {

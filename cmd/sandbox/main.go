@@ -17,22 +17,20 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
 	csjsandbox "github.com/yongjin-dev/yongjin/internal/sandbox/doukecsj"
+	douyinpoisandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douyinpoi"
+	taobaolivesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/taobaolive"
+	xingtusandbox "github.com/yongjin-dev/yongjin/internal/sandbox/xingtu"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/taobaolive"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
 )
 
-const envPrefix = "YONGJIN_SANDBOX_"
-
-const intro = `sandbox — yongjin's vendor sandbox.
+const intro = `usage: sandbox run [flags]
 
 A local stand-in for the vendor APIs yongjin polls. Orders are generated from
 --seed (same seed and flags: same orders, byte for byte) with pay times spread
@@ -41,9 +39,6 @@ settled, refunds before or after settlement); what the endpoints show is the
 state at the sandbox clock, which starts at --clock and only moves when you
 move it (POST /_sandbox/clock). /_sandbox/truth tells what yongjin should end
 up with.
-
-Usage:
-  sandbox [flags]
 
 Vendor endpoints:
   GET|POST /douke/kol_OrderAds   veapi douke orders, exactly as documented:
@@ -81,23 +76,38 @@ Try:
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop) // a second signal kills the process the default way
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+var program = cli.Program{
+	Name:    "sandbox",
+	Summary: "yongjin's vendor sandbox.",
+	Default: "run",
+	Commands: []cli.Command{
+		{Name: "run", Summary: "serve the vendor endpoints and /_sandbox/ until SIGTERM", Run: serve},
+	},
+	Notes: outro,
+}
+
+// run is the command: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return program.Run(ctx, args, stdout, stderr)
 }
 
 // options are the parsed flags.
 type options struct {
-	addr          string
-	seed          int64
-	orders        int
-	from, to, clk string
-	account       string
-	creds         map[string]*string // flag name → value
-	faults        sandbox.Faults
+	addr    string
+	cfg     sandbox.Config // seed, orders, pay range, clock and faults
+	account string
+	creds   map[string]*string // flag name → value
 }
 
-func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
+// serve is `sandbox run`: flags → sandbox → HTTP server until ctx ends.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	opt, code, ok := parseFlags(args, lookupEnv, stdout, stderr)
+	opt, code, ok := parseFlags(args, stderr)
 	if !ok {
 		return code
 	}
@@ -131,12 +141,10 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 		"faults", fmt.Sprintf("%+v", cfg.Faults),
 		"generated_in", time.Since(started).String(),
 		"vendors", srv.Vendors(),
-		"douyin_poi_spus", douyinpoi.SandboxSPUs(cfg.Seed, opt.account),
-		"xingtu_authors", xingtu.SandboxAuthors(cfg.Seed, opt.account),
+		"douyin_poi_spus", douyinpoisandbox.SPUs(cfg.Seed, opt.account),
+		"xingtu_authors", xingtusandbox.Authors(cfg.Seed, opt.account),
 	)
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -160,18 +168,19 @@ func run(args []string, lookupEnv func(string) (string, bool), stdout, stderr io
 	return 0
 }
 
-// parseFlags parses args over defaults taken from the environment. ok is
-// false when the program must exit with code (0 after --help).
-func parseFlags(args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) (opt options, code int, ok bool) {
-	def := sandbox.DefaultConfig()
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// parseFlags parses args over sandbox.DefaultConfig, with overrides from the
+// environment (YONGJIN_SANDBOX_<FLAG>). ok is false when the program must
+// exit with code (0 after --help).
+func parseFlags(args []string, stderr io.Writer) (opt options, code int, ok bool) {
+	opt.cfg = sandbox.DefaultConfig()
+	c := &opt.cfg
+	fs := flag.NewFlagSet("sandbox run", flag.ContinueOnError)
 	fs.StringVar(&opt.addr, "addr", "127.0.0.1:8700", "listen address")
-	fs.Int64Var(&opt.seed, "seed", def.Seed, "generator seed: the same seed and flags give the same orders")
-	fs.IntVar(&opt.orders, "orders", def.Orders, "orders generated per account")
-	fs.StringVar(&opt.from, "from", def.From.Format(sandbox.WallLayout), "pay times start at (inclusive, CST unless RFC 3339)")
-	fs.StringVar(&opt.to, "to", def.To.Format(sandbox.WallLayout), "pay times end before (exclusive)")
-	fs.StringVar(&opt.clk, "clock", def.Clock.Format(sandbox.WallLayout), "start time of the sandbox clock")
+	fs.Int64Var(&c.Seed, "seed", c.Seed, "generator seed: the same seed and flags give the same orders")
+	fs.IntVar(&c.Orders, "orders", c.Orders, "orders generated per account")
+	cli.TimeVar(fs, &c.From, "from", parseTime, sandbox.WallLayout, sandbox.CST, "pay times start at (inclusive, CST unless RFC 3339)")
+	cli.TimeVar(fs, &c.To, "to", parseTime, sandbox.WallLayout, sandbox.CST, "pay times end before (exclusive)")
+	cli.TimeVar(fs, &c.Clock, "clock", parseTime, sandbox.WallLayout, sandbox.CST, "start time of the sandbox clock")
 	fs.StringVar(&opt.account, "account", "demo", "name of the one account served for every vendor")
 	opt.creds = map[string]*string{}
 	for _, c := range []struct{ flag, def, usage string }{
@@ -186,42 +195,17 @@ func parseFlags(args []string, lookupEnv func(string) (string, bool), stdout, st
 	} {
 		opt.creds[c.flag] = fs.String(c.flag, c.def, c.usage)
 	}
-	fs.Float64Var(&opt.faults.ErrorRate5xx, "error-rate-5xx", 0, "share of vendor requests answered HTTP 502 (0..1)")
-	fs.Float64Var(&opt.faults.ThrottleRate, "throttle-rate", 0, "share of vendor requests answered with the throttle envelope (0..1)")
-	fs.Float64Var(&opt.faults.SlowRate, "slow-rate", 0, "share of vendor requests delayed by --slow-for (0..1)")
-	fs.DurationVar(&opt.faults.SlowFor, "slow-for", 2*time.Second, "delay of a slow request")
-	fs.IntVar(&opt.faults.DriftedRecords, "drifted-records", 0, "douke (and douke-csj) serve their first N orders with a type-drifted field (item_num 12.5), every time while the fault is on; the truth leaves them out, /_sandbox/stats lists them")
-	fs.IntVar(&opt.faults.RecordPadding, "record-padding", 0, "douke (and douke-csj) pad every order with N bytes (large pages, beyond the NATS max payload at 20 × 55 KB)")
-	fs.StringVar(&opt.faults.FailingItems, "failing-items", "", "comma-separated Douyin SPU IDs / Xingtu author IDs answered with the vendor's permanent error (left out of the truth)")
-	fs.IntVar(&opt.faults.MalformedPages, "malformed-pages", 0, "douke, taobao-live and douke-csj each corrupt their first N non-empty pages (one order without pay time; asked again, the page is correct); /_sandbox/stats lists them")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), intro)
-		fmt.Fprint(fs.Output(), sandbox.AdminHelp)
-		fmt.Fprintln(fs.Output(), "\nFlags:")
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), outro)
-	}
-
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, set := lookupEnv(name); set && envErr == nil {
-			if err := fs.Set(f.Name, v); err != nil {
-				envErr = fmt.Errorf("%s=%q: invalid value for --%s: %w", name, v, f.Name, err)
-			}
-		}
-	})
-	if envErr != nil {
-		fmt.Fprintln(stderr, "sandbox:", envErr)
-		return opt, 2, false
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return opt, 0, false
-		}
-		return opt, 2, false
+	f := &c.Faults
+	fs.Float64Var(&f.ErrorRate5xx, "error-rate-5xx", f.ErrorRate5xx, "share of vendor requests answered HTTP 502 (0..1)")
+	fs.Float64Var(&f.ThrottleRate, "throttle-rate", f.ThrottleRate, "share of vendor requests answered with the throttle envelope (0..1)")
+	fs.Float64Var(&f.SlowRate, "slow-rate", f.SlowRate, "share of vendor requests delayed by --slow-for (0..1)")
+	fs.DurationVar(&f.SlowFor, "slow-for", 2*time.Second, "delay of a slow request")
+	fs.IntVar(&f.DriftedRecords, "drifted-records", f.DriftedRecords, "douke (and douke-csj) serve their first N orders with a type-drifted field (item_num 12.5), every time while the fault is on; the truth leaves them out, /_sandbox/stats lists them")
+	fs.IntVar(&f.RecordPadding, "record-padding", f.RecordPadding, "douke (and douke-csj) pad every order with N bytes (large pages, beyond the NATS max payload at 20 × 55 KB)")
+	fs.StringVar(&f.FailingItems, "failing-items", f.FailingItems, "comma-separated Douyin SPU IDs / Xingtu author IDs answered with the vendor's permanent error (left out of the truth)")
+	fs.IntVar(&f.MalformedPages, "malformed-pages", f.MalformedPages, "douke, taobao-live and douke-csj each corrupt their first N non-empty pages (one order without pay time; asked again, the page is correct); /_sandbox/stats lists them")
+	if code, ok := cli.ParseArgs(fs, "YONGJIN_SANDBOX", intro+sandbox.AdminHelp, args, stderr); !ok {
+		return opt, code, false
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sandbox: unexpected arguments %q\n", fs.Args())
@@ -232,18 +216,7 @@ func parseFlags(args []string, lookupEnv func(string) (string, bool), stdout, st
 
 // config turns the options into a sandbox configuration.
 func (o options) config() (sandbox.Config, error) {
-	cfg := sandbox.DefaultConfig()
-	cfg.Seed, cfg.Orders, cfg.Faults = o.seed, o.orders, o.faults
-	var err error
-	for _, t := range []struct {
-		name string
-		v    string
-		dst  *time.Time
-	}{{"from", o.from, &cfg.From}, {"to", o.to, &cfg.To}, {"clock", o.clk, &cfg.Clock}} {
-		if *t.dst, err = parseTime(t.v); err != nil {
-			return cfg, fmt.Errorf("--%s: %w", t.name, err)
-		}
-	}
+	cfg := o.cfg
 	for name, v := range o.creds {
 		if *v == "" {
 			return cfg, fmt.Errorf("--%s must not be empty", name)
@@ -254,10 +227,10 @@ func (o options) config() (sandbox.Config, error) {
 	}
 	c := func(name string) string { return *o.creds[name] }
 	cfg.Accounts = []sandbox.Account{
-		douke.SandboxAccount(o.account, c("douke-vekey")),
-		taobaolive.SandboxAccount(o.account, c("taobao-app-key"), c("taobao-app-secret"), c("taobao-session")),
-		douyinpoi.SandboxAccount(o.account, c("douyin-client-key"), c("douyin-client-secret")),
-		xingtu.SandboxAccount(o.account, c("xingtu-token")),
+		doukesandbox.Account(o.account, c("douke-vekey")),
+		taobaolivesandbox.Account(o.account, c("taobao-app-key"), c("taobao-app-secret"), c("taobao-session")),
+		douyinpoisandbox.Account(o.account, c("douyin-client-key"), c("douyin-client-secret")),
+		xingtusandbox.Account(o.account, c("xingtu-token")),
 		csjsandbox.Account(o.account, c("douke-csj-vekey")),
 	}
 	return cfg, cfg.Validate()

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"time"
+	"os/signal"
+	"syscall"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -23,172 +25,171 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/summary"
 )
 
-const synopsis = `sink — write canonical events (YONGJIN_EVENTS) to ClickHouse.
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop) // a second signal kills the process the default way
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
 
-Usage:
-  sink [run] [flags]     apply the schema, then consume EVENTS until SIGTERM
-  sink migrate [flags]   apply the schema migrations and exit (--dry-run: print their SQL, apply nothing)
-  sink summary [flags]   print the commission summary (latest version of every order)
-  sink dashboard [flags] serve the commission dashboard at http://<--dashboard-addr>/dashboard (reads only)
-  sink dlq list|show SEQ|redrive [...]   inspect and redrive dead-lettered events
-
-The ClickHouse password is read from $YONGJIN_CLICKHOUSE_PASSWORD or the file
+var program = cli.Program{
+	Name:    "sink",
+	Summary: "write canonical events (YONGJIN_EVENTS) to ClickHouse.",
+	Default: "run",
+	Commands: []cli.Command{
+		{Name: "run", Summary: "apply the schema, then consume EVENTS until SIGTERM", Run: command("run", consume)},
+		{Name: "migrate", Summary: "apply the schema migrations and exit (--dry-run: print their SQL, apply nothing)", Run: command("migrate", migrate)},
+		{Name: "summary", Summary: "print the commission summary (latest version of every order)", Run: command("summary", printSummary)},
+		{Name: "dashboard", Summary: "serve the commission dashboard at http://<--dashboard-addr>/dashboard (reads only)", Run: command("dashboard", serveDashboard)},
+		{Name: "dlq", Summary: "list|show SEQ|redrive [...]: inspect and redrive dead-lettered events", Run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+			return dlq.Command("sink", args, stdout, stderr)
+		}},
+	},
+	Notes: `The ClickHouse password is read from $YONGJIN_CLICKHOUSE_PASSWORD or the file
 named by $YONGJIN_CLICKHOUSE_PASSWORD_FILE, never from a flag; NATS secrets
 from $YONGJIN_NATS_USER + $YONGJIN_NATS_PASSWORD[_FILE] or
 $YONGJIN_NATS_TOKEN[_FILE] (or --nats-creds / --nats-nkey files). See
-docs/SECURITY.md.`
+docs/SECURITY.md.`,
+}
 
-func main() {
-	args := os.Args[1:]
-	if len(args) > 0 && args[0] == "dlq" {
-		os.Exit(dlq.Command("sink", args[1:], os.Stdout, os.Stderr))
-	}
-	mode := "run"
-	if len(args) > 0 && (args[0] == "run" || args[0] == "migrate" || args[0] == "summary" || args[0] == "dashboard") {
-		mode, args = args[0], args[1:]
-	}
-	fs := flag.NewFlagSet("sink", flag.ExitOnError)
-	var common app.Common
-	common.Register(fs, ":9103")
-	var ch clickhouse.Config
-	fs.StringVar(&ch.Addr, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native protocol address host:port; several, comma-separated (a cluster's replicas), are tried in order")
-	fs.StringVar(&ch.Database, "clickhouse-database", "yongjin", "ClickHouse database for yongjin's tables")
-	fs.StringVar(&ch.Username, "clickhouse-user", "default", "ClickHouse user")
-	fs.BoolVar(&ch.Secure, "clickhouse-tls", false, "connect to ClickHouse with TLS (secure native port, usually 9440); the certificate is always verified")
-	fs.StringVar(&ch.CAFile, "clickhouse-ca", "", "PEM file of the CA that signs the ClickHouse server certificate (implies --clickhouse-tls; default: system roots)")
-	fs.StringVar(&ch.ServerName, "clickhouse-tls-server-name", "", "name the ClickHouse certificate must carry when it differs from the --clickhouse-addr host")
-	fs.StringVar(&ch.Cluster, "clickhouse-cluster", "", "cluster of the ClickHouse servers' remote_servers: migrations run ON CLUSTER and create Replicated*MergeTree tables (empty: one server, or ClickHouse Cloud)")
-	fs.BoolVar(&ch.Sharded, "clickhouse-sharded", false, "with --clickhouse-cluster: the cluster has several shards; tables become <table>_local behind Distributed tables sharded by a hash of the natural key")
-	fs.StringVar(&ch.ServerVersion, "server-version", "", "render the migrations for this ClickHouse release (e.g. 26.7) instead of the server's; with migrate --dry-run, print them without connecting")
-	var cfg sink.Config
-	fs.StringVar(&cfg.Durable, "consumer", "sink", "durable EVENTS consumer name")
-	fs.IntVar(&cfg.BatchSize, "batch-size", 5000, "most events per ClickHouse insert")
-	fs.DurationVar(&cfg.FlushInterval, "flush-interval", time.Second, "longest a partial batch waits before it is written")
-	fs.DurationVar(&cfg.AckWait, "ack-wait", 60*time.Second, "JetStream ack wait")
-	platform := fs.String("platform", "", "summary: only this platform")
-	dryRun := fs.Bool("dry-run", false, "migrate: print the SQL of the pending migrations instead of applying them")
-	dashAddr := fs.String("dashboard-addr", "127.0.0.1:9104", "dashboard: listen address of the dashboard page")
-	migrate := fs.Bool("clickhouse-migrate", true, "apply the schema migrations at start-up; false for a ClickHouse user without DDL rights "+
+// run is the command: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return program.Run(ctx, args, stdout, stderr)
+}
+
+// options are the flags every sink subcommand accepts.
+type options struct {
+	common   app.Common
+	ch       clickhouse.Config
+	sink     sink.Config
+	platform string
+	dryRun   bool
+	dashAddr string
+	migrate  bool
+}
+
+// parse parses the flags of `sink name`; ok false means return code.
+func parse(name string, args []string, stderr io.Writer) (o options, code int, ok bool) {
+	fs := flag.NewFlagSet("sink "+name, flag.ContinueOnError)
+	o.common.Register(fs, ":9103")
+	o.ch = clickhouse.DefaultConfig()
+	fs.StringVar(&o.ch.Addr, "clickhouse-addr", o.ch.Addr, "ClickHouse native protocol address host:port; several, comma-separated (a cluster's replicas), are tried in order")
+	fs.StringVar(&o.ch.Database, "clickhouse-database", o.ch.Database, "ClickHouse database for yongjin's tables")
+	fs.StringVar(&o.ch.Username, "clickhouse-user", o.ch.Username, "ClickHouse user")
+	fs.BoolVar(&o.ch.Secure, "clickhouse-tls", o.ch.Secure, "connect to ClickHouse with TLS (secure native port, usually 9440); the certificate is always verified")
+	fs.StringVar(&o.ch.CAFile, "clickhouse-ca", o.ch.CAFile, "PEM file of the CA that signs the ClickHouse server certificate (implies --clickhouse-tls; default: system roots)")
+	fs.StringVar(&o.ch.ServerName, "clickhouse-tls-server-name", o.ch.ServerName, "name the ClickHouse certificate must carry when it differs from the --clickhouse-addr host")
+	fs.StringVar(&o.ch.Cluster, "clickhouse-cluster", o.ch.Cluster, "cluster of the ClickHouse servers' remote_servers: migrations run ON CLUSTER and create Replicated*MergeTree tables (empty: one server, or ClickHouse Cloud)")
+	fs.BoolVar(&o.ch.Sharded, "clickhouse-sharded", o.ch.Sharded, "with --clickhouse-cluster: the cluster has several shards; tables become <table>_local behind Distributed tables sharded by a hash of the natural key")
+	fs.StringVar(&o.ch.ServerVersion, "server-version", o.ch.ServerVersion, "render the migrations for this ClickHouse release (e.g. 26.7) instead of the server's; with migrate --dry-run, print them without connecting")
+	o.sink = sink.DefaultConfig()
+	fs.StringVar(&o.sink.Durable, "consumer", o.sink.Durable, "durable EVENTS consumer name")
+	fs.IntVar(&o.sink.BatchSize, "batch-size", o.sink.BatchSize, "most events per ClickHouse insert")
+	fs.DurationVar(&o.sink.FlushInterval, "flush-interval", o.sink.FlushInterval, "longest a partial batch waits before it is written")
+	fs.DurationVar(&o.sink.AckWait, "ack-wait", o.sink.AckWait, "JetStream ack wait")
+	fs.StringVar(&o.platform, "platform", "", "summary: only this platform")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "migrate: print the SQL of the pending migrations instead of applying them")
+	fs.StringVar(&o.dashAddr, "dashboard-addr", "127.0.0.1:9104", "dashboard: listen address of the dashboard page")
+	fs.BoolVar(&o.migrate, "clickhouse-migrate", true, "apply the schema migrations at start-up; false for a ClickHouse user without DDL rights "+
 		"(least privilege: an admin runs `sink migrate`, and the sink then only checks the schema is current)")
-	if err := cli.Parse(fs, "YONGJIN_SINK", synopsis, args); err != nil {
-		fmt.Fprintln(os.Stderr, "sink:", err)
-		os.Exit(2)
+	if code, ok := cli.ParseArgs(fs, "YONGJIN_SINK", "usage: sink "+name+" [flags]", args, stderr); !ok {
+		return o, code, false
 	}
-	if mode != "run" {
-		common.MetricsAddr = ""
+	if name != "run" {
+		o.common.MetricsAddr = ""
 	}
-	rt, err := app.Start(common, "sink")
-	if err != nil {
-		app.Fatal(nil, "sink", err)
+	var err error
+	if o.ch.Password, err = cli.Secret("YONGJIN_CLICKHOUSE_PASSWORD"); err != nil {
+		return o, cli.Fail(stderr, "sink: clickhouse password", err), false
 	}
-	defer rt.Close()
-	ch.Logger = rt.Log
-	if ch.Password, err = cli.Secret("YONGJIN_CLICKHOUSE_PASSWORD"); err != nil {
-		app.Fatal(rt.Log, "clickhouse password", err)
-	}
-	ctx, stop := app.SignalContext()
-	defer stop()
-	if mode == "migrate" && *dryRun && ch.ServerVersion != "" {
-		if err := dryRunOffline(os.Stdout, ch); err != nil {
-			app.Fatal(rt.Log, mode, err)
+	return o, 0, true
+}
+
+// command returns the Run of `sink name`: flags → logger and health server
+// → fn; fn's error is logged and the exit status 1.
+func command(name string, fn func(ctx context.Context, o options, rt *app.Runtime, stdout io.Writer) error) func(context.Context, []string, io.Writer, io.Writer) int {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		o, code, ok := parse(name, args, stderr)
+		if !ok {
+			return code
 		}
-		return
-	}
-	if mode == "dashboard" || mode == "migrate" && *dryRun {
-		if err := readOnly(ctx, mode, ch, rt, *dashAddr); err != nil {
-			app.Fatal(rt.Log, mode, err)
+		rt, err := app.Start(o.common, "sink", stderr)
+		if err != nil {
+			return cli.Fail(stderr, "sink", err)
 		}
-		return
+		defer rt.Close()
+		o.ch.Logger = rt.Log
+		if err := fn(ctx, o, rt, stdout); err != nil {
+			return rt.Fail("sink "+name, err)
+		}
+		return 0
 	}
-	store, err := openStore(ctx, ch, rt, *migrate || mode == "migrate")
+}
+
+// migrate is `sink migrate`: apply the migrations, or print them
+// (--dry-run), without a server with --server-version.
+func migrate(ctx context.Context, o options, rt *app.Runtime, stdout io.Writer) error {
+	switch {
+	case o.dryRun && o.ch.ServerVersion != "":
+		return dryRunOffline(stdout, o.ch)
+	case o.dryRun:
+		return dryRun(ctx, stdout, o.ch, rt)
+	}
+	store, err := clickhouse.OpenReady(ctx, o.ch, true, rt.Log)
 	if err != nil {
-		app.Fatal(rt.Log, "clickhouse", err)
+		return fmt.Errorf("clickhouse: %w", err)
+	}
+	store.Close()
+	return nil
+}
+
+// printSummary is `sink summary`.
+func printSummary(ctx context.Context, o options, rt *app.Runtime, stdout io.Writer) error {
+	store, err := clickhouse.OpenReady(ctx, o.ch, o.migrate, rt.Log)
+	if err != nil {
+		return fmt.Errorf("clickhouse: %w", err)
 	}
 	defer store.Close()
-	switch mode {
-	case "migrate":
-		return
-	case "summary":
-		s, err := store.Summary(ctx, *platform)
-		if err != nil {
-			app.Fatal(rt.Log, "summary", err)
-		}
-		summary.Print(os.Stdout, "ClickHouse "+ch.Addr+" database "+store.Database(), s)
-		return
-	}
-	rt.Ready.Add("clickhouse", store.Ready)
-	nc, err := rt.Connect(common, "yongjin-sink")
+	s, err := store.Summary(ctx, o.platform)
 	if err != nil {
-		app.Fatal(rt.Log, "nats", err)
+		return err
+	}
+	summary.Print(stdout, "ClickHouse "+o.ch.Addr+" database "+store.Database(), s)
+	return nil
+}
+
+// serveDashboard is `sink dashboard`.
+func serveDashboard(ctx context.Context, o options, rt *app.Runtime, stdout io.Writer) error {
+	return serveDashboardOn(ctx, stdout, o.ch, rt, o.dashAddr)
+}
+
+// consume is `sink run`: ClickHouse → NATS → consume EVENTS until ctx ends.
+func consume(ctx context.Context, o options, rt *app.Runtime, _ io.Writer) error {
+	store, err := clickhouse.OpenReady(ctx, o.ch, o.migrate, rt.Log)
+	if err != nil {
+		return fmt.Errorf("clickhouse: %w", err)
+	}
+	defer store.Close()
+	rt.Ready.Add("clickhouse", store.Ready)
+	nc, err := rt.Connect(o.common, "yongjin-sink")
+	if err != nil {
+		return fmt.Errorf("nats: %w", err)
 	}
 	defer nc.Drain()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		app.Fatal(rt.Log, "jetstream", err)
+		return fmt.Errorf("jetstream: %w", err)
 	}
+	cfg := o.sink
 	cfg.Logger, cfg.Registerer = rt.Log, rt.Registry
 	cfg.IsBadEvent = func(err error) bool { return errors.Is(err, clickhouse.ErrBadEvent) }
 	svc, err := sink.New(cfg, js, store)
 	if err != nil {
-		app.Fatal(rt.Log, "invalid configuration", err)
+		return fmt.Errorf("invalid configuration: %w", err)
 	}
 	cons, err := svc.Provision(ctx)
 	if err != nil {
-		app.Fatal(rt.Log, "provision", err)
+		return fmt.Errorf("provision: %w", err)
 	}
 	rt.Registry.MustRegister(bus.NewLagCollector(js, bus.EventsStream, cfg.Durable))
-	if err := svc.Run(ctx, cons); err != nil {
-		app.Fatal(rt.Log, "sink", err)
-	}
-}
-
-// openStore connects and migrates (or, without migrate, checks that the
-// schema is current), retrying with backoff while ClickHouse is unreachable
-// (it may start after the sink) until ctx ends.
-func openStore(ctx context.Context, cfg clickhouse.Config, rt *app.Runtime, migrate bool) (*clickhouse.Store, error) {
-	wait := 500 * time.Millisecond
-	for {
-		store, err := clickhouse.Open(ctx, cfg)
-		if err == nil {
-			if migrate {
-				err = store.Migrate(ctx)
-			} else {
-				err = checkSchema(ctx, store)
-			}
-			if err == nil {
-				return store, nil
-			}
-			store.Close()
-		}
-		if !clickhouse.IsTransient(err) || ctx.Err() != nil {
-			return nil, err
-		}
-		rt.Log.Warn("clickhouse not reachable yet, retrying", "addr", cfg.Addr, "retry_in", wait.String(), "err", err)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(wait*2, 15*time.Second)
-	}
-}
-
-// checkSchema requires every migration this sink knows to be applied, for a
-// sink that may not run DDL itself (--clickhouse-migrate=false).
-func checkSchema(ctx context.Context, store *clickhouse.Store) error {
-	applied, err := store.AppliedMigrations(ctx)
-	if err != nil {
-		return fmt.Errorf("check schema (--clickhouse-migrate=false): %w", err)
-	}
-	done := make(map[uint32]bool, len(applied))
-	for _, v := range applied {
-		done[v] = true
-	}
-	for _, m := range clickhouse.Migrations {
-		if !done[m.Version] {
-			return fmt.Errorf("clickhouse %s database %s: migration %d (%s) not applied and --clickhouse-migrate=false: "+
-				"run `sink migrate` as a user allowed to create tables", store.Addr(), store.Database(), m.Version, m.Name)
-		}
-	}
-	return nil
+	return svc.Run(ctx, cons)
 }

@@ -34,7 +34,7 @@ import (
 const synopsis = `yongjin-tail — print yongjin's canonical events as they arrive (read-only).
 
 Usage:
-  yongjin-tail [--nats-url URL] [--stream YONGJIN_EVENTS] [--subject FILTER[,FILTER...]]
+  yongjin-tail [run] [--nats-url URL] [--stream YONGJIN_EVENTS] [--subject FILTER[,FILTER...]]
                [--since new|all|RFC3339|DURATION] [--format json|table] [--count N] [--follow=false]
 
 Examples:
@@ -66,16 +66,25 @@ type tailOptions struct {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	context.AfterFunc(ctx, stop) // a second signal kills the process the default way
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run implements the command; it returns the exit status (0 done, 1 error,
-// 2 usage).
+var program = cli.Program{
+	Name:     "yongjin-tail",
+	Summary:  "print yongjin's canonical events as they arrive (read-only).",
+	Default:  "run",
+	Commands: []cli.Command{{Name: "run", Summary: "print the messages of a stream from --since, until --count, the end (--follow=false) or SIGINT/SIGTERM", Run: tailCommand}},
+}
+
+// run is the command; it returns the exit status (0 done, 1 error, 2 usage).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return program.Run(ctx, args, stdout, stderr)
+}
+
+// tailCommand is `yongjin-tail run`: flags → connection → tail.
+func tailCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("yongjin-tail", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	natsURL := fs.String("nats-url", "nats://127.0.0.1:4222", "NATS server URL or comma-separated list (tls://... for TLS); never credentials: "+
 		"$YONGJIN_NATS_USER with $YONGJIN_NATS_PASSWORD[_FILE], $YONGJIN_NATS_TOKEN[_FILE], --nats-creds or --nats-nkey")
 	var auth bus.Auth
@@ -87,12 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	count := fs.Int("count", 0, "exit after N messages (0 = no limit)")
 	follow := fs.Bool("follow", true, "wait for new messages at the end of the stream (false: exit there)")
 	wait := fs.Duration("connect-timeout", 10*time.Second, "how long to wait for the NATS server")
-	if err := cli.Parse(fs, "YONGJIN_TAIL", synopsis, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "yongjin-tail:", err)
-		return 2
+	if code, ok := cli.ParseArgs(fs, "YONGJIN_TAIL", synopsis, args, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "yongjin-tail: unexpected argument %q (see --help)\n", fs.Arg(0))

@@ -26,7 +26,7 @@ import (
 // too, for run) with the EVENTS stream as the normalizer provisions it.
 func startNATS(t *testing.T) (*server.Server, jetstream.JetStream) {
 	t.Helper()
-	s, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), Port: 0})
+	s, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir(), Port: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ func TestTailStopsOnCancel(t *testing.T) {
 // TestTailErrors: a missing stream and a filter outside the stream give
 // errors that say what to do.
 func TestTailErrors(t *testing.T) {
-	s, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), Port: -1})
+	s, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir(), Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,11 +384,12 @@ func TestRunCommand(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"--help"}, 0, "YONGJIN_TAIL_SUBJECT"},
+		{[]string{"run", "--help"}, 0, "YONGJIN_TAIL_SUBJECT"},
 		{[]string{"--format", "xml"}, 2, `--format "xml"`},
 		{[]string{"--since", "yesterday"}, 2, `--since: "yesterday"`},
 		{[]string{"--count", "-1"}, 2, "--count"},
-		{[]string{"extra"}, 2, "unexpected argument"},
+		{[]string{"run", "extra"}, 2, "unexpected argument"},
+		{[]string{"extra"}, 2, `unknown command "extra"`},
 		{[]string{"--nats-url", "nats://user:secret@127.0.0.1:1"}, 2, "credentials"},
 		{[]string{"--nats-url", "nats://127.0.0.1:1", "--connect-timeout", "300ms"}, 1, "not reachable"},
 	} {
@@ -399,6 +400,22 @@ func TestRunCommand(t *testing.T) {
 		}
 		if strings.Contains(errb.String(), "secret") {
 			t.Errorf("%q: the error repeats the password: %s", tc.args, errb.String())
+		}
+	}
+}
+
+// yongjin-tail --help (and help) print the subcommand table and the
+// flags with their environment variables to stdout.
+func TestRunHelp(t *testing.T) {
+	for _, arg := range []string{"help", "-h", "--help"} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{arg}, &out, &errb); code != 0 {
+			t.Fatalf("%s: exit %d, stderr %s", arg, code, errb.String())
+		}
+		for _, want := range []string{"run ", "help ", "--since", "YONGJIN_TAIL_SUBJECT", "yongjin-tail --since 1h --format table"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s lacks %q:\n%s", arg, want, out.String())
+			}
 		}
 	}
 }

@@ -76,7 +76,7 @@ func testSubscriberTotals(t *testing.T, commissionEvents bool) {
 	if accounts[0].Vendor != "douke" {
 		t.Fatalf("the first demo account is %s, want douke", accounts[0].Vendor)
 	}
-	pipeline := devstacktest.RunWith(ctx, t, accounts, 11, 1200, func(o *devstack.Options) { o.CommissionEvents = commissionEvents })
+	pipeline := devstacktest.RunWith(ctx, t, accounts, 11, 1200, func(o *devstack.Config) { o.CommissionEvents = commissionEvents })
 	st := pipeline.Stack
 	cfg := pipeline.ClickHouse
 	addr, db, user, pass := cfg.Addr, cfg.Database, cfg.Username, cfg.Password

@@ -59,7 +59,7 @@ func TestNodeSubscriberMatchesClickHouse(t *testing.T) {
 	// with the per-line commission.v1 events too, so every type is validated
 	// and the totals count each line once although it comes twice (in its
 	// order's event and in its own)
-	run := devstacktest.RunWith(ctx, t, vendorsandbox.DemoAccounts("node"), 17, 600, func(o *devstack.Options) { o.CommissionEvents = true })
+	run := devstacktest.RunWith(ctx, t, vendorsandbox.DemoAccounts("node"), 17, 600, func(o *devstack.Config) { o.CommissionEvents = true })
 	stream, err := run.JS.Stream(ctx, bus.EventsStream)
 	if err != nil {
 		t.Fatal(err)

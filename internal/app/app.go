@@ -1,20 +1,18 @@
 // Package app is the wiring every yongjin command shares: the common flags
 // (NATS, logging, health server), the signal-aware context, and the start-up
 // of logger, metrics registry and health endpoints. Commands stay thin:
-// flags → app.Start → service → app.Wait.
+// flags → app.Start → wiring → service.Run.
 package app
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -60,9 +58,10 @@ type Runtime struct {
 	pprof    *http.Server
 }
 
-// Start builds the logger, the metrics registry and the health server.
-func Start(c Common, service string) (*Runtime, error) {
-	log, err := obs.NewLogger(os.Stderr, c.LogLevel, service)
+// Start builds the logger (writing to logTo), the metrics registry and the
+// health server.
+func Start(c Common, service string, logTo io.Writer) (*Runtime, error) {
+	log, err := obs.NewLogger(logTo, c.LogLevel, service)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +142,14 @@ func (r *Runtime) Connect(c Common, name string) (*nats.Conn, error) {
 	return nc, nil
 }
 
+// Fail logs err as the service's last word (msg, the structured log line
+// every other line of the service is) and returns exit status 1, for a
+// command's run.
+func (r *Runtime) Fail(msg string, err error) int {
+	r.Log.Error(msg, "err", err)
+	return 1
+}
+
 // Close stops the health server.
 func (r *Runtime) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -151,25 +158,4 @@ func (r *Runtime) Close() {
 	if r.pprof != nil {
 		_ = r.pprof.Shutdown(ctx)
 	}
-}
-
-// SignalContext is cancelled on SIGINT or SIGTERM, which starts a graceful
-// shutdown; a second signal kills the process the default way.
-func SignalContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		cancel() // restore default handling so a second signal terminates
-	}()
-	return ctx, cancel
-}
-
-// Fatal logs err and exits with status 1.
-func Fatal(log *slog.Logger, msg string, err error) {
-	if log == nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", msg, err)
-	} else {
-		log.Error(msg, "err", err)
-	}
-	os.Exit(1)
 }

@@ -35,7 +35,7 @@ const secret = "sentinel-secret-b7f3"
 // options configure sets and returns its client URL.
 func startServer(t *testing.T, configure func(*server.Options)) string {
 	t.Helper()
-	s, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), Configure: configure})
+	s, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir(), Configure: configure})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestConnectTLS(t *testing.T) {
 	// the certificate is for 127.0.0.1, ::1 and localhost, not for 127.0.0.2
 	if l, err := net.Listen("tcp", "127.0.0.2:0"); err == nil { // the whole of 127/8 is loopback on Linux
 		l.Close()
-		s, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), Host: "127.0.0.2", Configure: serverTLS(false)})
+		s, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir(), Host: "127.0.0.2", Configure: serverTLS(false)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -320,7 +320,7 @@ func TestConnectWaitsForUnreachableServer(t *testing.T) {
 	started := make(chan *server.Server, 1)
 	go func() {
 		<-retrying.seen
-		s, err := natsserver.Start(natsserver.Options{StoreDir: dir, Port: port})
+		s, err := natsserver.Start(natsserver.Config{StoreDir: dir, Port: port})
 		if err != nil {
 			t.Error(err)
 		}

@@ -15,7 +15,7 @@ import (
 
 func js(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	s, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), Port: -1})
+	s, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir(), Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func TestOpenRetriesUntilTheClusterIsReady(t *testing.T) {
 	}
 	nodes := []node{{"n1", freePort(t), freePort(t)}, {"n2", freePort(t), freePort(t)}, {"n3", freePort(t), freePort(t)}}
 	start := func(n node) *server.Server {
-		s, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir(), Port: n.client, Configure: func(o *server.Options) {
+		s, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir(), Port: n.client, Configure: func(o *server.Options) {
 			o.ServerName = n.name
 			o.Cluster.Name = "yongjin-test"
 			o.Cluster.Host, o.Cluster.Port = "127.0.0.1", n.cluster

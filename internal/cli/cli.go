@@ -1,7 +1,9 @@
-// Package cli holds the command-line conventions of yongjin's commands: every
-// flag can also be set through an environment variable (the flag wins), help
-// text lists those variables, and secrets are read from the environment or a
-// mounted file, never from a flag value that shows in ps.
+// Package cli holds the command-line conventions of yongjin's commands: one
+// subcommand table (Program) every command's run dispatches over, with
+// `help` and the same exit statuses everywhere (0 done, 1 failed, 2 usage);
+// every flag can also be set through an environment variable (the flag
+// wins), help text lists those variables, and secrets are read from the
+// environment or a mounted file, never from a flag value that shows in ps.
 package cli
 
 import (

@@ -103,6 +103,15 @@ func (c Config) Addrs() []string {
 	return out
 }
 
+// DefaultAddr is the server address of DefaultConfig: a local server's native port.
+const DefaultAddr = "127.0.0.1:9000"
+
+// DefaultConfig is the configuration of a store on a local server with every
+// default value set; the commands' --clickhouse-* flags start from it.
+func DefaultConfig() Config {
+	return Config{Addr: DefaultAddr, Database: DefaultDatabase, Username: DefaultUsername, DialTimeout: DefaultDialTimeout}
+}
+
 func (c *Config) setDefaults() {
 	if c.Database == "" {
 		c.Database = DefaultDatabase

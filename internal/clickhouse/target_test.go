@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 func TestParseServerVersion(t *testing.T) {
@@ -129,7 +129,7 @@ func TestMigrationScriptGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := "testdata/" + tc.file
-			if *vendortest.Update {
+			if *vendorstest.Update {
 				if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 					t.Fatal(err)
 				}

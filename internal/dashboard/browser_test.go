@@ -79,7 +79,7 @@ func outputDir(t *testing.T) string {
 func TestDashboardInBrowser(t *testing.T) {
 	bin := chromium(t)
 	mux := http.NewServeMux()
-	mux.Handle("/dashboard", New(fixtureStore(t), Options{Now: fixedNow}))
+	mux.Handle("/dashboard", New(fixtureStore(t), Config{Now: fixedNow}))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	url := srv.URL + "/dashboard?from=2024-03-01&to=2024-03-03"

@@ -41,26 +41,20 @@ type Source interface {
 
 var _ Source = (*clickhouse.Store)(nil)
 
-// Defaults of Options.
-const (
-	DefaultTitle   = "yongjin — commission"
-	DefaultMaxDays = 92
-	DefaultTop     = 10
-	DefaultTimeout = 30 * time.Second
-	// MaxRangeDays bounds the range a request may ask for.
-	MaxRangeDays = 366
-)
+// MaxRangeDays bounds the range a request may ask for.
+const MaxRangeDays = 366
 
-// Options configure a Handler. The zero value is usable.
-type Options struct {
-	// Title heads the page. Default DefaultTitle.
+// Config configures a Handler. The zero value is usable: New fills each zero
+// field from DefaultConfig.
+type Config struct {
+	// Title heads the page. Default "yongjin — commission".
 	Title string
 	// MaxDays is the length of the default range: the last MaxDays CST days
-	// up to the last pay day in the data. Default DefaultMaxDays.
+	// up to the last pay day in the data. Default 92.
 	MaxDays int
-	// Top is how many creators and products the page lists. Default DefaultTop.
+	// Top is how many creators and products the page lists. Default 10.
 	Top int
-	// Timeout bounds the queries of one request. Default DefaultTimeout.
+	// Timeout bounds the queries of one request. Default 30 s.
 	Timeout time.Duration
 	// Now is the clock used when there is no data yet. Default time.Now.
 	Now func() time.Time
@@ -68,28 +62,35 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// DefaultConfig is the configuration of a dashboard with every default value
+// set (the logger is slog.Default() at the time New runs).
+func DefaultConfig() Config {
+	return Config{Title: "yongjin — commission", MaxDays: 92, Top: 10, Timeout: 30 * time.Second, Now: time.Now}
+}
+
 // Handler serves the dashboard page for GET and HEAD requests.
 type Handler struct {
 	src Source
-	o   Options
+	o   Config
 }
 
 // New returns the dashboard handler reading from src.
-func New(src Source, o Options) *Handler {
+func New(src Source, o Config) *Handler {
+	d := DefaultConfig()
 	if o.Title == "" {
-		o.Title = DefaultTitle
+		o.Title = d.Title
 	}
 	if o.MaxDays <= 0 {
-		o.MaxDays = DefaultMaxDays
+		o.MaxDays = d.MaxDays
 	}
 	if o.Top <= 0 {
-		o.Top = DefaultTop
+		o.Top = d.Top
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
+		o.Timeout = d.Timeout
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = d.Now
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

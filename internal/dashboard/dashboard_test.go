@@ -67,7 +67,7 @@ var fixturePageWants = []string{
 // TestDashboardPage renders the fixture's three days on every platform and
 // checks every number the page shows.
 func TestDashboardPage(t *testing.T) {
-	h := New(fixtureStore(t), Options{Now: fixedNow})
+	h := New(fixtureStore(t), Config{Now: fixedNow})
 	code, hdr, body := get(t, h, http.MethodGet, "/dashboard?from=2024-03-01&to=2024-03-03")
 	if code != http.StatusOK {
 		t.Fatalf("status %d:\n%s", code, body)
@@ -113,7 +113,7 @@ func TestDashboardPage(t *testing.T) {
 
 // TestDashboardPlatformFilter shows one platform.
 func TestDashboardPlatformFilter(t *testing.T) {
-	h := New(fixtureStore(t), Options{Now: fixedNow})
+	h := New(fixtureStore(t), Config{Now: fixedNow})
 	code, _, body := get(t, h, http.MethodGet, "/d?from=2024-03-01&to=2024-03-03&platform=taobao-live")
 	if code != http.StatusOK {
 		t.Fatalf("status %d:\n%s", code, body)
@@ -138,7 +138,7 @@ func TestDashboardPlatformFilter(t *testing.T) {
 // TestDashboardDefaultRange: without dates the page shows every pay day up
 // to the last one (D0, paid 2024-02-28, joins: ¥2 estimated and settled).
 func TestDashboardDefaultRange(t *testing.T) {
-	h := New(fixtureStore(t), Options{Now: fixedNow})
+	h := New(fixtureStore(t), Config{Now: fixedNow})
 	code, _, body := get(t, h, http.MethodGet, "/")
 	if code != http.StatusOK {
 		t.Fatalf("status %d:\n%s", code, body)
@@ -152,7 +152,7 @@ func TestDashboardDefaultRange(t *testing.T) {
 		point("douke", "2024-02-28", "2.00"), point("douke", "2024-02-29", "0.00"),
 	)
 	// MaxDays shortens the default range to the last days.
-	h = New(fixtureStore(t), Options{Now: fixedNow, MaxDays: 2, Top: 1})
+	h = New(fixtureStore(t), Config{Now: fixedNow, MaxDays: 2, Top: 1})
 	_, _, body = get(t, h, http.MethodGet, "/?platform=douke")
 	requireContains(t, body,
 		`<input type="date" name="from" value="2024-03-02">`, `<input type="date" name="to" value="2024-03-03">`,
@@ -168,7 +168,7 @@ func TestDashboardDefaultRange(t *testing.T) {
 }
 
 func TestDashboardBadRequests(t *testing.T) {
-	h := New(fixtureStore(t), Options{Now: fixedNow})
+	h := New(fixtureStore(t), Config{Now: fixedNow})
 	for target, want := range map[string]string{
 		"/?from=2024-3-1&to=2024-03-03":       `The from date &#34;2024-3-1&#34; is not a date (YYYY-MM-DD).`,
 		"/?from=2024-03-03&to=2024-03-01":     `The range ends (2024-03-01) before it starts (2024-03-03).`,
@@ -191,7 +191,7 @@ func TestDashboardBadRequests(t *testing.T) {
 
 // TestDashboardEmpty: a database without data still renders.
 func TestDashboardEmpty(t *testing.T) {
-	h := New(openStore(t), Options{Now: fixedNow})
+	h := New(openStore(t), Config{Now: fixedNow})
 	code, _, body := get(t, h, http.MethodGet, "/")
 	if code != http.StatusOK {
 		t.Fatalf("status %d:\n%s", code, body)
@@ -213,7 +213,7 @@ func TestDashboardEscapes(t *testing.T) {
 		EstimatedFen: 100, OrderStatus: events.StatusPaid, PaidAt: paid, UpdatedAt: paid, Version: paid.UnixMilli()}
 	oe, _ := o.Envelope()
 	le, _ := l.Envelope()
-	h := New(openStore(t, []events.Envelope{oe, le}), Options{Now: fixedNow})
+	h := New(openStore(t, []events.Envelope{oe, le}), Config{Now: fixedNow})
 	code, _, body := get(t, h, http.MethodGet, "/")
 	if code != http.StatusOK {
 		t.Fatalf("status %d", code)

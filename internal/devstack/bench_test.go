@@ -34,7 +34,7 @@ func BenchmarkPipelineDouke(b *testing.B) {
 		sc.Orders, sc.From, sc.To, sc.Clock = benchOrders, payFrom, payTo, payTo.Add(24*time.Hour)
 		sc.Accounts = vendorsandbox.DemoAccounts("bench")[:1]
 		ctx := context.Background()
-		st, err := devstack.Start(ctx, devstack.Options{DataDir: b.TempDir(), Sandbox: sc,
+		st, err := devstack.Start(ctx, devstack.Config{DataDir: b.TempDir(), Sandbox: sc,
 			ClickHouse: clickhouse.Config{Addr: addr, Database: db, Username: user, Password: pass}})
 		if err != nil {
 			b.Fatal(err)
@@ -62,7 +62,7 @@ func BenchmarkPipelineBaselineJetStream(b *testing.B) {
 	payload := make([]byte, 600)
 	for b.Loop() {
 		b.StopTimer()
-		srv, err := natsserver.Start(natsserver.Options{StoreDir: b.TempDir(), Port: -1})
+		srv, err := natsserver.Start(natsserver.Config{StoreDir: b.TempDir(), Port: -1})
 		if err != nil {
 			b.Fatal(err)
 		}

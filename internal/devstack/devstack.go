@@ -33,8 +33,10 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
 )
 
-// Options configure a Stack.
-type Options struct {
+// Config configures a Stack. Start fills a zero SinkBatchSize,
+// SinkFlushInterval, Logger and Sandbox.Accounts; DefaultConfig holds every
+// default, those of `devstack` (make demo) included.
+type Config struct {
 	// DataDir holds the embedded NATS store (DataDir/nats). Reusing it keeps
 	// streams and consumer positions across runs.
 	DataDir string
@@ -56,9 +58,27 @@ type Options struct {
 	Registerer prometheus.Registerer
 }
 
+// DefaultConfig is the configuration of `devstack` (make demo): the store
+// under .data/demo, ClickHouse on 127.0.0.1:9000 (database yongjin_demo) and
+// the sandbox's 5000 orders a month paid in October 2026, first polled on
+// 2026-11-05 (CST); the sink writes up to 5000 events per insert, at least
+// every 200ms.
+func DefaultConfig() Config {
+	sc := sandbox.DefaultConfig()
+	sc.Orders = 5000
+	sc.Clock = time.Date(2026, 11, 5, 0, 0, 0, 0, sandbox.CST)
+	return Config{
+		DataDir:           ".data/demo",
+		ClickHouse:        clickhouse.Config{Addr: "127.0.0.1:9000", Database: "yongjin_demo"},
+		Sandbox:           sc,
+		SinkBatchSize:     5000,
+		SinkFlushInterval: 200 * time.Millisecond,
+	}
+}
+
 // Stack is a running pipeline.
 type Stack struct {
-	o       Options
+	o       Config
 	NATS    *server.Server
 	Sandbox *sandbox.Server
 	// SandboxURL is the sandbox's base URL (http://127.0.0.1:port).
@@ -79,15 +99,16 @@ type Stack struct {
 }
 
 // Start starts every part and returns when the streams and consumers exist.
-func Start(ctx context.Context, o Options) (st *Stack, err error) {
+func Start(ctx context.Context, o Config) (st *Stack, err error) {
+	d := DefaultConfig()
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	if o.SinkBatchSize == 0 {
-		o.SinkBatchSize = 5000
+		o.SinkBatchSize = d.SinkBatchSize
 	}
 	if o.SinkFlushInterval == 0 {
-		o.SinkFlushInterval = 200 * time.Millisecond
+		o.SinkFlushInterval = d.SinkFlushInterval
 	}
 	if len(o.Sandbox.Accounts) == 0 {
 		o.Sandbox.Accounts = vendorsandbox.DemoAccounts("demo")
@@ -102,7 +123,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if o.NATSListen {
 		port = 0
 	}
-	if s.NATS, err = natsserver.Start(natsserver.Options{StoreDir: filepath.Join(o.DataDir, "nats"), Port: port}); err != nil {
+	if s.NATS, err = natsserver.Start(natsserver.Config{StoreDir: filepath.Join(o.DataDir, "nats"), Port: port}); err != nil {
 		return nil, err
 	}
 	if s.Sandbox, err = vendorsandbox.NewServer(o.Sandbox); err != nil {
@@ -141,7 +162,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	// The sandbox clock is the vendors' "now": pages are fetched at its time.
-	s.Poller = poller.New(s.JS, s.Registry, poller.Options{Logger: o.Logger.With("service", "poller"), Registerer: o.Registerer, Now: s.Sandbox.Clock().Now})
+	s.Poller = poller.New(s.JS, s.Registry, poller.Config{Logger: o.Logger.With("service", "poller"), Registerer: o.Registerer, Now: s.Sandbox.Clock().Now})
 	if err = s.Poller.Provision(ctx); err != nil {
 		return nil, err
 	}

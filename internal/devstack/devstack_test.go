@@ -47,7 +47,7 @@ func startStack(t *testing.T, n int, faults ...sandbox.Faults) *devstack.Stack {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	st, err := devstack.Start(ctx, devstack.Options{
+	st, err := devstack.Start(ctx, devstack.Config{
 		DataDir:    t.TempDir(),
 		ClickHouse: clickhouse.Config{Addr: addr, Database: db, Username: user, Password: pass},
 		Sandbox:    sc,

@@ -28,7 +28,7 @@ func TestSchedulerFollowsTheClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := poller.New(st.JS, st.Registry, poller.Options{Now: clock.Now, Holder: "test-replica"})
+	p := poller.New(st.JS, st.Registry, poller.Config{Now: clock.Now, Holder: "test-replica"})
 	var srcs []poller.Source
 	for _, s := range st.Sources {
 		s.Start = payFrom.Format(time.RFC3339)

@@ -61,7 +61,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	sc.Orders, sc.From, sc.To, sc.Clock = 300, payFrom, payTo, clock1
 	sc.Accounts = vendorsandbox.DemoAccounts(sentinel)
 	sc.Faults = sandbox.Faults{ErrorRate5xx: 0.1, ThrottleRate: 0.05}
-	st, err := devstack.Start(ctx, devstack.Options{DataDir: t.TempDir(), Sandbox: sc, Logger: log, Registerer: reg,
+	st, err := devstack.Start(ctx, devstack.Config{DataDir: t.TempDir(), Sandbox: sc, Logger: log, Registerer: reg,
 		ClickHouse: clickhouse.Config{Addr: addr, Database: db, Username: user, Password: pass}})
 	if err != nil {
 		t.Fatal(err)

@@ -26,11 +26,11 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
 )
 
 // clusterOrders is the size of the scale-out run (douke orders: 2,500 pages
@@ -248,7 +248,7 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 	payFrom := time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
 	payTo := time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
 	clock := payTo.Add(10 * 24 * time.Hour)
-	acct := douke.SandboxAccount(vendorsandbox.DemoAccount, "vekey-cluster")
+	acct := doukesandbox.Account(vendorsandbox.DemoAccount, "vekey-cluster")
 	sb, err := vendorsandbox.NewServer(sandbox.Config{Seed: 16, Orders: clusterOrders, From: payFrom, To: payTo, Clock: clock,
 		Accounts: []sandbox.Account{acct}})
 	if err != nil {
@@ -300,7 +300,7 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 		return err == nil, fmt.Sprint(err)
 	})
 	startPoller("poller-b")
-	pl := poller.New(js, all.Registry(), poller.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	pl := poller.New(js, all.Registry(), poller.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	var parts []poller.Part
 	for _, s := range srcs {
 		ps, err := pl.Parts(s)

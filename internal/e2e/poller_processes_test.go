@@ -38,7 +38,7 @@ func stackForProcesses(t *testing.T, orders int, clock time.Time) *devstack.Stac
 	sc.Seed, sc.Orders, sc.From, sc.To, sc.Clock = 11, orders, payFrom, payTo, clock
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	st, err := devstack.Start(ctx, devstack.Options{DataDir: t.TempDir(), NATSListen: true, Sandbox: sc,
+	st, err := devstack.Start(ctx, devstack.Config{DataDir: t.TempDir(), NATSListen: true, Sandbox: sc,
 		ClickHouse: clickhouse.Config{Addr: addr, Database: db, Username: user, Password: pass}})
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func stackForProcesses(t *testing.T, orders int, clock time.Time) *devstack.Stac
 
 func writeSources(t *testing.T, srcs []poller.Source) string {
 	t.Helper()
-	b, err := yaml.Marshal(poller.Config{Sources: srcs})
+	b, err := yaml.Marshal(poller.SourcesFile{Sources: srcs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestReplicaKilledSourcesTakenOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := poller.New(st.JS, st.Registry, poller.Options{})
+	p := poller.New(st.JS, st.Registry, poller.Config{})
 	var parts []poller.Part
 	for _, s := range srcs {
 		ps, _ := p.Parts(s)
@@ -211,7 +211,7 @@ func TestBackfillKilledAndResumed(t *testing.T) {
 		srcs = append(srcs, s)
 	}
 	cfg := writeSources(t, srcs)
-	p := poller.New(st.JS, st.Registry, poller.Options{})
+	p := poller.New(st.JS, st.Registry, poller.Config{})
 	var backfilled []string
 	for _, src := range srcs {
 		if parts, _ := p.Parts(src); parts[0].Snapshot {

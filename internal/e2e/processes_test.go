@@ -169,7 +169,7 @@ func TestBinariesEndToEnd(t *testing.T) {
 	db := testenv.NewDatabase(t, chAddr)
 	bin := buildBinaries(t, "sandbox", "poller", "normalizer", "sink")
 
-	ns, err := natsserver.Start(natsserver.Options{StoreDir: t.TempDir()})
+	ns, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -429,7 +429,7 @@ func startSecureNATS(t *testing.T, pki *bustest.PKI, discover bool) *secureNATS 
 	}
 	path := filepath.Join(t.TempDir(), "yongjin-server.conf")
 	writeFile(t, path, conf)
-	o := natsserver.Options{StoreDir: t.TempDir(), ConfigFile: path, Logger: ns.log}
+	o := natsserver.Config{StoreDir: t.TempDir(), ConfigFile: path, Logger: ns.log}
 	if discover {
 		o.Trace = true
 		o.Configure = func(opts *server.Options) {

@@ -11,8 +11,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// Options configure the embedded server.
-type Options struct {
+// Config configures the embedded server.
+type Config struct {
 	// StoreDir holds the JetStream file store; it must be set (a restart with
 	// the same dir keeps every stream and consumer).
 	StoreDir string
@@ -37,7 +37,7 @@ type Options struct {
 
 // Start starts a JetStream-enabled server and waits until it accepts
 // connections.
-func Start(o Options) (*server.Server, error) {
+func Start(o Config) (*server.Server, error) {
 	if o.StoreDir == "" {
 		return nil, errors.New("embedded nats: StoreDir is required")
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/normalizer"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
 	"github.com/yongjin-dev/yongjin/internal/sink"
 	"github.com/yongjin-dev/yongjin/internal/stagetest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
@@ -121,7 +122,7 @@ func TestCase3OneBadRecordCostsOnlyItself(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), stagetest.Timeout)
 	defer cancel()
 	const bad = 7
-	pages := sandboxPages(t, ctx, douke.SandboxAccount("a", "vekey-case3"), 200, 20)
+	pages := sandboxPages(t, ctx, doukesandbox.Account("a", "vekey-case3"), 200, 20)
 	var page events.RawPage
 	for _, p := range pages {
 		if dp, err := douke.DecodePage(p.Body); err == nil && len(dp.Orders) == 20 {
@@ -236,7 +237,7 @@ func withOrders(t *testing.T, body []byte, orders ...map[string]any) []byte {
 // firstPage is the first sandbox douke page with at least n orders.
 func firstPage(t *testing.T, ctx context.Context, n int) events.RawPage {
 	t.Helper()
-	for _, p := range sandboxPages(t, ctx, douke.SandboxAccount("a", "vekey-cases"), 200, 20) {
+	for _, p := range sandboxPages(t, ctx, doukesandbox.Account("a", "vekey-cases"), 200, 20) {
 		if dp, err := douke.DecodePage(p.Body); err == nil && len(dp.Orders) >= n {
 			return p
 		}
@@ -412,7 +413,7 @@ func TestCase6OversizeMessagesArePermanent(t *testing.T) {
 	defer cancel()
 	const limit = 64 << 10
 	b := stagetest.NewBus(t, func(o *server.Options) { o.MaxPayload = limit })
-	pages := sandboxPages(t, ctx, douke.SandboxAccount("a", "vekey-case6"), 200, 20)
+	pages := sandboxPages(t, ctx, doukesandbox.Account("a", "vekey-case6"), 200, 20)
 	var full []events.RawPage
 	for _, p := range pages {
 		if dp, err := douke.DecodePage(p.Body); err == nil && len(dp.Orders) == 20 {
@@ -503,7 +504,7 @@ func TestCase6OversizeMessagesArePermanent(t *testing.T) {
 func TestCase10SameOrderUnderTwoAccounts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), stagetest.Timeout)
 	defer cancel()
-	a := douke.SandboxAccount("a", "vekey-case10")
+	a := doukesandbox.Account("a", "vekey-case10")
 	cfg := sandbox.DefaultConfig()
 	cfg.Seed, cfg.Orders, cfg.From, cfg.To, cfg.Clock = 11, 120, payFrom, payTo, clock
 	cfg.Accounts = []sandbox.Account{a}

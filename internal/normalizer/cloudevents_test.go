@@ -33,7 +33,7 @@ func TestCloudEventsSDKReadsTheStream(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	// with the per-line commission.v1 events too, so every type is read
-	run := devstacktest.RunWith(ctx, t, vendorsandbox.DemoAccounts("cloudevents"), 13, 300, func(o *devstack.Options) { o.CommissionEvents = true })
+	run := devstacktest.RunWith(ctx, t, vendorsandbox.DemoAccounts("cloudevents"), 13, 300, func(o *devstack.Config) { o.CommissionEvents = true })
 	info, err := run.JS.Stream(ctx, bus.EventsStream)
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	wmjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/nats-io/nats.go"
@@ -64,21 +63,31 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
+// DefaultConfig is the configuration of a normalizer with every default
+// value set: the flags of `normalizer run` start from it, and New fills each
+// zero field of the Config it is given from it.
+func DefaultConfig() Config {
+	return Config{Durable: "normalizer", AckWait: 60 * time.Second, MaxDeliver: 10, Workers: 4, ReplayTimeout: time.Hour}
+}
+
+// setDefaults fills every zero field from DefaultConfig (and the logger with
+// slog.Default()).
 func (c *Config) setDefaults() {
+	d := DefaultConfig()
 	if c.Durable == "" {
-		c.Durable = "normalizer"
+		c.Durable = d.Durable
 	}
 	if c.AckWait == 0 {
-		c.AckWait = 60 * time.Second
+		c.AckWait = d.AckWait
 	}
 	if c.MaxDeliver == 0 {
-		c.MaxDeliver = 10
+		c.MaxDeliver = d.MaxDeliver
 	}
 	if c.Workers == 0 {
-		c.Workers = 4
+		c.Workers = d.Workers
 	}
 	if c.ReplayTimeout == 0 {
-		c.ReplayTimeout = time.Hour
+		c.ReplayTimeout = d.ReplayTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -154,25 +163,35 @@ func (s *Service) Provision(ctx context.Context) error {
 		Durable:       s.cfg.Durable,
 		AckWait:       s.cfg.AckWait,
 		MaxDeliver:    -1, // the stage dead-letters after cfg.MaxDeliver itself
-		MaxAckPending: 4 * s.cfg.Workers,
+		MaxAckPending: (prefetch + 1) * s.cfg.Workers,
 	}, s.cfg.Logger)
 	return err
 }
 
-// Run consumes RAW through subConn until ctx ends, then stops taking pages
-// and waits for in-flight ones. subConn must be a connection of its own:
-// Watermill's subscriber drains and closes it on shutdown.
+// prefetch is how many RAW pages each worker holds buffered ahead of the page
+// it is mapping, so a worker never waits a pull round trip between pages.
+const prefetch = 3
+
+// Run consumes RAW through subConn until ctx ends, then stops taking pages,
+// hands buffered ones back, finishes in-flight ones (bounded by the ack wait)
+// and drains subConn, which must be a connection of its own.
 func (s *Service) Run(ctx context.Context, subConn *nats.Conn) error {
 	wlog := watermill.NewSlogLoggerWithLevelMapping(s.cfg.Logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
-		Conn:                subConn,
-		Logger:              wlog,
-		AckWaitTimeout:      s.cfg.AckWait,
-		ResourceInitializer: bus.BoundConsumer(bus.RawStream, s.cfg.Durable),
-		NakDelay:            DefaultRedeliveryDelay,
-		ConsumeOptions:      []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)},
-		AckAsync:            true,
-		Unmarshaler:         bus.Unmarshaler{},
+	subJS, err := jetstream.New(subConn)
+	if err != nil {
+		return fmt.Errorf("normalizer subscriber: %w", err)
+	}
+	defer subConn.Drain()
+	cons, err := subJS.Consumer(ctx, bus.RawStream, s.cfg.Durable)
+	if err != nil {
+		return fmt.Errorf("normalizer subscriber: consumer %s on %s: %w", s.cfg.Durable, bus.RawStream, err)
+	}
+	sub, err := bus.NewSubscriber(bus.SubscriberConfig{
+		Consumer: cons,
+		AckWait:  s.cfg.AckWait,
+		Prefetch: prefetch,
+		NakDelay: DefaultRedeliveryDelay,
+		Logger:   s.cfg.Logger,
 	})
 	if err != nil {
 		return fmt.Errorf("normalizer subscriber: %w", err)

@@ -33,7 +33,7 @@ func TestCase1GapAfterLongOutage(t *testing.T) {
 	}
 	src := stackSource(t, st, "douke")
 	src.Start, src.Lookback, src.Interval, src.WindowSize = "", 72*time.Hour, 50*time.Millisecond, 24*time.Hour
-	p := poller.New(st.JS, st.Registry, poller.Options{Now: clock.Now, Holder: "case1"})
+	p := poller.New(st.JS, st.Registry, poller.Config{Now: clock.Now, Holder: "case1"})
 	parts, err := p.Parts(src)
 	if err != nil || len(parts) != 1 {
 		t.Fatalf("parts %v, %v", parts, err)
@@ -68,7 +68,7 @@ func TestCase1SkipsOnlyWhatTheVendorNoLongerServes(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	p := poller.New(st.JS, st.Registry, poller.Options{Now: clock.Now, Holder: "case1", Registerer: reg})
+	p := poller.New(st.JS, st.Registry, poller.Config{Now: clock.Now, Holder: "case1", Registerer: reg})
 	src := stackSource(t, st, "douke")
 	src.Start, src.Lookback = "", 72*time.Hour
 	parts, err := p.Parts(src)

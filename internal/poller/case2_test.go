@@ -17,6 +17,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/normalizer"
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
 )
@@ -39,7 +40,7 @@ func TestCase2UndecodableRecordDoesNotBlockItsSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := poller.New(st.JS, st.Registry, poller.Options{Now: clock.Now, Holder: "case2"})
+	p := poller.New(st.JS, st.Registry, poller.Config{Now: clock.Now, Holder: "case2"})
 	src := stackSource(t, st, "douke")
 	src.WindowSize = 2 * 24 * time.Hour
 	parts, err := p.Parts(src)
@@ -107,8 +108,8 @@ func TestCase2UndecodableRecordDoesNotBlockItsSource(t *testing.T) {
 	if l.Record < 0 || l.Record >= len(page) || page[l.Record] != bad {
 		t.Errorf("the letter names record %d of the page, want the drifted order %s (page %v)", l.Record, bad, page)
 	}
-	if !strings.Contains(l.Reason, douke.SandboxDriftedReason) {
-		t.Errorf("the letter's reason %q does not say %q", l.Reason, douke.SandboxDriftedReason)
+	if !strings.Contains(l.Reason, doukesandbox.DriftedReason) {
+		t.Errorf("the letter's reason %q does not say %q", l.Reason, doukesandbox.DriftedReason)
 	}
 	t.Logf("%d orders in the truth and in ClickHouse; the drifted order %s (record %d of its page of %d) dead-lettered: %s",
 		len(truth), bad, l.Record, len(page), l.Reason)

@@ -12,10 +12,10 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/checkpoint"
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	douyinpoisandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douyinpoi"
+	xingtusandbox "github.com/yongjin-dev/yongjin/internal/sandbox/xingtu"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
 )
 
 // TestCase4SnapshotItemsFailAlone: the first Douyin SPU is delisted and the
@@ -27,8 +27,8 @@ import (
 func TestCase4SnapshotItemsFailAlone(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	spu := douyinpoi.SandboxSPUs(7, "demo")[0]
-	author := xingtu.SandboxAuthors(7, "demo")[0]
+	spu := douyinpoisandbox.SPUs(7, "demo")[0]
+	author := xingtusandbox.Authors(7, "demo")[0]
 	st := startStack(t, 10, sandbox.Faults{FailingItems: spu + "," + author}, "douyin-poi", "xingtu")
 	clock := st.Sandbox.Clock()
 	cps, err := checkpoint.Open(ctx, st.JS, 1)
@@ -36,7 +36,7 @@ func TestCase4SnapshotItemsFailAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	p := poller.New(st.JS, st.Registry, poller.Options{Now: clock.Now, Holder: "case4", Registerer: reg})
+	p := poller.New(st.JS, st.Registry, poller.Config{Now: clock.Now, Holder: "case4", Registerer: reg})
 	for _, c := range []struct{ vendor, item string }{{"douyin-poi", spu}, {"xingtu", author}} {
 		src := stackSource(t, st, c.vendor)
 		src.Interval = time.Hour

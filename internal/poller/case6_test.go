@@ -38,7 +38,7 @@ func TestCase6OversizePage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := poller.New(st.JS, st.Registry, poller.Options{Now: clock.Now, Holder: "case6"})
+			p := poller.New(st.JS, st.Registry, poller.Config{Now: clock.Now, Holder: "case6"})
 			src := stackSource(t, st, "douke")
 			parts, err := p.Parts(src)
 			if err != nil {

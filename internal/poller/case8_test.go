@@ -44,7 +44,7 @@ func TestCase8LookbackRepollsStoreNothingNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := poller.New(st.JS, st.Registry, poller.Options{Now: clock, Holder: "case8"})
+	p := poller.New(st.JS, st.Registry, poller.Config{Now: clock, Holder: "case8"})
 	src := stackSource(t, st, "douke")
 	src.Start, src.Lookback, src.Interval = "", 72*time.Hour, 5*time.Minute
 	parts, err := p.Parts(src)

@@ -16,8 +16,8 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
 
-// Config is the poller's YAML configuration file.
-type Config struct {
+// SourcesFile is the poller's YAML sources file (sources.yaml).
+type SourcesFile struct {
 	Sources []Source `yaml:"sources"`
 }
 
@@ -109,21 +109,21 @@ func (w FixedWindow) Range() (time.Time, time.Time, error) {
 	return from, to, nil
 }
 
-// LoadConfig reads and validates a config file against the vendor registry.
+// LoadSources reads and validates a sources file against the vendor registry.
 // Unknown keys are errors (a typo must not silently change behaviour).
-func LoadConfig(path string, reg *vendors.Registry) (*Config, error) {
+func LoadSources(path string, reg *vendors.Registry) (*SourcesFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return ParseConfig(b, reg)
+	return ParseSources(b, reg)
 }
 
-// ParseConfig parses and validates YAML config bytes.
-func ParseConfig(b []byte, reg *vendors.Registry) (*Config, error) {
+// ParseSources parses and validates the YAML bytes of a sources file.
+func ParseSources(b []byte, reg *vendors.Registry) (*SourcesFile, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	var c Config
+	var c SourcesFile
 	// an empty (or comments-only) file is io.EOF: report it as "no sources"
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("config: %w", err)
@@ -134,7 +134,7 @@ func ParseConfig(b []byte, reg *vendors.Registry) (*Config, error) {
 	return &c, nil
 }
 
-func (c *Config) validate(reg *vendors.Registry) error {
+func (c *SourcesFile) validate(reg *vendors.Registry) error {
 	if len(c.Sources) == 0 {
 		return errors.New("config: no sources defined (add at least one under `sources:`)")
 	}

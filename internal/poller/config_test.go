@@ -35,8 +35,8 @@ sources:
     rate_per_second: 2.5
 `
 
-func TestParseConfigValid(t *testing.T) {
-	c, err := poller.ParseConfig([]byte(validConfig), all.Registry())
+func TestParseSourcesValid(t *testing.T) {
+	c, err := poller.ParseSources([]byte(validConfig), all.Registry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,17 +81,17 @@ func TestParseConfigValid(t *testing.T) {
 	}
 }
 
-func TestLoadConfig(t *testing.T) {
+func TestLoadSources(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sources.yaml")
 	if err := os.WriteFile(path, []byte(validConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := poller.LoadConfig(path, all.Registry())
+	c, err := poller.LoadSources(path, all.Registry())
 	if err != nil || len(c.Sources) != 2 {
-		t.Fatalf("LoadConfig = %v, %v", c, err)
+		t.Fatalf("LoadSources = %v, %v", c, err)
 	}
-	if _, err := poller.LoadConfig(filepath.Join(t.TempDir(), "missing.yaml"), all.Registry()); err == nil {
-		t.Error("LoadConfig of a missing file succeeded")
+	if _, err := poller.LoadSources(filepath.Join(t.TempDir(), "missing.yaml"), all.Registry()); err == nil {
+		t.Error("LoadSources of a missing file succeeded")
 	}
 }
 
@@ -104,7 +104,7 @@ func source(name string, extra ...string) string {
 	return s
 }
 
-func TestParseConfigErrors(t *testing.T) {
+func TestParseSourcesErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		yaml string
@@ -163,9 +163,9 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := poller.ParseConfig([]byte(tc.yaml), all.Registry())
+			c, err := poller.ParseSources([]byte(tc.yaml), all.Registry())
 			if err == nil {
-				t.Fatalf("ParseConfig accepted it: %+v", c)
+				t.Fatalf("ParseSources accepted it: %+v", c)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {

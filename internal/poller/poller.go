@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"sync"
@@ -27,8 +26,8 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
 )
 
-// Options configure a Poller.
-type Options struct {
+// Config configures a Poller. New fills each zero field from DefaultConfig.
+type Config struct {
 	// Streams tunes the RAW stream this service owns.
 	Streams    bus.StreamOptions
 	Logger     *slog.Logger
@@ -39,6 +38,14 @@ type Options struct {
 	Now func() time.Time
 	// Holder names this replica in checkpoints and leases (default the host name).
 	Holder string
+}
+
+// DefaultConfig is the configuration of a Poller with every default value
+// set: the wall clock, the host name as holder and slog.Default() (at the
+// time it is called) as logger.
+func DefaultConfig() Config {
+	holder, _ := os.Hostname()
+	return Config{Logger: slog.Default(), Now: time.Now, Holder: holder}
 }
 
 type metrics struct {
@@ -119,7 +126,7 @@ func msgSize(msg *nats.Msg, msgID string) int64 {
 type Poller struct {
 	js  jetstream.JetStream
 	reg *vendors.Registry
-	o   Options
+	o   Config
 	m   *metrics
 
 	mu      sync.Mutex
@@ -138,15 +145,16 @@ type itemBackoff struct {
 const maxItemBackoff = 24 * time.Hour
 
 // New returns a Poller publishing through js.
-func New(js jetstream.JetStream, reg *vendors.Registry, o Options) *Poller {
+func New(js jetstream.JetStream, reg *vendors.Registry, o Config) *Poller {
+	d := DefaultConfig()
 	if o.Logger == nil {
-		o.Logger = slog.Default()
+		o.Logger = d.Logger
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = d.Now
 	}
 	if o.Holder == "" {
-		o.Holder, _ = os.Hostname()
+		o.Holder = d.Holder
 	}
 	return &Poller{js: js, reg: reg, o: o, m: newMetrics(o.Registerer), clients: map[string]*http.Client{}, items: map[string]*itemBackoff{}}
 }
@@ -386,37 +394,4 @@ func (p *Poller) RunOnce(ctx context.Context, srcs []Source) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// Run polls every source at its interval (with ±10% jitter) until ctx ends.
-// A failed poll is logged and retried at the next interval; an in-flight
-// poll is interrupted on shutdown (pages already stored stay stored; the next
-// run polls the range again and de-duplication absorbs the overlap).
-func (p *Poller) Run(ctx context.Context, srcs []Source) error {
-	var wg sync.WaitGroup
-	for _, src := range srcs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				from, to, err := p.Range(src)
-				if err == nil {
-					_, err = p.Poll(ctx, src, from, to, "")
-				}
-				if err != nil {
-					p.o.Logger.Error("poll failed", "source", src.Name, "err", err)
-				}
-				jitter := time.Duration((rand.Float64()*0.2 - 0.1) * float64(src.Interval))
-				t := time.NewTimer(src.Interval + jitter)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return
-				case <-t.C:
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return nil
 }

@@ -15,10 +15,14 @@ type ProgressPrinter struct {
 	TTY bool
 }
 
-// NewProgressPrinter writes to f, as a bar when f is a terminal.
-func NewProgressPrinter(f *os.File) *ProgressPrinter {
-	st, err := f.Stat()
-	return &ProgressPrinter{W: f, TTY: err == nil && st.Mode()&os.ModeCharDevice != 0}
+// NewProgressPrinter writes to w, as a bar when w is a terminal.
+func NewProgressPrinter(w io.Writer) *ProgressPrinter {
+	pp := &ProgressPrinter{W: w}
+	if f, ok := w.(*os.File); ok {
+		st, err := f.Stat()
+		pp.TTY = err == nil && st.Mode()&os.ModeCharDevice != 0
+	}
+	return pp
 }
 
 // Report prints one progress update.

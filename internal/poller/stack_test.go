@@ -42,7 +42,7 @@ func startStack(t *testing.T, n int, faults sandbox.Faults, vendors ...string) *
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st, err := devstack.Start(ctx, devstack.Options{
+	st, err := devstack.Start(ctx, devstack.Config{
 		DataDir:    t.TempDir(),
 		ClickHouse: clickhouse.Config{Addr: addr, Database: db, Username: user, Password: pass},
 		Sandbox:    sc,

@@ -145,7 +145,7 @@ func (e *Env) Admit(w http.ResponseWriter, r *http.Request) (call Call, ok bool)
 		e.stats.Slowed++
 	}
 	e.mu.Unlock()
-	call.RequestID = requestID(mix64(uint64(e.srv.cfg.Seed)^e.salt) ^ call.Seq)
+	call.RequestID = requestID(Mix64(uint64(e.srv.cfg.Seed)^e.salt) ^ call.Seq)
 
 	if slow {
 		tm := time.NewTimer(f.SlowFor)
@@ -251,7 +251,7 @@ const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // requestID formats a hash of x as 7 base62 characters (like veapi's "wAFXlrc").
 func requestID(x uint64) string {
-	h := mix64(x)
+	h := Mix64(x)
 	var b [7]byte
 	for i := range b {
 		b[i] = base62[h%62]

@@ -68,8 +68,11 @@ type Server struct {
 }
 
 // NewServer generates the model of cfg and returns a server with the admin
-// endpoints mounted and no vendor handler yet (see Register).
-func NewServer(cfg Config) (*Server, error) {
+// endpoints mounted and handlers registered in order (see Register; more can
+// be registered later). It is the one constructor every vendor sandbox uses:
+// NewServer(cfg, douke.Handler{}) serves one vendor, NewServer(cfg, hs...)
+// several.
+func NewServer(cfg Config, handlers ...VendorHandler) (*Server, error) {
 	m, err := Generate(cfg)
 	if err != nil {
 		return nil, err
@@ -80,6 +83,11 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, model: m, clock: NewClock(start), mux: http.NewServeMux(), faults: cfg.Faults, envs: map[string]*Env{}, handlers: map[string]VendorHandler{}}
 	s.mountAdmin()
+	for _, h := range handlers {
+		if err := s.Register(h); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 

@@ -9,7 +9,6 @@ package sink
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,24 +71,37 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
+// DefaultConfig is the configuration of a sink with every default value
+// set: the flags of `sink run` start from it, and New fills each zero field
+// of the Config it is given from it.
+func DefaultConfig() Config {
+	return Config{
+		Durable: "sink", BatchSize: 5000, FlushInterval: time.Second, AckWait: 60 * time.Second, MaxRetryWait: 30 * time.Second,
+		IsBadEvent: func(err error) bool { return errors.Is(err, ErrBadEvent) },
+	}
+}
+
+// setDefaults fills every zero field from DefaultConfig (and the logger with
+// slog.Default()).
 func (c *Config) setDefaults() {
+	d := DefaultConfig()
 	if c.Durable == "" {
-		c.Durable = "sink"
+		c.Durable = d.Durable
 	}
 	if c.BatchSize == 0 {
-		c.BatchSize = 5000
+		c.BatchSize = d.BatchSize
 	}
 	if c.FlushInterval == 0 {
-		c.FlushInterval = time.Second
+		c.FlushInterval = d.FlushInterval
 	}
 	if c.AckWait == 0 {
-		c.AckWait = 60 * time.Second
+		c.AckWait = d.AckWait
 	}
 	if c.MaxRetryWait == 0 {
-		c.MaxRetryWait = 30 * time.Second
+		c.MaxRetryWait = d.MaxRetryWait
 	}
 	if c.IsBadEvent == nil {
-		c.IsBadEvent = func(err error) bool { return errors.Is(err, ErrBadEvent) }
+		c.IsBadEvent = d.IsBadEvent
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -116,6 +128,7 @@ type metrics struct {
 	retries    prometheus.Counter
 	deadLetter *prometheus.CounterVec
 	batchSize  prometheus.Histogram
+	ackRetries prometheus.Counter
 }
 
 func newMetrics(r prometheus.Registerer) *metrics {
@@ -124,10 +137,11 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		batches:    prometheus.NewCounter(prometheus.CounterOpts{Name: "yongjin_sink_batches_total", Help: "Batches ClickHouse accepted."}),
 		retries:    prometheus.NewCounter(prometheus.CounterOpts{Name: "yongjin_sink_insert_retries_total", Help: "Retried ClickHouse inserts."}),
 		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yongjin_sink_dead_letters_total", Help: "Events dead-lettered by the sink, by reason class."}, []string{"reason"}),
+		ackRetries: prometheus.NewCounter(prometheus.CounterOpts{Name: "yongjin_sink_ack_retries_total", Help: "Batch acknowledgements sent again because the consumer leader did not confirm them (a leader election)."}),
 		batchSize:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "yongjin_sink_batch_size", Help: "Events per ClickHouse insert.", Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
 	}
 	if r != nil {
-		r.MustRegister(m.rows, m.batches, m.retries, m.deadLetter, m.batchSize)
+		r.MustRegister(m.rows, m.batches, m.retries, m.deadLetter, m.batchSize, m.ackRetries)
 	}
 	return m
 }
@@ -220,7 +234,7 @@ func (s *Service) writeBatch(ctx, stop context.Context, msgs []jetstream.Msg) er
 	envs := make([]events.Envelope, 0, len(msgs))
 	good := make([]jetstream.Msg, 0, len(msgs))
 	for _, m := range msgs {
-		e, err := decodeEvent(m.Data())
+		e, err := decodeEvent(m.Subject(), m.Data())
 		if err != nil {
 			if err := s.deadLetter(ctx, m, err); err != nil {
 				return err
@@ -236,11 +250,10 @@ func (s *Service) writeBatch(ctx, stop context.Context, msgs []jetstream.Msg) er
 			return err
 		}
 	}
-	for i, m := range good {
-		if err := m.Ack(); err != nil {
-			// The rows are in ClickHouse; a redelivery rewrites the same versions.
-			s.cfg.Logger.Warn("ack failed; event will be redelivered and rewritten idempotently", "err", err)
-		}
+	// The rows are in ClickHouse; an unconfirmed ack means a redelivery that
+	// rewrites the same versions.
+	s.ackBatch(ctx, good)
+	for i := range good {
 		s.m.rows.WithLabelValues(envs[i].Type).Inc()
 	}
 	s.m.batches.Inc()
@@ -338,13 +351,14 @@ func (s *Service) isolateBadEvents(ctx context.Context, msgs []jetstream.Msg, en
 	return okMsgs, okEnvs, nil
 }
 
-// decodeEvent decodes an event's envelope and checks its type. Its payload
-// is decoded once, by the Store (which reports a payload that does not
-// decode as a bad event, isolated and dead-lettered like this function's
-// errors).
-func decodeEvent(data []byte) (events.Envelope, error) {
-	var e events.Envelope
-	if err := json.Unmarshal(data, &e); err != nil {
+// decodeEvent decodes an event message of the given subject and checks its
+// type. The envelope and payload are decoded in one pass where the subject
+// names the kind (events.DecodeMessage); a payload that does not decode is
+// left to the Store, which reports it as a bad event, isolated and
+// dead-lettered like this function's errors.
+func decodeEvent(subject string, data []byte) (events.Envelope, error) {
+	e, err := events.DecodeMessage(events.KindOfSubject(subject), data)
+	if err != nil {
 		return e, fmt.Errorf("undecodable event: %w", err)
 	}
 	for _, k := range events.Kinds {

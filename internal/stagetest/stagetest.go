@@ -48,7 +48,7 @@ type Bus struct {
 // adjusts its options, e.g. MaxPayload) and creates the three streams.
 func NewBus(t testing.TB, configure func(*server.Options)) *Bus {
 	t.Helper()
-	srv, err := natsserver.Start(natsserver.Options{StoreDir: filepath.Join(t.TempDir(), "nats"), Port: -1, Configure: configure})
+	srv, err := natsserver.Start(natsserver.Config{StoreDir: filepath.Join(t.TempDir(), "nats"), Port: -1, Configure: configure})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,31 +13,22 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
 	csjsandbox "github.com/yongjin-dev/yongjin/internal/sandbox/doukecsj"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/taobaolive"
-	"github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
+	douyinpoisandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douyinpoi"
+	taobaolivesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/taobaolive"
+	xingtusandbox "github.com/yongjin-dev/yongjin/internal/sandbox/xingtu"
 )
 
 // Handlers are the sandbox protocols of every shipped vendor.
 func Handlers() []sandbox.VendorHandler {
-	return []sandbox.VendorHandler{douke.SandboxHandler{}, taobaolive.SandboxHandler{}, douyinpoi.NewSandboxHandler(), xingtu.SandboxHandler{}, csjsandbox.Handler{}}
+	return []sandbox.VendorHandler{doukesandbox.Handler{}, taobaolivesandbox.Handler{}, douyinpoisandbox.NewHandler(), xingtusandbox.Handler{}, csjsandbox.Handler{}}
 }
 
 // NewServer builds a sandbox serving every vendor of cfg.Accounts' vendors
 // (all shipped vendors are mounted).
 func NewServer(cfg sandbox.Config) (*sandbox.Server, error) {
-	s, err := sandbox.NewServer(cfg)
-	if err != nil {
-		return nil, err
-	}
-	for _, h := range Handlers() {
-		if err := s.Register(h); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
+	return sandbox.NewServer(cfg, Handlers()...)
 }
 
 // DemoAccount is the account label every demo account uses.
@@ -47,10 +38,10 @@ const DemoAccount = "demo"
 // suffix (tests pass sentinel values to prove secrets never leak).
 func DemoAccounts(secretSuffix string) []sandbox.Account {
 	return []sandbox.Account{
-		douke.SandboxAccount(DemoAccount, "vekey-"+secretSuffix),
-		taobaolive.SandboxAccount(DemoAccount, "appkey-"+secretSuffix, "appsecret-"+secretSuffix, "session-"+secretSuffix),
-		douyinpoi.SandboxAccount(DemoAccount, "clientkey-"+secretSuffix, "clientsecret-"+secretSuffix),
-		xingtu.SandboxAccount(DemoAccount, "token-"+secretSuffix),
+		doukesandbox.Account(DemoAccount, "vekey-"+secretSuffix),
+		taobaolivesandbox.Account(DemoAccount, "appkey-"+secretSuffix, "appsecret-"+secretSuffix, "session-"+secretSuffix),
+		douyinpoisandbox.Account(DemoAccount, "clientkey-"+secretSuffix, "clientsecret-"+secretSuffix),
+		xingtusandbox.Account(DemoAccount, "token-"+secretSuffix),
 		csjsandbox.Account(DemoAccount, "csjvekey-"+secretSuffix),
 	}
 }
@@ -83,9 +74,9 @@ func Sources(baseURL string, accounts []sandbox.Account, seed int64, secretDir s
 		switch a.Vendor {
 		case "douke", "taobao-live", "douke-csj":
 		case "douyin-poi":
-			src.Params["spu_ids"] = joinIDs(douyinpoi.SandboxSPUs(seed, a.Name))
+			src.Params["spu_ids"] = joinIDs(douyinpoisandbox.SPUs(seed, a.Name))
 		case "xingtu":
-			src.Params["author_ids"] = joinIDs(xingtu.SandboxAuthors(seed, a.Name))
+			src.Params["author_ids"] = joinIDs(xingtusandbox.Authors(seed, a.Name))
 			src.Params["periods"] = "DAY_30,DAY_90"
 		default:
 			return nil, fmt.Errorf("vendorsandbox: no demo source for vendor %q", a.Vendor)

@@ -95,6 +95,11 @@ type Envelope struct {
 	DataSchema string `json:"dataschema"`
 	// Data is the payload: an Order or a CommissionLine encoded as JSON.
 	Data json.RawMessage `json:"data"`
+	// Payload, when not nil, is the payload already decoded (an *Order,
+	// *CommissionLine, *CommissionPlan or *CreatorOrderExperience, see
+	// DecodeMessage); Decode returns it instead of decoding Data. It is
+	// never encoded.
+	Payload any `json:"-"`
 }
 
 // SchemaURI is the identifier of the JSON Schema of kind k.
@@ -392,6 +397,9 @@ func (c CreatorOrderExperience) Envelope() (Envelope, error) {
 // *CommissionLine, *CommissionPlan or *CreatorOrderExperience. It returns
 // ErrUnknownType for any other type.
 func Decode(e Envelope) (any, error) {
+	if e.Payload != nil {
+		return e.Payload, nil
+	}
 	switch e.Type {
 	case Type(KindCommissionPlan):
 		var p CommissionPlan

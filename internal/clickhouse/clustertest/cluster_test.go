@@ -215,7 +215,7 @@ func TestSinkSurvivesReplicaOutage(t *testing.T) {
 	sc.From = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
 	sc.To = time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
 	sc.Clock = time.Date(2026, 11, 5, 0, 0, 0, 0, sandbox.CST)
-	st, err := devstack.Start(ctx, devstack.Options{DataDir: t.TempDir(), ClickHouse: cfg, Sandbox: sc, Logger: logger})
+	st, err := devstack.Start(ctx, devstack.Config{DataDir: t.TempDir(), ClickHouse: cfg, Sandbox: sc, Logger: logger})
 	if err != nil {
 		t.Fatalf("start the pipeline: %v", err)
 	}

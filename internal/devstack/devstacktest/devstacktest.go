@@ -34,7 +34,7 @@ func Run(ctx context.Context, t testing.TB, accounts []sandbox.Account, seed int
 
 // RunWith is Run with configure (if not nil) applied to the stack's options
 // before it starts (e.g. to set CommissionEvents).
-func RunWith(ctx context.Context, t testing.TB, accounts []sandbox.Account, seed int64, orders int, configure func(*devstack.Options)) *TestRun {
+func RunWith(ctx context.Context, t testing.TB, accounts []sandbox.Account, seed int64, orders int, configure func(*devstack.Config)) *TestRun {
 	t.Helper()
 	addr := testenv.ClickHouseAddr(t)
 	db := testenv.NewDatabase(t, addr)
@@ -45,7 +45,7 @@ func RunWith(ctx context.Context, t testing.TB, accounts []sandbox.Account, seed
 	sc.Seed, sc.Orders, sc.From, sc.To, sc.Clock = seed, orders, payFrom, time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST), clock1
 	sc.Accounts = accounts
 	cfg := clickhouse.Config{Addr: addr, Database: db, Username: user, Password: pass}
-	o := devstack.Options{DataDir: t.TempDir(), NATSListen: true, ClickHouse: cfg, Sandbox: sc}
+	o := devstack.Config{DataDir: t.TempDir(), NATSListen: true, ClickHouse: cfg, Sandbox: sc}
 	if configure != nil {
 		configure(&o)
 	}

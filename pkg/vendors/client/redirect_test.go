@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 const redirectSecret = "redirect-secret-4d1e"
@@ -22,7 +22,7 @@ const redirectSecret = "redirect-secret-4d1e"
 // origin and without a retry; a redirect within the origin is followed, and a
 // caller's own policy still applies after the core's.
 func TestRedirectPolicy(t *testing.T) {
-	other := vendortest.NewOtherHost(t)
+	other := vendorstest.NewOtherHost(t)
 	tests := []struct {
 		name string
 		// location is where the first request is redirected ("" = no

@@ -1,45 +1,25 @@
 package douke_test
 
 import (
-	"context"
 	"encoding/json"
-	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/pkg/events"
-	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
 )
 
-// benchPage fetches one full 20-order page from the sandbox.
+// benchPage is one full 20-order page of the douke sandbox
+// (testdata/sandbox_page.json, kept current by internal/sandbox/douke's
+// TestBenchFixtureCurrent).
 func benchPage(b *testing.B) events.RawPage {
 	b.Helper()
-	cfg := sandbox.DefaultConfig()
-	cfg.Accounts = []sandbox.Account{douke.SandboxAccount("bench", "bench-vekey")}
-	srv, err := douke.SandboxServer(cfg)
+	body, err := os.ReadFile(filepath.Join("testdata", "sandbox_page.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	f, err := douke.New().NewFetcher(vendors.SourceConfig{BaseURL: ts.URL, Account: "bench", Credentials: map[string]string{"vekey": "bench-vekey"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var page events.RawPage
-	err = f.Walk(context.Background(), vendors.Window{Start: cfg.From, End: cfg.From.Add(10 * 24 * time.Hour), TimeType: "pay"},
-		func(_ context.Context, p vendors.Page) error {
-			if page.Body == nil && p.Records == 20 {
-				page = events.RawPage{Vendor: "douke", Endpoint: "kol_orderads", Account: "bench", Body: p.Body}
-			}
-			return nil
-		})
-	if err != nil || page.Body == nil {
-		b.Fatalf("no full page: %v", err)
-	}
-	return page
+	return events.RawPage{Vendor: "douke", Endpoint: "kol_orderads", Account: "bench", Body: body}
 }
 
 // BenchmarkNormalizePage maps one 20-order page to its 100 events.

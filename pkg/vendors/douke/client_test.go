@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 const (
@@ -113,7 +113,7 @@ func (f *fakeVeapi) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // fastCore lifts the rate limit and shortens backoff for tests.
-var fastCore = vendortest.FastCore
+var fastCore = vendorstest.FastCore
 
 var testWindow = vendors.Window{
 	Start:    time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC),

@@ -72,31 +72,61 @@ func decodePageOnePass(body []byte) (page *Page, err error, ok bool) {
 	if !wire.MemberOnce(body, "data") {
 		return nil, nil, false
 	}
-	var env struct {
-		Error json.RawMessage `json:"error"`
-		Msg   FlexString      `json:"msg"`
-		Data  *struct {
-			Cursor FlexString     `json:"cursor"`
-			Orders []onePassOrder `json:"orders"`
-		} `json:"data"`
-		RequestID FlexString `json:"request_id"`
+	// The common page: every order decodes, straight into the page's slice
+	// (no order is scanned again on its own).
+	if env, ok := decodeEnvelopeOnce[Order](body); ok {
+		p := env.page()
+		if env.Data != nil && len(env.Data.Orders) > 0 {
+			p.Orders = env.Data.Orders
+		}
+		return p, nil, true
 	}
-	if json.Unmarshal(body, &env) != nil {
+	env, ok := decodeEnvelopeOnce[onePassOrder](body)
+	if !ok {
 		return nil, nil, false
 	}
-	if code, err := errorCode(env.Error); err != nil || code != "0" {
-		return nil, nil, false
-	}
-	p := &Page{Error: "0", Msg: string(env.Msg), RequestID: string(env.RequestID)}
+	p := env.page()
 	if env.Data == nil {
 		return p, nil, true
 	}
-	p.Cursor = string(env.Data.Cursor)
 	orders := env.Data.Orders
 	if p.Orders, err = wire.CollectEach("data.orders", len(orders), func(i int) (Order, error) { return orders[i].order, orders[i].err }); err != nil {
 		return nil, err, true
 	}
 	return p, nil, true
+}
+
+// onePassEnvelope is a douke page decoded in one pass with orders of type O.
+type onePassEnvelope[O any] struct {
+	Error json.RawMessage `json:"error"`
+	Msg   FlexString      `json:"msg"`
+	Data  *struct {
+		Cursor FlexString `json:"cursor"`
+		Orders []O        `json:"orders"`
+	} `json:"data"`
+	RequestID FlexString `json:"request_id"`
+}
+
+// decodeEnvelopeOnce decodes body as a successful page with orders of type
+// O; ok is false when it does not decode so or is a vendor error.
+func decodeEnvelopeOnce[O any](body []byte) (*onePassEnvelope[O], bool) {
+	var env onePassEnvelope[O]
+	if json.Unmarshal(body, &env) != nil {
+		return nil, false
+	}
+	if code, err := errorCode(env.Error); err != nil || code != "0" {
+		return nil, false
+	}
+	return &env, true
+}
+
+// page is the Page of env without its orders (and with the cursor).
+func (env *onePassEnvelope[O]) page() *Page {
+	p := &Page{Error: "0", Msg: string(env.Msg), RequestID: string(env.RequestID)}
+	if env.Data != nil {
+		p.Cursor = string(env.Data.Cursor)
+	}
+	return p
 }
 
 // DecodePaging decodes only what paging and the vendor's error envelope need

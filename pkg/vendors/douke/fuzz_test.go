@@ -5,14 +5,14 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 // addSeeds seeds f with every testdata/*.json page plus a few hand-made edge
 // cases; plain `go test` runs exactly these.
 func addSeeds(f *testing.F) {
-	vendortest.AddSeeds(f,
+	vendorstest.AddSeeds(f,
 		`{"error":"0"}`,
 		`{"error":0,"data":{"orders":[null]}}`,
 		`{"error":"0","data":{"orders":[{"order_id":"1","pay_success_time":"0000-01-01 00:00:00"}]}}`,
@@ -30,7 +30,7 @@ func FuzzDecodePage(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p, err := DecodePage(body)
-		if vendortest.DecodeFailed(t, p, err) {
+		if vendorstest.DecodeFailed(t, p, err) {
 			return
 		}
 		if p.Error != "0" {
@@ -48,15 +48,15 @@ func FuzzDecodePage(f *testing.F) {
 		if len(q.Orders) != len(p.Orders) || q.Cursor != p.Cursor {
 			t.Fatalf("round trip changed the page: %d/%q vs %d/%q", len(q.Orders), q.Cursor, len(p.Orders), p.Cursor)
 		}
-		vendortest.SameRecords(t, "order", p.Orders, q.Orders)
+		vendorstest.SameRecords(t, "order", p.Orders, q.Orders)
 	})
 }
 
 func FuzzNormalize(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		envs := vendortest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
-		vendortest.OrderEvents(t, envs, 4)
+		envs := vendorstest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
+		vendorstest.OrderEvents(t, envs, 4)
 	})
 }
 
@@ -105,11 +105,11 @@ func TestDecodePageOnePassTaken(t *testing.T) {
 		body []byte
 		want bool
 	}{
-		{"lifecycle", vendortest.ReadTestdata(t, "lifecycle.json"), true},
-		{"doc_sample", vendortest.ReadTestdata(t, "doc_sample.json"), true},
+		{"lifecycle", vendorstest.ReadTestdata(t, "lifecycle.json"), true},
+		{"doc_sample", vendorstest.ReadTestdata(t, "doc_sample.json"), true},
 		{"repeated data", []byte(`{"error":"0","data":{"orders":[{"order_id":"1"}]},"Data":{}}`), false},
 		{"escaped member name", []byte(`{"error":"0","\u0064ata":{"orders":[]}}`), false},
-		{"vendor error", vendortest.ReadTestdata(t, "error_vekey.json"), false},
+		{"vendor error", vendorstest.ReadTestdata(t, "error_vekey.json"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, _, ok := decodePageOnePass(tc.body); ok != tc.want {

@@ -9,21 +9,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
-var readTestdata = vendortest.ReadTestdata
+var readTestdata = vendorstest.ReadTestdata
 
 func rawPage(body []byte) events.RawPage {
-	p := vendortest.RawPage(Name, Endpoint, "0", time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC), body)
+	p := vendorstest.RawPage(Name, Endpoint, "0", time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC), body)
 	p.WindowStart, p.WindowEnd, p.TimeType = time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2023, 3, 31, 0, 0, 0, 0, time.UTC), "update"
 	return p
 }
 
 func TestGolden(t *testing.T) {
-	vendortest.GoldenPages(t, []string{"doc_sample", "lifecycle"}, func(_ string, body []byte) ([]events.Envelope, error) {
+	vendorstest.GoldenPages(t, []string{"doc_sample", "lifecycle"}, func(_ string, body []byte) ([]events.Envelope, error) {
 		return Normalize(rawPage(body))
 	})
 }
@@ -43,7 +43,7 @@ func TestDocSampleMapping(t *testing.T) {
 	o := v.(*events.Order)
 	paid := time.Date(2023, 3, 25, 13, 54, 37, 0, time.UTC)
 	updated := time.Date(2023, 3, 25, 13, 54, 48, 0, time.UTC)
-	vendortest.Checks{
+	vendorstest.Checks{
 		{"platform", o.Platform, "douke"},
 		{"account", o.Account, "demo"},
 		{"order_id", o.OrderID, "5049400731628723479"},
@@ -108,10 +108,10 @@ func TestEnvelopesValidate(t *testing.T) {
 	for _, f := range files {
 		envs, err := Normalize(rawPage(readTestdata(t, filepath.Base(f))))
 		if err != nil {
-			vendortest.TypedError(t, err)
+			vendorstest.TypedError(t, err)
 			continue
 		}
-		total += vendortest.Validate(t, envs)
+		total += vendorstest.Validate(t, envs)
 	}
 	if total < 25 {
 		t.Errorf("validated only %d envelopes; testdata lost its orders?", total)

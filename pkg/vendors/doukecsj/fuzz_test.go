@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 func addSeeds(f *testing.F) {
-	vendortest.AddSeeds(f,
+	vendorstest.AddSeeds(f,
 		`{"error":"0"}`,
 		`{"error":0,"data":{"orders":[null]}}`,
 		`{"error":"0","data":{"cursor":7,"orders":[{"order_id":"1","pay_success_time":"2024-01-01 00:00:00","shop_id":12345678901234567890}]}}`,
@@ -24,7 +24,7 @@ func FuzzDecodePage(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p, err := DecodePage(body)
-		if vendortest.DecodeFailed(t, p, err) {
+		if vendorstest.DecodeFailed(t, p, err) {
 			return
 		}
 		// A decoded page is stable: its orders re-encode and decode to the same values.
@@ -39,14 +39,14 @@ func FuzzDecodePage(f *testing.F) {
 		if q.Cursor != p.Cursor {
 			t.Fatalf("round trip changed the cursor: %q vs %q", q.Cursor, p.Cursor)
 		}
-		vendortest.SameRecords(t, "order", p.Orders, q.Orders)
+		vendorstest.SameRecords(t, "order", p.Orders, q.Orders)
 	})
 }
 
 func FuzzNormalize(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		envs := vendortest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
-		vendortest.OrderEvents(t, envs, 2)
+		envs := vendorstest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
+		vendorstest.OrderEvents(t, envs, 2)
 	})
 }

@@ -5,35 +5,35 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 func rawPage(body []byte) events.RawPage {
-	p := vendortest.RawPage(Name, Endpoint, "0", time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC), body)
+	p := vendorstest.RawPage(Name, Endpoint, "0", time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC), body)
 	p.WindowStart, p.WindowEnd, p.TimeType = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC), "update"
 	return p
 }
 
 func TestGolden(t *testing.T) {
-	vendortest.GoldenPages(t, []string{"doc_sample", "lifecycle", "empty"}, func(_ string, body []byte) ([]events.Envelope, error) {
+	vendorstest.GoldenPages(t, []string{"doc_sample", "lifecycle", "empty"}, func(_ string, body []byte) ([]events.Envelope, error) {
 		return Normalize(rawPage(body))
 	})
 }
 
 func TestDocSampleMapping(t *testing.T) {
-	envs, err := Normalize(rawPage(vendortest.ReadTestdata(t, "doc_sample.json")))
+	envs, err := Normalize(rawPage(vendorstest.ReadTestdata(t, "doc_sample.json")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	vendortest.OrderEvents(t, envs, 2)
+	vendorstest.OrderEvents(t, envs, 2)
 	v, err := events.Decode(envs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := v.(*events.Order)
-	vendortest.Checks{
+	vendorstest.Checks{
 		{"platform", o.Platform, "douke-csj"},
 		{"order_id", o.OrderID, "6924118276510957186"},
 		{"shop_id (a JSON number)", o.ShopID, "24518371"},
@@ -49,11 +49,11 @@ func TestDocSampleMapping(t *testing.T) {
 }
 
 func TestLifecycleMapping(t *testing.T) {
-	envs, err := Normalize(rawPage(vendortest.ReadTestdata(t, "lifecycle.json")))
+	envs, err := Normalize(rawPage(vendorstest.ReadTestdata(t, "lifecycle.json")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	vendortest.OrderEvents(t, envs, 2)
+	vendorstest.OrderEvents(t, envs, 2)
 	var got []events.Status
 	for i := 0; i < len(envs); i += 3 {
 		v, err := events.Decode(envs[i])
@@ -84,7 +84,7 @@ func TestLifecycleMapping(t *testing.T) {
 }
 
 func TestNormalizeErrors(t *testing.T) {
-	if _, err := Normalize(rawPage(vendortest.ReadTestdata(t, "error_vekey.json"))); !errors.Is(err, vendors.ErrVendorError) {
+	if _, err := Normalize(rawPage(vendorstest.ReadTestdata(t, "error_vekey.json"))); !errors.Is(err, vendors.ErrVendorError) {
 		t.Fatalf("vendor error page: %v", err)
 	}
 	recs, err := New().NormalizeRecords(rawPage([]byte(`{"error":"0","data":{"cursor":"","orders":[
@@ -95,11 +95,11 @@ func TestNormalizeErrors(t *testing.T) {
 	if len(recs) != 3 || recs[0].Err != nil || len(recs[0].Events) != 3 || !errors.Is(recs[1].Err, vendors.ErrMalformedPage) || !errors.Is(recs[2].Err, vendors.ErrMalformedPage) {
 		t.Fatalf("records %+v", recs)
 	}
-	carried, err := New().NormalizeCarriedRecords(rawPage(vendortest.ReadTestdata(t, "doc_sample.json")))
+	carried, err := New().NormalizeCarriedRecords(rawPage(vendorstest.ReadTestdata(t, "doc_sample.json")))
 	if err != nil || len(carried) != 1 || len(carried[0].Events) != 1 {
 		t.Fatalf("carried records %+v, %v", carried, err)
 	}
-	if _, err := Normalize(events.RawPage{Body: vendortest.ReadTestdata(t, "doc_sample.json")}); !errors.Is(err, vendors.ErrMalformedPage) {
+	if _, err := Normalize(events.RawPage{Body: vendorstest.ReadTestdata(t, "doc_sample.json")}); !errors.Is(err, vendors.ErrMalformedPage) {
 		t.Fatalf("no account: %v", err)
 	}
 }

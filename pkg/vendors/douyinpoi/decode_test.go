@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
-var readTestdata = vendortest.ReadTestdata
+var readTestdata = vendorstest.ReadTestdata
 
 func TestDecodeDocSuccessSample(t *testing.T) {
 	p, err := DecodePage(readTestdata(t, "doc_success.json"))

@@ -17,8 +17,9 @@
 //     platform's error codes and refreshes the token once when the plan API
 //     says it expired or is invalid.
 //   - normalize.go: the pure mapping of a raw page to commission_plan.v1 events.
-//   - sandbox.go / sandbox_data.go: the sandbox protocol handler (token
-//     endpoint, plan endpoint, ground truth).
+//
+// The sandbox protocol handler (token endpoint, plan endpoint, ground truth)
+// is internal/sandbox/douyinpoi.
 //
 // Inferred points (PROTOCOL-NOTES [I]) and this package's decisions:
 //   - content_type 1 = live, 2 = short video, 3 = both; other values are kept

@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 // addSeeds seeds f with every testdata/*.json page plus hand-made edge cases;
 // plain `go test` runs exactly these.
 func addSeeds(f *testing.F) {
-	vendortest.AddSeeds(f,
+	vendorstest.AddSeeds(f,
 		`{"data":{"error_code":0}}`,
 		`{"data":{"data":[null],"error_code":0}}`,
 		`{"data":{"data":[{}],"error_code":0}}`,
@@ -33,7 +33,7 @@ func FuzzDecodePage(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p, err := DecodePage(body)
-		if vendortest.DecodeFailed(t, p, err) {
+		if vendorstest.DecodeFailed(t, p, err) {
 			var ae *APIError
 			if errors.As(err, &ae) && ae.Code == 0 {
 				t.Fatalf("APIError with code 0: %v", err)
@@ -62,7 +62,7 @@ func FuzzDecodePage(f *testing.F) {
 		for i := range want {
 			want[i].PlanID = FlexID(strings.TrimSpace(string(want[i].PlanID)))
 		}
-		vendortest.SameRecords(t, "plan", want, q.Plans)
+		vendorstest.SameRecords(t, "plan", want, q.Plans)
 	})
 }
 
@@ -70,7 +70,7 @@ func FuzzDecodeToken(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tok, err := DecodeToken(body)
-		if vendortest.DecodeFailed(t, tok, err) {
+		if vendorstest.DecodeFailed(t, tok, err) {
 			return
 		}
 		if tok.AccessToken == "" || tok.ExpiresIn < 0 {
@@ -82,7 +82,7 @@ func FuzzDecodeToken(f *testing.F) {
 func FuzzNormalize(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		envs := vendortest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
+		envs := vendorstest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
 		for i, e := range envs {
 			if e.Type != events.Type(events.KindCommissionPlan) || !strings.HasPrefix(e.Subject, testSPU+"/") {
 				t.Fatalf("envelope %d is %s %s", i, e.Type, e.Subject)

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 const testSPU = "7089053269443495980"
@@ -18,13 +18,13 @@ const testSPU = "7089053269443495980"
 var testFetchedAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func rawPage(body []byte) events.RawPage {
-	p := vendortest.RawPage(Name, Endpoint, testSPU+":1", testFetchedAt, body)
+	p := vendorstest.RawPage(Name, Endpoint, testSPU+":1", testFetchedAt, body)
 	p.Params = map[string]string{ParamSPUID: testSPU}
 	return p
 }
 
 func TestGolden(t *testing.T) {
-	vendortest.GoldenPages(t, []string{"doc_success", "variants", "empty"}, func(_ string, body []byte) ([]events.Envelope, error) {
+	vendorstest.GoldenPages(t, []string{"doc_success", "variants", "empty"}, func(_ string, body []byte) ([]events.Envelope, error) {
 		return Normalize(rawPage(body))
 	})
 }
@@ -52,7 +52,7 @@ func TestDocSampleMapping(t *testing.T) {
 		t.Fatalf("plan =\n%+v\nwant\n%+v", *p, want)
 	}
 	e := envs[0]
-	vendortest.Checks{
+	vendorstest.Checks{
 		{"type", e.Type, "commission_plan.v1"},
 		{"subject", e.Subject, testSPU + "/7089334664648722476"},
 		{"source", e.Source, "yongjin/douyin-poi/demo"},

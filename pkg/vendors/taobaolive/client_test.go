@@ -21,9 +21,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
@@ -181,7 +181,7 @@ func (f *fakeTOP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // fastCore lifts the rate limit and shortens backoff for tests.
-var fastCore = vendortest.FastCore
+var fastCore = vendorstest.FastCore
 
 var testWindow = vendors.Window{
 	Start:    time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC),

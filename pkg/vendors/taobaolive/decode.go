@@ -448,6 +448,3 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
-
-// clip is wire.Clip (the sandbox's error messages use it too).
-func clip(s string, n int) string { return wire.Clip(s, n) }

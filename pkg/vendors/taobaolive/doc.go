@@ -27,8 +27,10 @@
 //     are classified as unauthorized, rate limited, transient or permanent.
 //   - normalize.go: the pure mapping of a raw page to canonical events.
 //   - vendor.go: Spec, from which vendors.Adapter (Vendor) ties the parts to
-//     vendors.Vendor; sandbox.go: the
-//     sandbox protocol handler (SandboxHandler) and its ground truth.
+//     vendors.Vendor.
+//
+// The sandbox protocol handler and its ground truth are
+// internal/sandbox/taobaolive.
 //
 // # Mapping
 //

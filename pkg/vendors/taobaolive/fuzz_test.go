@@ -4,14 +4,14 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 // addSeeds seeds f with every testdata/*.json page plus hand-made edge
 // cases; plain `go test` runs exactly these.
 func addSeeds(f *testing.F) {
-	vendortest.AddSeeds(f,
+	vendorstest.AddSeeds(f,
 		`{"result":null}`,
 		`{"model":{"elements":[null]}}`,
 		`{"result":{"success":true,"model":{"elements":[{"biz_order_id":"1","order_paid_time":"0000-01-01 00:00:00"}]}}}`,
@@ -30,7 +30,7 @@ func FuzzDecodePage(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p, err := DecodePage(body)
-		if vendortest.DecodeFailed(t, p, err) {
+		if vendorstest.DecodeFailed(t, p, err) {
 			return
 		}
 		// A decoded page is stable: re-encoded in the wrapped shape it decodes
@@ -55,15 +55,15 @@ func FuzzDecodePage(f *testing.F) {
 			q.PageSize != p.PageSize || q.PageNo != p.PageNo {
 			t.Fatalf("round trip changed the page: %+v vs %+v", q, p)
 		}
-		vendortest.SameRecords(t, "order", p.Orders, q.Orders)
+		vendorstest.SameRecords(t, "order", p.Orders, q.Orders)
 	})
 }
 
 func FuzzNormalize(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		envs := vendortest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
-		vendortest.OrderEvents(t, envs, 2)
+		envs := vendorstest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
+		vendorstest.OrderEvents(t, envs, 2)
 	})
 }
 

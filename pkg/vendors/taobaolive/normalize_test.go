@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
-var readTestdata = vendortest.ReadTestdata
+var readTestdata = vendorstest.ReadTestdata
 
 func rawPage(body []byte) events.RawPage {
-	p := vendortest.RawPage(Name, Endpoint, "1", time.Date(2026, 10, 13, 0, 0, 0, 0, time.UTC), body)
+	p := vendorstest.RawPage(Name, Endpoint, "1", time.Date(2026, 10, 13, 0, 0, 0, 0, time.UTC), body)
 	p.WindowStart, p.WindowEnd, p.TimeType = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 8, 0, 0, 0, 0, time.UTC), "pay"
 	return p
 }
@@ -25,14 +25,14 @@ func rawPage(body []byte) events.RawPage {
 // file is its JSON equivalent with the same values (the &quot; quotes of the
 // XML rendering dropped, documented Number fields as JSON numbers).
 func TestGolden(t *testing.T) {
-	vendortest.GoldenPages(t, []string{"doc_sample", "lifecycle"}, func(_ string, body []byte) ([]events.Envelope, error) {
+	vendorstest.GoldenPages(t, []string{"doc_sample", "lifecycle"}, func(_ string, body []byte) ([]events.Envelope, error) {
 		return Normalize(rawPage(body))
 	})
 }
 
 func decodeAll(t *testing.T, envs []events.Envelope) ([]*events.Order, [][]*events.CommissionLine) {
 	t.Helper()
-	vendortest.OrderEvents(t, envs, 2)
+	vendorstest.OrderEvents(t, envs, 2)
 	var orders []*events.Order
 	var lines [][]*events.CommissionLine
 	for _, e := range envs {
@@ -62,7 +62,7 @@ func TestDocSampleMapping(t *testing.T) {
 	orders, lines := decodeAll(t, envs)
 	o := orders[0]
 	at := time.Date(2024, 4, 1, 6, 0, 0, 0, time.UTC) // 14:00 CST
-	vendortest.Checks{
+	vendorstest.Checks{
 		{"platform", o.Platform, "taobao-live"},
 		{"account", o.Account, "demo"},
 		{"order_id", o.OrderID, "1234"},

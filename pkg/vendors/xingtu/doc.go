@@ -22,8 +22,9 @@
 //     permanent), whatever HTTP status carries them.
 //   - normalize.go: the pure mapping of a raw page to at most one
 //     creator_experience.v1 event.
-//   - sandbox.go: the sandbox protocol handler with deterministic, day-by-day
-//     changing data and its ground truth.
+//
+// The sandbox protocol handler, with deterministic, day-by-day changing data
+// and its ground truth, is internal/sandbox/xingtu.
 //
 // The token travels in the query string. It is passed to the HTTP core as a
 // secret (redacted from every error), never put into a page's Params, and
@@ -32,6 +33,6 @@
 // The shape of data is not documented (PROTOCOL-NOTES.md §4: no real
 // response was found), so the normalizer never interprets field names
 // beyond the indicator rules: it stores the object verbatim and indexes its
-// numeric leaves. The sandbox's data shape is this package's own design of a
-// plausible Xingtu answer.
+// numeric leaves. The sandbox's data shape (internal/sandbox/xingtu) is
+// yongjin's own design of a plausible Xingtu answer.
 package xingtu

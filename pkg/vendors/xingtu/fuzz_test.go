@@ -9,15 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 // addSeeds seeds f with every testdata/*.json page plus hand-made edge
 // cases; plain `go test` runs exactly these.
 func addSeeds(f *testing.F) {
-	vendortest.AddSeeds(f,
+	vendorstest.AddSeeds(f,
 		`{"code":0}`,
 		`{"code":"0","data":{}}`,
 		`{"code":0,"data":[]}`,
@@ -39,7 +39,7 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		env, err := DecodeEnvelope(body)
-		if vendortest.DecodeFailed(t, env, err) {
+		if vendorstest.DecodeFailed(t, env, err) {
 			malformedErr, vendorErr := errors.Is(err, vendors.ErrMalformedPage), errors.Is(err, vendors.ErrVendorError)
 			if malformedErr == vendorErr {
 				t.Fatalf("error %v must wrap exactly one of ErrMalformedPage and ErrVendorError", err)
@@ -86,7 +86,7 @@ func FuzzNormalize(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		page := rawPage(body, "6912345678901234567", Period90)
-		envs := vendortest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(page) })
+		envs := vendorstest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(page) })
 		if len(envs) > 1 {
 			t.Fatalf("%d envelopes from one page", len(envs))
 		}

@@ -10,21 +10,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 var (
-	readTestdata = vendortest.ReadTestdata
-	update       = vendortest.Update // the -update flag (TestSandboxFixturesCurrent)
+	readTestdata = vendorstest.ReadTestdata
+	update       = vendorstest.Update // the -update flag (TestSandboxFixturesCurrent)
 )
 
 // testFetchedAt is the fetch time of the test pages: 2026-11-10 09:15 CST.
 var testFetchedAt = time.Date(2026, 11, 10, 1, 15, 0, 0, time.UTC)
 
 func rawPage(body []byte, author, period string) events.RawPage {
-	p := vendortest.RawPage(Name, Endpoint, author+":"+period, testFetchedAt, body)
+	p := vendorstest.RawPage(Name, Endpoint, author+":"+period, testFetchedAt, body)
 	p.Params = map[string]string{ParamAuthor: author}
 	if period != "" {
 		p.Params[ParamPeriod] = period
@@ -52,7 +52,7 @@ func TestGolden(t *testing.T) {
 		names = append(names, name)
 		byName[name] = g
 	}
-	vendortest.GoldenPages(t, names, func(name string, body []byte) ([]events.Envelope, error) {
+	vendorstest.GoldenPages(t, names, func(name string, body []byte) ([]events.Envelope, error) {
 		g := byName[name]
 		envs, err := Normalize(rawPage(body, g.author, g.period))
 		if err == nil && len(envs) != 1 {
@@ -112,7 +112,7 @@ func TestHandwrittenMapping(t *testing.T) {
 		t.Errorf("id %s, want %s", e.ID, want)
 	}
 	c := decodeSnapshot(t, rawPage(body, "7012345678901234567", Period90))
-	vendortest.Checks{
+	vendorstest.Checks{
 		{"platform", c.Platform, "xingtu"},
 		{"account", c.Account, "demo"},
 		{"author_id", c.AuthorID, "7012345678901234567"},

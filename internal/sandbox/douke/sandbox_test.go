@@ -11,10 +11,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -24,6 +22,8 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
+	"github.com/yongjin-dev/yongjin/internal/sandbox/sandboxtest"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
@@ -39,8 +39,8 @@ func sandboxTestConfig(seed int64, orders int) sandbox.Config {
 	cfg := sandbox.DefaultConfig()
 	cfg.Seed, cfg.Orders = seed, orders
 	cfg.Accounts = []sandbox.Account{
-		douke.SandboxAccount("demo", sandboxTestVekey),
-		douke.SandboxAccount("second", sandboxTestVekey2),
+		doukesandbox.Account("demo", sandboxTestVekey),
+		doukesandbox.Account("second", sandboxTestVekey2),
 	}
 	return cfg
 }
@@ -52,41 +52,15 @@ type sandboxTestEnv struct {
 
 func sandboxStart(t *testing.T, cfg sandbox.Config) *sandboxTestEnv {
 	t.Helper()
-	s, err := douke.SandboxServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(hs.Close)
-	return &sandboxTestEnv{srv: s, url: hs.URL + douke.SandboxPath}
+	s, base := sandboxtest.Start(t, cfg, doukesandbox.Handler{})
+	return &sandboxTestEnv{srv: s, url: base + doukesandbox.Path}
 }
 
 // raw sends one request (GET with a query, or POST with a form body) and
 // returns the status, content type and body.
 func (e *sandboxTestEnv) raw(t *testing.T, method string, p url.Values) (int, string, []byte) {
 	t.Helper()
-	var req *http.Request
-	var err error
-	if method == http.MethodPost {
-		req, err = http.NewRequest(method, e.url, strings.NewReader(p.Encode()))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-	} else {
-		req, err = http.NewRequest(method, e.url+"?"+p.Encode(), nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, body := sandboxtest.Send(t, method, e.url, p, "application/x-www-form-urlencoded")
 	return res.StatusCode, res.Header.Get("Content-Type"), body
 }
 
@@ -845,7 +819,7 @@ func TestSandboxThroughVendor(t *testing.T) {
 	e := sandboxStart(t, cfg)
 	var v vendors.Vendor = douke.Vendor{}
 	f, err := v.NewFetcher(vendors.SourceConfig{
-		BaseURL:     strings.TrimSuffix(e.url, douke.SandboxPath),
+		BaseURL:     strings.TrimSuffix(e.url, doukesandbox.Path),
 		Account:     "demo",
 		Credentials: map[string]string{"vekey": sandboxTestVekey},
 	})

@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -19,10 +20,12 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/sandbox/sandboxtest"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	api "github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
 )
 
 const (
@@ -35,13 +38,38 @@ const (
 // testSandbox is a running sandbox with per-path request counts.
 type testSandbox struct {
 	srv *sandbox.Server
-	h   *SandboxHandler
+	h   *Handler
 	url string
 
 	mu    sync.Mutex
 	paths map[string]int
 	// after, if set, runs after each request is served (with its path).
 	after func(path string)
+}
+
+// issued returns every token the sandbox issued on any server.
+func (s *testSandbox) issued() []string {
+	s.h.mu.Lock()
+	defer s.h.mu.Unlock()
+	var out []string
+	for _, m := range s.h.mounts {
+		m.mu.Lock()
+		for tok := range m.tokens {
+			out = append(out, tok)
+		}
+		m.mu.Unlock()
+	}
+	return out
+}
+
+// vendorTestdata returns the file name of the vendor package's testdata.
+func vendorTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "pkg", "vendors", "douyinpoi", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func (s *testSandbox) count(path string) int {
@@ -54,7 +82,7 @@ func sandboxConfig(seed int64) sandbox.Config {
 	cfg := sandbox.DefaultConfig()
 	cfg.Seed = seed
 	cfg.Orders = 0
-	cfg.Accounts = []sandbox.Account{SandboxAccount("a", sbKeyA, sbSecretA), SandboxAccount("b", sbKeyB, sbSecretB)}
+	cfg.Accounts = []sandbox.Account{Account("a", sbKeyA, sbSecretA), Account("b", sbKeyB, sbSecretB)}
 	return cfg
 }
 
@@ -64,7 +92,7 @@ func startSandbox(t *testing.T, cfg sandbox.Config) *testSandbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := NewSandboxHandler()
+	h := NewHandler()
 	if err := srv.Register(h); err != nil {
 		t.Fatal(err)
 	}
@@ -96,23 +124,15 @@ func call(t *testing.T, method, u, contentType, token, body string) (int, string
 	if token != "" {
 		req.Header.Set("access-token", token)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, b := sandboxtest.Do(t, req)
 	return res.StatusCode, string(b)
 }
 
 func (s *testSandbox) token(t *testing.T, key, secret string) string {
 	t.Helper()
 	body := fmt.Sprintf(`{"client_key":%q,"client_secret":%q,"grant_type":"client_credential"}`, key, secret)
-	_, resp := call(t, http.MethodPost, s.url+SandboxTokenPath, "application/json", "", body)
-	tok, err := DecodeToken([]byte(resp))
+	_, resp := call(t, http.MethodPost, s.url+TokenPath, "application/json", "", body)
+	tok, err := api.DecodeToken([]byte(resp))
 	if err != nil {
 		t.Fatalf("token: %v (%s)", err, resp)
 	}
@@ -122,7 +142,7 @@ func (s *testSandbox) token(t *testing.T, key, secret string) string {
 func (s *testSandbox) plans(t *testing.T, token, spu string, pageNo, size int) string {
 	t.Helper()
 	body := fmt.Sprintf(`{"spu_id":%s,"page_no":%d,"page_size":%d}`, spu, pageNo, size)
-	status, resp := call(t, http.MethodPost, s.url+SandboxPlanPath, "application/json", token, body)
+	status, resp := call(t, http.MethodPost, s.url+PlanPath, "application/json", token, body)
 	if status != 200 {
 		t.Fatalf("plan call: HTTP %d %s", status, resp)
 	}
@@ -167,7 +187,7 @@ func TestSandboxTokenEndpoint(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			status, body := call(t, tc.method, s.url+SandboxTokenPath, tc.ctype, "", tc.body)
+			status, body := call(t, tc.method, s.url+TokenPath, tc.ctype, "", tc.body)
 			if status != tc.status {
 				t.Fatalf("HTTP %d, want %d (%s)", status, tc.status, body)
 			}
@@ -187,7 +207,7 @@ func TestSandboxPlanAnswerShape(t *testing.T) {
 	cfg := sandboxConfig(1)
 	s := startSandbox(t, cfg)
 	tok := s.token(t, sbKeyA, sbSecretA)
-	spu := SandboxSPUs(cfg.Seed, "a")[0]
+	spu := SPUs(cfg.Seed, "a")[0]
 	body := s.plans(t, tok, spu, 1, 100)
 	plan := `\{"commission_rate":\d+,"content_type":[123],"create_time":("\d{4}-\d{2}-\d{2}"|\d{10}),"plan_id":\d{19},"status":[123]\}`
 	re := regexp.MustCompile(`^\{"data":\{"data":\[` + plan + `(,` + plan + `)*\],"page_count":\d+,"total":\d+,"error_code":0,"description":""\},` +
@@ -199,11 +219,11 @@ func TestSandboxPlanAnswerShape(t *testing.T) {
 	if now, _ := strconv.ParseInt(m[len(m)-1], 10, 64); now != cfg.Clock.Unix() {
 		t.Errorf("extra.now %d, want the sandbox clock %d", now, cfg.Clock.Unix())
 	}
-	p, err := DecodePage([]byte(body))
+	p, err := api.DecodePage([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Total < 1 || p.Total > SandboxMaxPlansPerSPU || p.PageCount != (p.Total+99)/100 {
+	if p.Total < 1 || p.Total > MaxPlansPerSPU || p.PageCount != (p.Total+99)/100 {
 		t.Errorf("total %d, page_count %d", p.Total, p.PageCount)
 	}
 	// IDs above 2^53 arrive exactly: they match the generated ones
@@ -219,13 +239,13 @@ func TestSandboxErrorMatchesDocSample(t *testing.T) {
 	cfg := sandboxConfig(1)
 	s := startSandbox(t, cfg)
 	tok := s.token(t, sbKeyA, sbSecretA)
-	foreign := SandboxSPUs(cfg.Seed, "b")[3] // account b's SPU with account a's token
+	foreign := SPUs(cfg.Seed, "b")[3] // account b's SPU with account a's token
 	body := s.plans(t, tok, foreign, 1, 10)
 	var got, want map[string]map[string]any
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(readTestdata(t, "doc_error.json"), &want); err != nil {
+	if err := json.Unmarshal(vendorTestdata(t, "doc_error.json"), &want); err != nil {
 		t.Fatal(err)
 	}
 	if l, _ := got["extra"]["logid"].(string); len(l) != len(want["extra"]["logid"].(string)) {
@@ -235,9 +255,9 @@ func TestSandboxErrorMatchesDocSample(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("error answer\n%s\ndiffers from the document's sample", body)
 	}
-	_, err := DecodePage([]byte(body))
-	var ae *APIError
-	if !errors.As(err, &ae) || ae.Code != CodeNoPermission || ae.SubCode != SandboxSubNoPermission {
+	_, err := api.DecodePage([]byte(body))
+	var ae *api.APIError
+	if !errors.As(err, &ae) || ae.Code != api.CodeNoPermission || ae.SubCode != SubNoPermission {
 		t.Fatalf("decoded as %v", err)
 	}
 }
@@ -246,29 +266,29 @@ func TestSandboxPlanErrors(t *testing.T) {
 	cfg := sandboxConfig(1)
 	s := startSandbox(t, cfg)
 	tok := s.token(t, sbKeyA, sbSecretA)
-	spu := SandboxSPUs(cfg.Seed, "a")[0]
+	spu := SPUs(cfg.Seed, "a")[0]
 	tests := []struct {
 		name, ctype, token, body string
 		code                     int64
 	}{
 		{"valid", "application/json", tok, `{"spu_id":` + spu + `,"page_no":1,"page_size":10}`, 0},
-		{"no token", "application/json", "", `{"spu_id":` + spu + `,"page_no":1,"page_size":10}`, CodeTokenInvalid},
-		{"unknown token", "application/json", "clt.nope", `{"spu_id":` + spu + `,"page_no":1,"page_size":10}`, CodeTokenInvalid},
-		{"spu_id as a string", "application/json", tok, `{"spu_id":"` + spu + `","page_no":1,"page_size":10}`, CodeInvalidParam},
-		{"spu_id as a float", "application/json", tok, `{"spu_id":7.089053269443496e18,"page_no":1,"page_size":10}`, CodeInvalidParam},
-		{"missing spu_id", "application/json", tok, `{"page_no":1,"page_size":10}`, CodeInvalidParam},
-		{"page_no 0", "application/json", tok, `{"spu_id":` + spu + `,"page_no":0,"page_size":10}`, CodeInvalidParam},
-		{"missing page_no", "application/json", tok, `{"spu_id":` + spu + `,"page_size":10}`, CodeInvalidParam},
-		{"page_size 0", "application/json", tok, `{"spu_id":` + spu + `,"page_no":1,"page_size":0}`, CodeInvalidParam},
-		{"page_size 101", "application/json", tok, `{"spu_id":` + spu + `,"page_no":1,"page_size":101}`, CodeInvalidParam},
-		{"missing page_size", "application/json", tok, `{"spu_id":` + spu + `,"page_no":1}`, CodeInvalidParam},
-		{"text/plain", "text/plain", tok, `{"spu_id":` + spu + `,"page_no":1,"page_size":10}`, CodeInvalidParam},
-		{"broken JSON", "application/json", tok, `{"spu_id":`, CodeInvalidParam},
-		{"unknown SPU", "application/json", tok, `{"spu_id":7089053269443495980,"page_no":1,"page_size":10}`, CodeNoPermission},
+		{"no token", "application/json", "", `{"spu_id":` + spu + `,"page_no":1,"page_size":10}`, api.CodeTokenInvalid},
+		{"unknown token", "application/json", "clt.nope", `{"spu_id":` + spu + `,"page_no":1,"page_size":10}`, api.CodeTokenInvalid},
+		{"spu_id as a string", "application/json", tok, `{"spu_id":"` + spu + `","page_no":1,"page_size":10}`, api.CodeInvalidParam},
+		{"spu_id as a float", "application/json", tok, `{"spu_id":7.089053269443496e18,"page_no":1,"page_size":10}`, api.CodeInvalidParam},
+		{"missing spu_id", "application/json", tok, `{"page_no":1,"page_size":10}`, api.CodeInvalidParam},
+		{"page_no 0", "application/json", tok, `{"spu_id":` + spu + `,"page_no":0,"page_size":10}`, api.CodeInvalidParam},
+		{"missing page_no", "application/json", tok, `{"spu_id":` + spu + `,"page_size":10}`, api.CodeInvalidParam},
+		{"page_size 0", "application/json", tok, `{"spu_id":` + spu + `,"page_no":1,"page_size":0}`, api.CodeInvalidParam},
+		{"page_size 101", "application/json", tok, `{"spu_id":` + spu + `,"page_no":1,"page_size":101}`, api.CodeInvalidParam},
+		{"missing page_size", "application/json", tok, `{"spu_id":` + spu + `,"page_no":1}`, api.CodeInvalidParam},
+		{"text/plain", "text/plain", tok, `{"spu_id":` + spu + `,"page_no":1,"page_size":10}`, api.CodeInvalidParam},
+		{"broken JSON", "application/json", tok, `{"spu_id":`, api.CodeInvalidParam},
+		{"unknown SPU", "application/json", tok, `{"spu_id":7089053269443495980,"page_no":1,"page_size":10}`, api.CodeNoPermission},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			status, body := call(t, http.MethodPost, s.url+SandboxPlanPath, tc.ctype, tc.token, tc.body)
+			status, body := call(t, http.MethodPost, s.url+PlanPath, tc.ctype, tc.token, tc.body)
 			if status != 200 {
 				t.Fatalf("HTTP %d", status)
 			}
@@ -280,7 +300,7 @@ func TestSandboxPlanErrors(t *testing.T) {
 			}
 		})
 	}
-	if status, _ := call(t, http.MethodGet, s.url+SandboxPlanPath, "", tok, ""); status != 405 {
+	if status, _ := call(t, http.MethodGet, s.url+PlanPath, "", tok, ""); status != 405 {
 		t.Errorf("GET answered %d, want 405", status)
 	}
 }
@@ -288,7 +308,7 @@ func TestSandboxPlanErrors(t *testing.T) {
 func TestSandboxTokenLifecycle(t *testing.T) {
 	cfg := sandboxConfig(1)
 	s := startSandbox(t, cfg)
-	spu := SandboxSPUs(cfg.Seed, "a")[0]
+	spu := SPUs(cfg.Seed, "a")[0]
 	probe := func(tok string) int64 { return code(t, s.plans(t, tok, spu, 1, 1)) }
 	clock := s.srv.Clock()
 
@@ -298,7 +318,7 @@ func TestSandboxTokenLifecycle(t *testing.T) {
 		t.Fatalf("token at 7199 s: %d", c)
 	}
 	clock.Advance(time.Second)
-	if c := probe(a); c != CodeTokenExpired {
+	if c := probe(a); c != api.CodeTokenExpired {
 		t.Fatalf("token at 7200 s: %d, want 2190008", c)
 	}
 
@@ -314,7 +334,7 @@ func TestSandboxTokenLifecycle(t *testing.T) {
 		name string
 		tok  string
 		want int64
-	}{{"b", b, CodeTokenExpired}, {"c", c, 0}, {"d", d, 0}} {
+	}{{"b", b, api.CodeTokenExpired}, {"c", c, 0}, {"d", d, 0}} {
 		if got := probe(x.tok); got != x.want {
 			t.Errorf("token %s: %d, want %d", x.name, got, x.want)
 		}
@@ -324,7 +344,7 @@ func TestSandboxTokenLifecycle(t *testing.T) {
 		t.Errorf("previous token inside its 5-minute buffer: %d", got)
 	}
 	clock.Advance(time.Second)
-	if got, gotD := probe(c), probe(d); got != CodeTokenExpired || gotD != 0 {
+	if got, gotD := probe(c), probe(d); got != api.CodeTokenExpired || gotD != 0 {
 		t.Errorf("after the buffer: previous %d (want 2190008), newest %d (want 0)", got, gotD)
 	}
 }
@@ -332,40 +352,35 @@ func TestSandboxTokenLifecycle(t *testing.T) {
 func TestSandboxExpireTokens(t *testing.T) {
 	cfg := sandboxConfig(1)
 	s := startSandbox(t, cfg)
-	spuA, spuB := SandboxSPUs(cfg.Seed, "a")[0], SandboxSPUs(cfg.Seed, "b")[0]
+	spuA, spuB := SPUs(cfg.Seed, "a")[0], SPUs(cfg.Seed, "b")[0]
 	ta, tb := s.token(t, sbKeyA, sbSecretA), s.token(t, sbKeyB, sbSecretB)
 	if n := s.h.ExpireTokens("a"); n != 1 {
 		t.Fatalf("ExpireTokens(a) = %d, want 1", n)
 	}
-	if ca, cb := code(t, s.plans(t, ta, spuA, 1, 1)), code(t, s.plans(t, tb, spuB, 1, 1)); ca != CodeTokenExpired || cb != 0 {
+	if ca, cb := code(t, s.plans(t, ta, spuA, 1, 1)), code(t, s.plans(t, tb, spuB, 1, 1)); ca != api.CodeTokenExpired || cb != 0 {
 		t.Fatalf("after expiring a: a %d, b %d", ca, cb)
 	}
-	status, body := call(t, http.MethodPost, s.url+SandboxAdminExpirePath, "", "", "")
+	status, body := call(t, http.MethodPost, s.url+AdminExpirePath, "", "", "")
 	if status != 200 || body != `{"expired":1}` {
 		t.Fatalf("admin expire: %d %s", status, body)
 	}
-	if cb := code(t, s.plans(t, tb, spuB, 1, 1)); cb != CodeTokenExpired {
+	if cb := code(t, s.plans(t, tb, spuB, 1, 1)); cb != api.CodeTokenExpired {
 		t.Fatalf("after the admin expiry: b %d", cb)
 	}
-	if _, body := call(t, http.MethodPost, s.url+SandboxAdminExpirePath+"?account=a", "", "", ""); body != `{"expired":0}` {
+	if _, body := call(t, http.MethodPost, s.url+AdminExpirePath+"?account=a", "", "", ""); body != `{"expired":0}` {
 		t.Fatalf("nothing left to expire: %s", body)
 	}
 }
 
 func TestSandboxAdminSPUs(t *testing.T) {
 	cfg := sandboxConfig(3)
-	srv, err := SandboxServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	_, body := call(t, http.MethodGet, hs.URL+SandboxAdminSPUsPath+"?account=b", "", "", "")
+	_, base := sandboxtest.Start(t, cfg, NewHandler())
+	_, body := call(t, http.MethodGet, base+AdminSPUsPath+"?account=b", "", "", "")
 	var got map[string][]string
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, map[string][]string{"b": SandboxSPUs(3, "b")}) {
+	if !reflect.DeepEqual(got, map[string][]string{"b": SPUs(3, "b")}) {
 		t.Fatalf("admin SPUs %s", body)
 	}
 }
@@ -374,15 +389,15 @@ func TestSandboxThrottle(t *testing.T) {
 	cfg := sandboxConfig(1)
 	cfg.Faults = sandbox.Faults{ThrottleRate: 1}
 	s := startSandbox(t, cfg)
-	_, tokBody := call(t, http.MethodPost, s.url+SandboxTokenPath, "application/json", "",
+	_, tokBody := call(t, http.MethodPost, s.url+TokenPath, "application/json", "",
 		`{"client_key":"awsandboxkeyA","client_secret":"sandbox-secret-A","grant_type":"client_credential"}`)
 	if want := `{"data":{"description":"系统繁忙，此时请开发者稍候再试","error_code":2100004},"message":"error"}`; tokBody != want {
 		t.Fatalf("throttled token answer %s", tokBody)
 	}
-	if c := code(t, s.plans(t, "clt.any", "1", 1, 1)); c != CodeBusy {
+	if c := code(t, s.plans(t, "clt.any", "1", 1, 1)); c != api.CodeBusy {
 		t.Fatalf("throttled plan answer %d", c)
 	}
-	if st := s.srv.Stats(Name); st.Throttled != 2 {
+	if st := s.srv.Stats(api.Name); st.Throttled != 2 {
 		t.Fatalf("stats %+v", st)
 	}
 }
@@ -392,9 +407,9 @@ func TestSandboxPaging(t *testing.T) {
 	s := startSandbox(t, cfg)
 	tok := s.token(t, sbKeyA, sbSecretA)
 	multi := 0
-	for _, spu := range SandboxSPUs(cfg.Seed, "a") {
+	for _, spu := range SPUs(cfg.Seed, "a") {
 		var ids []uint64
-		first, err := DecodePage([]byte(s.plans(t, tok, spu, 1, 100)))
+		first, err := api.DecodePage([]byte(s.plans(t, tok, spu, 1, 100)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -402,7 +417,7 @@ func TestSandboxPaging(t *testing.T) {
 			multi++
 		}
 		for pageNo := int64(1); pageNo <= first.PageCount+1; pageNo++ {
-			p, err := DecodePage([]byte(s.plans(t, tok, spu, int(pageNo), 100)))
+			p, err := api.DecodePage([]byte(s.plans(t, tok, spu, int(pageNo), 100)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -427,17 +442,17 @@ func TestSandboxPaging(t *testing.T) {
 	if multi == 0 {
 		t.Fatal("no SPU needs more than one page at page_size 100")
 	}
-	if !strings.Contains(s.plans(t, tok, SandboxSPUs(cfg.Seed, "a")[0], 99, 100), `"data":{"data":[],`) {
+	if !strings.Contains(s.plans(t, tok, SPUs(cfg.Seed, "a")[0], 99, 100), `"data":{"data":[],`) {
 		t.Error("a page past the end must carry an empty data array")
 	}
 }
 
 func TestSandboxSPUs(t *testing.T) {
-	a1, a2, b, other := SandboxSPUs(1, "a"), SandboxSPUs(1, "a"), SandboxSPUs(1, "b"), SandboxSPUs(2, "a")
+	a1, a2, b, other := SPUs(1, "a"), SPUs(1, "a"), SPUs(1, "b"), SPUs(2, "a")
 	if !reflect.DeepEqual(a1, a2) {
-		t.Fatal("SandboxSPUs is not deterministic")
+		t.Fatal("SPUs is not deterministic")
 	}
-	if len(a1) != SandboxSPUsPerAccount || reflect.DeepEqual(a1, b) || reflect.DeepEqual(a1, other) {
+	if len(a1) != SPUsPerAccount || reflect.DeepEqual(a1, b) || reflect.DeepEqual(a1, other) {
 		t.Fatalf("SPUs: %d; accounts or seeds share them", len(a1))
 	}
 	seen := map[string]bool{}
@@ -455,11 +470,11 @@ func TestSandboxDeterministic(t *testing.T) {
 		cfg := sandboxConfig(9)
 		s := startSandbox(t, cfg)
 		var out strings.Builder
-		_, tokBody := call(t, http.MethodPost, s.url+SandboxTokenPath, "application/json", "",
+		_, tokBody := call(t, http.MethodPost, s.url+TokenPath, "application/json", "",
 			`{"client_key":"awsandboxkeyA","client_secret":"sandbox-secret-A","grant_type":"client_credential"}`)
 		out.WriteString(tokBody)
-		tok, _ := DecodeToken([]byte(tokBody))
-		for _, spu := range SandboxSPUs(cfg.Seed, "a")[:5] {
+		tok, _ := api.DecodeToken([]byte(tokBody))
+		for _, spu := range SPUs(cfg.Seed, "a")[:5] {
 			out.WriteString(s.plans(t, tok.AccessToken, spu, 1, 37))
 		}
 		return out.String()
@@ -471,25 +486,27 @@ func TestSandboxDeterministic(t *testing.T) {
 
 // walkSandbox polls every SPU of account acct with a fresh private fetcher
 // (tokens cached in tokens if given) and returns its normalized events.
-func walkSandbox(t *testing.T, s *testSandbox, cfg sandbox.Config, acct, key, secret string, f *Fetcher) ([]events.Envelope, *Fetcher) {
+func walkSandbox(t *testing.T, s *testSandbox, cfg sandbox.Config, acct, key, secret string, f *api.Fetcher) ([]events.Envelope, *api.Fetcher) {
 	t.Helper()
 	if f == nil {
 		var err error
-		f, err = newFetcher(vendors.SourceConfig{
+		f, err = api.NewFetcher(vendors.SourceConfig{
 			BaseURL:     s.url,
 			Account:     acct,
 			Credentials: map[string]string{CredClientKey: key, CredClientSecret: secret},
-			Params:      map[string]string{ParamSPUIDs: strings.Join(SandboxSPUs(cfg.Seed, acct), ",")},
-		}, &fetcherHooks{tune: fastCore})
+			Params:      map[string]string{api.ParamSPUIDs: strings.Join(SPUs(cfg.Seed, acct), ",")},
+			// no rate limit; nothing in these walks is retried with backoff
+			RatePerSecond: 1e6,
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
 	var envs []events.Envelope
 	err := f.Walk(context.Background(), vendors.Window{}, func(_ context.Context, p vendors.Page) error {
-		raw := events.RawPage{Vendor: Name, Endpoint: Endpoint, Account: acct, Cursor: p.Cursor, HTTPStatus: p.HTTPStatus,
+		raw := events.RawPage{Vendor: api.Name, Endpoint: api.Endpoint, Account: acct, Cursor: p.Cursor, HTTPStatus: p.HTTPStatus,
 			FetchedAt: time.Now(), Params: p.Params, Body: p.Body}
-		e, err := Normalize(raw)
+		e, err := api.Normalize(raw)
 		envs = append(envs, e...)
 		return err
 	})
@@ -503,7 +520,7 @@ func TestSandboxTruthOverTime(t *testing.T) {
 	cfg := sandboxConfig(11)
 	s := startSandbox(t, cfg)
 	var all []events.Envelope
-	var fa, fb *Fetcher
+	var fa, fb *api.Fetcher
 	var prev summary.Summary
 	for step := range 4 {
 		var ea, eb []events.Envelope
@@ -514,7 +531,7 @@ func TestSandboxTruthOverTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := s.srv.Truth(Name).Summary
+		want := s.srv.Truth(api.Name).Summary
 		if d := summary.Diff(want, got); len(d) > 0 {
 			t.Fatalf("step %d: one poll differs from the truth:\n%s", step, strings.Join(d, "\n"))
 		}
@@ -530,7 +547,7 @@ func TestSandboxTruthOverTime(t *testing.T) {
 		s.srv.Clock().Advance(3 * 24 * time.Hour) // also outlives every token
 	}
 	// the cached tokens were refused after each clock jump and refreshed once
-	if n := s.count(SandboxTokenPath); n != 2*4 {
+	if n := s.count(TokenPath); n != 2*4 {
 		t.Errorf("%d token requests, want 8 (one per account and poll)", n)
 	}
 }
@@ -542,11 +559,11 @@ func TestSandboxTruthVisibility(t *testing.T) {
 	ea, _ := walkSandbox(t, s, cfg, "a", sbKeyA, sbSecretA, nil)
 	eb, _ := walkSandbox(t, s, cfg, "b", sbKeyB, sbSecretB, nil)
 	got, _ := summary.FromEvents(append(ea, eb...))
-	want := s.srv.Truth(Name).Summary
+	want := s.srv.Truth(api.Name).Summary
 	if d := summary.Diff(want, got); len(d) > 0 {
 		t.Fatalf("differs from the truth:\n%s", strings.Join(d, "\n"))
 	}
-	later := s.srv.TruthAt(Name, time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)).Summary
+	later := s.srv.TruthAt(api.Name, time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)).Summary
 	count := func(s summary.Summary) (n int64) {
 		for _, r := range s.Plans {
 			n += r.Plans
@@ -562,20 +579,20 @@ func TestSandboxTokenRefreshEndToEnd(t *testing.T) {
 	cfg := sandboxConfig(4)
 	s := startSandbox(t, cfg)
 	_, f := walkSandbox(t, s, cfg, "a", sbKeyA, sbSecretA, nil)
-	if n := s.count(SandboxTokenPath); n != 1 {
+	if n := s.count(TokenPath); n != 1 {
 		t.Fatalf("%d token requests after one walk", n)
 	}
 	s.h.ExpireTokens("a")
-	plansBefore := s.count(SandboxPlanPath)
+	plansBefore := s.count(PlanPath)
 	envs, _ := walkSandbox(t, s, cfg, "a", sbKeyA, sbSecretA, f)
 	if len(envs) == 0 {
 		t.Fatal("no events")
 	}
-	if n := s.count(SandboxTokenPath); n != 2 {
+	if n := s.count(TokenPath); n != 2 {
 		t.Fatalf("%d token requests after an early expiry, want 2", n)
 	}
 	// one refused request, then every page once
-	pages := s.count(SandboxPlanPath) - plansBefore
+	pages := s.count(PlanPath) - plansBefore
 	if pages != plansBefore+1 {
 		t.Fatalf("%d plan requests in the second walk, want %d", pages, plansBefore+1)
 	}
@@ -584,15 +601,17 @@ func TestSandboxTokenRefreshEndToEnd(t *testing.T) {
 	// refreshes once and then fails with ErrUnauthorized
 	s2 := startSandbox(t, cfg)
 	s2.after = func(path string) {
-		if path == SandboxTokenPath {
+		if path == TokenPath {
 			s2.h.ExpireTokens("")
 		}
 	}
-	g, err := newFetcher(vendors.SourceConfig{
+	g, err := api.NewFetcher(vendors.SourceConfig{
 		BaseURL:     s2.url,
 		Credentials: map[string]string{CredClientKey: sbKeyA, CredClientSecret: sbSecretA},
-		Params:      map[string]string{ParamSPUIDs: SandboxSPUs(cfg.Seed, "a")[0]},
-	}, &fetcherHooks{tune: fastCore})
+		Params:      map[string]string{api.ParamSPUIDs: SPUs(cfg.Seed, "a")[0]},
+		// no rate limit; the refused token is refreshed, not backed off
+		RatePerSecond: 1e6,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -603,10 +622,10 @@ func TestSandboxTokenRefreshEndToEnd(t *testing.T) {
 	if !errors.Is(err, client.ErrUnauthorized) || !strings.Contains(err.Error(), "2190008") {
 		t.Fatalf("walk against a sandbox refusing every token: %v", err)
 	}
-	if n, m := s2.count(SandboxTokenPath), s2.count(SandboxPlanPath); n != 2 || m != 2 {
+	if n, m := s2.count(TokenPath), s2.count(PlanPath); n != 2 || m != 2 {
 		t.Fatalf("%d token and %d plan requests, want 2 and 2 (one refresh, one retry)", n, m)
 	}
-	for _, tok := range g.tokens.recentTokens() {
+	for _, tok := range s2.issued() {
 		if strings.Contains(err.Error(), tok) {
 			t.Fatalf("the error contains a token: %v", err)
 		}
@@ -619,9 +638,9 @@ func TestSandboxValuesReachEvents(t *testing.T) {
 	cfg := sandboxConfig(6)
 	s := startSandbox(t, cfg)
 	tok := s.token(t, sbKeyA, sbSecretA)
-	spu := SandboxSPUs(cfg.Seed, "a")[1]
+	spu := SPUs(cfg.Seed, "a")[1]
 	body := s.plans(t, tok, spu, 1, 100)
-	envs, err := Normalize(events.RawPage{Account: "a", Params: map[string]string{ParamSPUID: spu}, Body: []byte(body)})
+	envs, err := api.Normalize(events.RawPage{Account: "a", Params: map[string]string{api.ParamSPUID: spu}, Body: []byte(body)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -635,7 +654,7 @@ func TestSandboxValuesReachEvents(t *testing.T) {
 		p := v.(*events.CommissionPlan)
 		g := gen[i]
 		status, rate := g.at(now)
-		created := time.Unix(g.created, 0).In(sandbox.CST).Format(DateLayout)
+		created := time.Unix(g.created, 0).In(sandbox.CST).Format(api.DateLayout)
 		if p.PlanID != strconv.FormatUint(g.id, 10) || p.ProductID != spu || p.RateBP != rate || p.VendorStatus != status ||
 			p.ContentType != g.contentType || p.CreatedDate != created || p.ObservedAt.Unix() != now {
 			t.Fatalf("event %d = %+v, generated %+v (status %d rate %d created %s)", i, *p, g, status, rate, created)

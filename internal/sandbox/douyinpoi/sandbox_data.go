@@ -13,18 +13,19 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	api "github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
 )
 
 // Shape of the generated data.
 const (
-	// SandboxSPUsPerAccount is how many SPUs each sandbox account owns.
-	SandboxSPUsPerAccount = 20
-	// SandboxMaxPlansPerSPU bounds the plans of one SPU (each has 1..250, so
+	// SPUsPerAccount is how many SPUs each sandbox account owns.
+	SPUsPerAccount = 20
+	// MaxPlansPerSPU bounds the plans of one SPU (each has 1..250, so
 	// some SPUs need three pages at page_size 100).
-	SandboxMaxPlansPerSPU = 250
-	// SandboxChangingShare is the share of plans whose status and rate change
+	MaxPlansPerSPU = 250
+	// ChangingShare is the share of plans whose status and rate change
 	// over sandbox time (per their schedule, see sandboxPlan.at).
-	SandboxChangingShare = 0.3
+	ChangingShare = 0.3
 )
 
 // Creation times: SPUs are created in [sandboxSPUFrom, sandboxSPUTo), plans
@@ -71,7 +72,7 @@ func (p *sandboxPlan) at(t int64) (status, rate int64) {
 		return p.status, p.rate
 	}
 	k := uint64((t - p.created - p.phase) / p.period)
-	h := sandboxMix(p.salt ^ (k+1)*0x9e3779b97f4a7c15)
+	h := sandbox.Mix64(p.salt ^ (k+1)*0x9e3779b97f4a7c15)
 	return 1 + int64(h%3), 100 + int64((h>>8)%4901)
 }
 
@@ -80,7 +81,7 @@ func (p *sandboxPlan) createTime() any {
 	if p.unixCreate {
 		return p.created
 	}
-	return time.Unix(p.created, 0).In(sandbox.CST).Format(DateLayout)
+	return time.Unix(p.created, 0).In(sandbox.CST).Format(api.DateLayout)
 }
 
 // visible returns the prefix of s.plans created at or before t.
@@ -110,9 +111,9 @@ func sandboxCatalog(seed int64, account string) []sandboxSPU {
 // sandboxGenerate draws account's SPUs and plans from seed.
 func sandboxGenerate(seed int64, account string) []sandboxSPU {
 	h := fnv.New64a()
-	h.Write([]byte(Name + "\x00plans\x00" + account))
+	h.Write([]byte(api.Name + "\x00plans\x00" + account))
 	r := rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
-	spus := make([]sandboxSPU, SandboxSPUsPerAccount)
+	spus := make([]sandboxSPU, SPUsPerAccount)
 	seen := map[uint64]bool{}
 	for i := range spus {
 		s := &spus[i]
@@ -125,7 +126,7 @@ func sandboxGenerate(seed int64, account string) []sandboxSPU {
 		}
 		seen[s.id] = true
 		s.text = strconv.FormatUint(s.id, 10)
-		n := 1 + r.IntN(SandboxMaxPlansPerSPU)
+		n := 1 + r.IntN(MaxPlansPerSPU)
 		until := min(created+365*24*3600, sandboxPlanTo)
 		ids := map[uint64]bool{}
 		s.plans = make([]sandboxPlan, n)
@@ -144,7 +145,7 @@ func sandboxGenerate(seed int64, account string) []sandboxSPU {
 			p.status = 1 + r.Int64N(3)
 			p.salt = r.Uint64()
 			p.unixCreate = r.IntN(8) == 0
-			if r.Float64() < SandboxChangingShare {
+			if r.Float64() < ChangingShare {
 				p.period = sandboxPeriods[r.IntN(len(sandboxPeriods))]
 				p.phase = r.Int64N(p.period)
 			}
@@ -162,22 +163,14 @@ func sandboxGenerate(seed int64, account string) []sandboxSPU {
 	return spus
 }
 
-// SandboxSPUs lists the SPU IDs the sandbox generates for account under seed
+// SPUs lists the SPU IDs the sandbox generates for account under seed
 // (the sandbox Config.Seed), in generation order: configure a source with
 // them all (params spu_ids) to poll every plan of the account.
-func SandboxSPUs(seed int64, account string) []string {
+func SPUs(seed int64, account string) []string {
 	cat := sandboxCatalog(seed, account)
 	out := make([]string, len(cat))
 	for i := range cat {
 		out[i] = cat[i].text
 	}
 	return out
-}
-
-// sandboxMix is the splitmix64 finaliser: a cheap, well-spread 64-bit hash.
-func sandboxMix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }

@@ -1,16 +1,12 @@
-package xingtu
-
-// The xingtu vendor sandbox: JustOneAPI's GET
+// Package xingtu is the xingtu vendor sandbox: JustOneAPI's GET
 // /api/douyin-xingtu/gw/api/aggregator/get_author_order_experience/v1 with
 // deterministic order-experience data. It renders the wire JSON with its own
 // structs and knows which leaves are indicators by construction, so tests
-// against it really test the decoder and the indicator extraction. Every
-// identifier here starts with Sandbox/sandbox.
+// against it really test pkg/vendors/xingtu's decoder and indicator
+// extraction. Serve it with sandbox.NewServer(cfg, xingtu.Handler{}).
+package xingtu
 
 import (
-	"bytes"
-	"crypto/subtle"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -21,36 +17,37 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	api "github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
 )
 
-// SandboxPath is where the sandbox serves the endpoint (JustOneAPI's real path).
-const SandboxPath = Path
+// Path is where the sandbox serves the endpoint (JustOneAPI's real path).
+const Path = api.Path
 
-// SandboxCredential is the Account.Credentials key holding an account's token.
-const SandboxCredential = "token"
+// Credential is the Account.Credentials key holding an account's token.
+const Credential = "token"
 
-// SandboxAuthorsPerAccount is how many authors each sandbox account knows.
-const SandboxAuthorsPerAccount = 25
+// AuthorsPerAccount is how many authors each sandbox account knows.
+const AuthorsPerAccount = 25
 
-// SandboxPeriods are the periods the sandbox serves, in the order Truth sums them.
-var SandboxPeriods = []string{Period30, Period90}
+// Periods are the periods the sandbox serves, in the order Truth sums them.
+var Periods = []string{api.Period30, api.Period90}
 
 // Messages of the sandbox's error envelopes (JustOneAPI documents the codes,
 // not the messages).
 const (
-	// SandboxMsgToken answers a missing or unknown token (code 100, HTTP 401).
-	SandboxMsgToken = "Invalid or inactive token"
-	// SandboxMsgThrottle answers an injected throttle (code 302, HTTP 429).
-	SandboxMsgThrottle = "Rate limited"
-	// SandboxMsgAuthorRequired answers a missing oAuthorId (code 400, HTTP 400).
-	SandboxMsgAuthorRequired = "oAuthorId is required"
-	// SandboxMsgPeriod answers a period other than DAY_30/DAY_90 (code 400, HTTP 400).
-	SandboxMsgPeriod = "period must be one of DAY_30, DAY_90"
-	// SandboxMsgAuthorNotFound answers an author the account does not know (code 400, HTTP 400).
-	SandboxMsgAuthorNotFound = "Author not found"
+	// MsgToken answers a missing or unknown token (code 100, HTTP 401).
+	MsgToken = "Invalid or inactive token"
+	// MsgThrottle answers an injected throttle (code 302, HTTP 429).
+	MsgThrottle = "Rate limited"
+	// MsgAuthorRequired answers a missing oAuthorId (code 400, HTTP 400).
+	MsgAuthorRequired = "oAuthorId is required"
+	// MsgPeriod answers a period other than DAY_30/DAY_90 (code 400, HTTP 400).
+	MsgPeriod = "period must be one of DAY_30, DAY_90"
+	// MsgAuthorNotFound answers an author the account does not know (code 400, HTTP 400).
+	MsgAuthorNotFound = "Author not found"
 )
 
-// SandboxHandler is the JustOneAPI Xingtu order-experience protocol for
+// Handler is the JustOneAPI Xingtu order-experience protocol for
 // sandbox.Server. The zero value is ready: register it with
 // (*sandbox.Server).Register. It implements sandbox.TruthProvider.
 //
@@ -64,7 +61,7 @@ const (
 //     (the OpenAPI spec declares 401 with the same body).
 //   - oAuthorId missing → HTTP 400, code 400; period other than DAY_30
 //     (default) or DAY_90 → HTTP 400, code 400; an author the account does
-//     not know (see SandboxAuthors) → HTTP 400, code 400 "Author not found"
+//     not know (see Authors) → HTTP 400, code 400 "Author not found"
 //     (answering code 0 with data null for an unknown author would be
 //     unrealistic for a marketplace lookup).
 //   - success → HTTP 200, code 0, message null, data the author's
@@ -73,48 +70,35 @@ const (
 //     period and that day, so it changes from day to day and not within one.
 //   - Faults (sandbox.Faults): 502 with an nginx HTML body; throttle → HTTP
 //     429 with code 302 "Rate limited"; slow → the answer is delayed.
-type SandboxHandler struct{}
+type Handler struct{}
 
 var (
-	_ sandbox.VendorHandler = SandboxHandler{}
-	_ sandbox.TruthProvider = SandboxHandler{}
+	_ sandbox.VendorHandler = Handler{}
+	_ sandbox.TruthProvider = Handler{}
 )
 
 // Name returns "xingtu".
-func (SandboxHandler) Name() string { return Name }
+func (Handler) Name() string { return api.Name }
 
-// Mount serves SandboxPath.
-func (SandboxHandler) Mount(mux *http.ServeMux, env *sandbox.Env) {
-	mux.Handle(SandboxPath, &sandboxEndpoint{env: env})
+// Mount serves Path.
+func (Handler) Mount(mux *http.ServeMux, env *sandbox.Env) {
+	mux.Handle(Path, &sandboxEndpoint{env: env})
 }
 
-// SandboxAccount is a xingtu sandbox account called name accepting token.
-func SandboxAccount(name, token string) sandbox.Account {
-	return sandbox.Account{Vendor: Name, Name: name, Credentials: map[string]string{SandboxCredential: token}}
+// Account is a xingtu sandbox account called name accepting token.
+func Account(name, token string) sandbox.Account {
+	return sandbox.Account{Vendor: api.Name, Name: name, Credentials: map[string]string{Credential: token}}
 }
 
-// SandboxServer builds a sandbox server for cfg with the xingtu handler
-// registered (cfg.Accounts should hold xingtu accounts, see SandboxAccount).
-func SandboxServer(cfg sandbox.Config) (*sandbox.Server, error) {
-	s, err := sandbox.NewServer(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Register(SandboxHandler{}); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// SandboxAuthors lists the oAuthorId values the sandbox account called
-// account knows under seed: SandboxAuthorsPerAccount distinct 19-digit
+// Authors lists the oAuthorId values the sandbox account called
+// account knows under seed: AuthorsPerAccount distinct 19-digit
 // decimal IDs (Xingtu-like, above 2^53), always the same for the same seed
 // and account. Poll them with the author_ids param.
-func SandboxAuthors(seed int64, account string) []string {
+func Authors(seed int64, account string) []string {
 	r := sandboxRand(seed, "authors", account)
-	out := make([]string, 0, SandboxAuthorsPerAccount)
+	out := make([]string, 0, AuthorsPerAccount)
 	seen := map[uint64]bool{}
-	for len(out) < SandboxAuthorsPerAccount {
+	for len(out) < AuthorsPerAccount {
 		id := 6_800_000_000_000_000_000 + r.Uint64N(400_000_000_000_000_000)
 		if seen[id] {
 			continue
@@ -130,20 +114,20 @@ func SandboxAuthors(seed int64, account string) []string {
 // every author and period on at's CST day), with the count of indicators the sandbox put into
 // the data and the sum of their values rounded to thousandths. The values
 // come from the generator itself, never through the normalizer.
-func (SandboxHandler) Truth(env *sandbox.Env, at time.Time) summary.Summary {
-	rows := make([]summary.SnapshotRow, len(SandboxPeriods))
-	for i, p := range SandboxPeriods {
-		rows[i] = summary.SnapshotRow{Platform: Name, Period: p}
+func (Handler) Truth(env *sandbox.Env, at time.Time) summary.Summary {
+	rows := make([]summary.SnapshotRow, len(Periods))
+	for i, p := range Periods {
+		rows[i] = summary.SnapshotRow{Platform: api.Name, Period: p}
 	}
 	for _, acct := range env.Accounts() {
-		if acct.Credentials[SandboxCredential] == "" {
+		if acct.Credentials[Credential] == "" {
 			continue // no token: the account cannot be polled
 		}
-		for _, author := range SandboxAuthors(env.Seed(), acct.Name) {
+		for _, author := range Authors(env.Seed(), acct.Name) {
 			if env.Faults().ItemFails(author) {
 				continue
 			}
-			for i, p := range SandboxPeriods {
+			for i, p := range Periods {
 				x := sandboxGenerate(env.Seed(), author, p, at)
 				rows[i].Snapshots++
 				rows[i].Indicators += int64(len(x.indicators))
@@ -170,15 +154,7 @@ func sandboxRand(seed int64, parts ...string) *rand.Rand {
 		h.Write([]byte(p))
 	}
 	k := h.Sum64()
-	return rand.New(rand.NewPCG(sandboxMix(uint64(seed)^sandboxMix(k)), sandboxMix(k^0x6a09e667f3bcc908)))
-}
-
-// sandboxMix is the SplitMix64 finalizer.
-func sandboxMix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
+	return rand.New(rand.NewPCG(sandbox.Mix64(uint64(seed)^sandbox.Mix64(k)), sandbox.Mix64(k^0x6a09e667f3bcc908)))
 }
 
 // sandboxExperience is the data object the sandbox answers with. JustOneAPI
@@ -242,7 +218,7 @@ var sandboxIndustries = []struct {
 // seed, the author, the period and the day.
 func sandboxGenerate(seed int64, author, period string, at time.Time) *sandboxExperience {
 	day := at.In(sandbox.CST)
-	date := day.Format(DateLayout)
+	date := day.Format(api.DateLayout)
 	pr := sandboxRand(seed, "profile", author)
 	k := 1 + pr.IntN(4)
 	industries := pr.Perm(len(sandboxIndustries))[:k]
@@ -258,7 +234,7 @@ func sandboxGenerate(seed int64, author, period string, at time.Time) *sandboxEx
 
 	dr := sandboxRand(seed, "day", author, period, date)
 	factor := int64(1)
-	if period == Period90 {
+	if period == api.Period90 {
 		factor = 3
 	}
 	orders := baseOrders*factor + int64(dr.IntN(3))
@@ -354,75 +330,47 @@ type sandboxEnvelope struct {
 	RequestID  string  `json:"requestId"`
 }
 
-// ServeHTTP answers one request (see SandboxHandler).
+// ServeHTTP answers one request (see Handler).
 func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	call, ok := h.env.Admit(w, r)
+	call, ok := h.env.AdmitMethod(w, r, http.MethodGet, http.MethodHead)
 	if !ok {
 		return
 	}
 	recordTime := call.Now.In(sandbox.CST).Format(sandbox.WallLayout)
 	fail := func(status, code int, msg string) {
-		sandboxWrite(w, status, sandboxEnvelope{Code: code, Message: &msg, RecordTime: recordTime, RequestID: call.RequestID})
+		sandbox.WriteJSON(w, status, sandboxEnvelope{Code: code, Message: &msg, RecordTime: recordTime, RequestID: call.RequestID})
 	}
 	if call.Throttled {
-		fail(http.StatusTooManyRequests, CodeRateLimited, SandboxMsgThrottle)
+		fail(http.StatusTooManyRequests, api.CodeRateLimited, MsgThrottle)
 		return
 	}
 	q := r.URL.Query()
-	var acct *sandbox.Account
-	if tok := q.Get("token"); tok != "" {
-		accts := h.env.Accounts()
-		for i := range accts {
-			if k := accts[i].Credentials[SandboxCredential]; k != "" && subtle.ConstantTimeCompare([]byte(k), []byte(tok)) == 1 {
-				acct = &accts[i]
-				break
-			}
-		}
-	}
+	acct := sandbox.AccountByCredential(h.env.Accounts(), Credential, q.Get("token"))
 	if acct == nil {
-		fail(http.StatusUnauthorized, CodeInvalidToken, SandboxMsgToken)
+		fail(http.StatusUnauthorized, api.CodeInvalidToken, MsgToken)
 		return
 	}
-	author := strings.TrimSpace(q.Get(ParamAuthor))
+	author := strings.TrimSpace(q.Get(api.ParamAuthor))
 	if author == "" {
-		fail(http.StatusBadRequest, CodeValidation, SandboxMsgAuthorRequired)
+		fail(http.StatusBadRequest, api.CodeValidation, MsgAuthorRequired)
 		return
 	}
-	period := strings.TrimSpace(q.Get(ParamPeriod))
+	period := strings.TrimSpace(q.Get(api.ParamPeriod))
 	if period == "" {
-		period = Period30
+		period = api.Period30
 	}
-	if period != Period30 && period != Period90 {
-		fail(http.StatusBadRequest, CodeValidation, SandboxMsgPeriod)
+	if period != api.Period30 && period != api.Period90 {
+		fail(http.StatusBadRequest, api.CodeValidation, MsgPeriod)
 		return
 	}
 	known := false
-	for _, a := range SandboxAuthors(h.env.Seed(), acct.Name) {
+	for _, a := range Authors(h.env.Seed(), acct.Name) {
 		known = known || a == author
 	}
 	if !known || h.env.Faults().ItemFails(author) { // Faults.FailingItems: an author the vendor no longer knows
-		fail(http.StatusBadRequest, CodeValidation, SandboxMsgAuthorNotFound)
+		fail(http.StatusBadRequest, api.CodeValidation, MsgAuthorNotFound)
 		return
 	}
 	data := sandboxGenerate(h.env.Seed(), author, period, call.Now)
-	sandboxWrite(w, http.StatusOK, sandboxEnvelope{Code: CodeOK, Data: data, RecordTime: recordTime, RequestID: call.RequestID})
-}
-
-// sandboxWrite answers status with v as JSON (no HTML escaping).
-func sandboxWrite(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	sandbox.WriteJSON(w, http.StatusOK, sandboxEnvelope{Code: api.CodeOK, Data: data, RecordTime: recordTime, RequestID: call.RequestID})
 }

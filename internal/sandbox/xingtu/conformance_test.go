@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	xingtusandbox "github.com/yongjin-dev/yongjin/internal/sandbox/xingtu"
 	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
@@ -14,20 +15,20 @@ func TestConformance(t *testing.T) {
 	cfg := sandbox.DefaultConfig()
 	cfg.Orders = 0 // the order model is not used by this vendor
 	cfg.Accounts = []sandbox.Account{
-		xingtu.SandboxAccount("main", "conformance-token-1"),
-		xingtu.SandboxAccount("second", "conformance-token-2"),
+		xingtusandbox.Account("main", "conformance-token-1"),
+		xingtusandbox.Account("second", "conformance-token-2"),
 	}
 	vendortest.Run(t, vendortest.Harness{
 		Vendor:  xingtu.New(),
-		Handler: xingtu.SandboxHandler{},
+		Handler: xingtusandbox.Handler{},
 		Sandbox: cfg,
 		Source: func(baseURL string, acct sandbox.Account) vendors.SourceConfig {
 			return vendors.SourceConfig{
 				BaseURL:     baseURL,
-				Credentials: map[string]string{xingtu.CredToken: acct.Credentials[xingtu.SandboxCredential]},
+				Credentials: map[string]string{xingtu.CredToken: acct.Credentials[xingtusandbox.Credential]},
 				Params: map[string]string{
-					xingtu.ParamAuthorIDs: strings.Join(xingtu.SandboxAuthors(cfg.Seed, acct.Name), ","),
-					xingtu.ParamPeriods:   strings.Join(xingtu.SandboxPeriods, ","),
+					xingtu.ParamAuthorIDs: strings.Join(xingtusandbox.Authors(cfg.Seed, acct.Name), ","),
+					xingtu.ParamPeriods:   strings.Join(xingtusandbox.Periods, ","),
 				},
 			}
 		},

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	taobaolivesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/taobaolive"
 	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/taobaolive"
@@ -17,13 +18,13 @@ func TestConformance(t *testing.T) {
 	cfg := sandbox.DefaultConfig()
 	cfg.Orders = 300
 	cfg.Accounts = []sandbox.Account{
-		taobaolive.SandboxAccount("main", "12500001", "conformance-secret-1", "6100conformance-session-1"),
-		taobaolive.SandboxAccount("second", "12500001", "conformance-secret-1", "6100conformance-session-2"),
-		taobaolive.SandboxAccount("other-app", "12500002", "conformance-secret-2", "6100conformance-session-3"),
+		taobaolivesandbox.Account("main", "12500001", "conformance-secret-1", "6100conformance-session-1"),
+		taobaolivesandbox.Account("second", "12500001", "conformance-secret-1", "6100conformance-session-2"),
+		taobaolivesandbox.Account("other-app", "12500002", "conformance-secret-2", "6100conformance-session-3"),
 	}
 	vendortest.Run(t, vendortest.Harness{
 		Vendor:  taobaolive.New(),
-		Handler: taobaolive.SandboxHandler{},
+		Handler: taobaolivesandbox.Handler{},
 		Sandbox: cfg,
 		Source: func(baseURL string, acct sandbox.Account) vendors.SourceConfig {
 			creds := map[string]string{}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
 	"github.com/yongjin-dev/yongjin/internal/vendortest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
@@ -13,14 +14,14 @@ import (
 func TestConformance(t *testing.T) {
 	cfg := sandbox.DefaultConfig()
 	cfg.Orders = 300
-	cfg.Accounts = []sandbox.Account{douke.SandboxAccount("main", "conformance-vekey-1"), douke.SandboxAccount("second", "conformance-vekey-2")}
+	cfg.Accounts = []sandbox.Account{doukesandbox.Account("main", "conformance-vekey-1"), doukesandbox.Account("second", "conformance-vekey-2")}
 	var windows []vendors.Window
 	for s := cfg.From; s.Before(cfg.To); s = s.Add(10 * 24 * time.Hour) {
 		windows = append(windows, vendors.Window{Start: s, End: s.Add(10*24*time.Hour - time.Second), TimeType: "pay"})
 	}
 	vendortest.Run(t, vendortest.Harness{
 		Vendor:  douke.New(),
-		Handler: douke.SandboxHandler{},
+		Handler: doukesandbox.Handler{},
 		Sandbox: cfg,
 		Source: func(baseURL string, acct sandbox.Account) vendors.SourceConfig {
 			return vendors.SourceConfig{BaseURL: baseURL, Credentials: map[string]string{"vekey": acct.Credentials["vekey"]}}

@@ -1,14 +1,11 @@
+// Package douke is the douke vendor sandbox: veapi's GET/POST
+// /douke/kol_OrderAds served from the internal/sandbox model. It renders the
+// wire JSON with its own structs, independently of pkg/vendors/douke's
+// decoder, so tests against it really test the decoder. Serve it with
+// sandbox.NewServer(cfg, douke.Handler{}).
 package douke
 
-// The douke vendor sandbox: veapi's GET/POST /douke/kol_OrderAds served from
-// the internal/sandbox model. It renders the wire JSON with its own structs,
-// independently of this package's decoder, so tests against it really test
-// the decoder. Every identifier here starts with Sandbox/sandbox.
-
 import (
-	"bytes"
-	"crypto/subtle"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,46 +15,46 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 )
 
-// SandboxPath is where the sandbox serves kol_OrderAds (veapi's real path).
-const SandboxPath = "/douke/kol_OrderAds"
+// Path is where the sandbox serves kol_OrderAds (veapi's real path).
+const Path = "/douke/kol_OrderAds"
 
-// SandboxCredential is the Account.Credentials key holding an account's vekey.
-const SandboxCredential = "vekey"
+// Credential is the Account.Credentials key holding an account's vekey.
+const Credential = "vekey"
 
 // Error codes and messages of the sandbox's veapi envelopes. veapi documents
 // none of them; the messages are chosen so a client can classify them:
 // 40001 is unauthorized, 40002 a permanent parameter error, 40029 a throttle.
 const (
-	// SandboxCodeOK is the success code.
-	SandboxCodeOK = "0"
-	// SandboxCodeVekey answers a missing or wrong vekey.
-	SandboxCodeVekey = "40001"
-	// SandboxCodeParam answers an invalid parameter.
-	SandboxCodeParam = "40002"
-	// SandboxCodeThrottle answers an (injected) rate limit.
-	SandboxCodeThrottle = "40029"
-	// SandboxMsgOK is the success message.
-	SandboxMsgOK = "查询成功!"
-	// SandboxMsgVekey is the message of SandboxCodeVekey.
-	SandboxMsgVekey = "vekey错误或已失效"
-	// SandboxMsgThrottle is the message of SandboxCodeThrottle.
-	SandboxMsgThrottle = "请求过于频繁,请稍后再试"
+	// CodeOK is the success code.
+	CodeOK = "0"
+	// CodeVekey answers a missing or wrong vekey.
+	CodeVekey = "40001"
+	// CodeParam answers an invalid parameter.
+	CodeParam = "40002"
+	// CodeThrottle answers an (injected) rate limit.
+	CodeThrottle = "40029"
+	// MsgOK is the success message.
+	MsgOK = "查询成功!"
+	// MsgVekey is the message of CodeVekey.
+	MsgVekey = "vekey错误或已失效"
+	// MsgThrottle is the message of CodeThrottle.
+	MsgThrottle = "请求过于频繁,请稍后再试"
 )
 
 // Parameter limits of kol_OrderAds.
 const (
-	// SandboxMaxSize is the largest (and default) page size.
-	SandboxMaxSize = 20
-	// SandboxMaxOrderIDs is the most order_ids one request may name.
-	SandboxMaxOrderIDs = 10
-	// SandboxMaxWindowDays is the longest start_time..end_time window in days.
-	SandboxMaxWindowDays = 90
+	// MaxSize is the largest (and default) page size.
+	MaxSize = 20
+	// MaxOrderIDs is the most order_ids one request may name.
+	MaxOrderIDs = 10
+	// MaxWindowDays is the longest start_time..end_time window in days.
+	MaxWindowDays = 90
 )
 
-// SandboxEarliest is the earliest start_time veapi accepts (2021-10-01 CST).
-var SandboxEarliest = time.Date(2021, 10, 1, 0, 0, 0, 0, sandbox.CST)
+// Earliest is the earliest start_time veapi accepts (2021-10-01 CST).
+var Earliest = time.Date(2021, 10, 1, 0, 0, 0, 0, sandbox.CST)
 
-// SandboxHandler is the douke kol_OrderAds protocol for sandbox.Server. The
+// Handler is the douke kol_OrderAds protocol for sandbox.Server. The
 // zero value is ready: register it with (*sandbox.Server).Register.
 //
 // Protocol as served (the vendor document leaves the details open; these are
@@ -89,35 +86,22 @@ var SandboxEarliest = time.Date(2021, 10, 1, 0, 0, 0, 0, sandbox.CST)
 //     exactly {"error":"40029","msg":"请求过于频繁,请稍后再试","data":null};
 //     slow → the answer is delayed; malformed (the first MalformedPages
 //     non-empty pages) → the page's first order has pay_success_time "".
-type SandboxHandler struct{}
+type Handler struct{}
 
-var _ sandbox.VendorHandler = SandboxHandler{}
+var _ sandbox.VendorHandler = Handler{}
 
 // Name returns "douke".
-func (SandboxHandler) Name() string { return "douke" }
+func (Handler) Name() string { return "douke" }
 
-// Mount serves SandboxPath for GET (query string) and POST (form body and/or
+// Mount serves Path for GET (query string) and POST (form body and/or
 // query string); other methods get 405.
-func (SandboxHandler) Mount(mux *http.ServeMux, env *sandbox.Env) {
-	mux.Handle(SandboxPath, &sandboxEndpoint{env: env})
+func (Handler) Mount(mux *http.ServeMux, env *sandbox.Env) {
+	mux.Handle(Path, &sandboxEndpoint{env: env})
 }
 
-// SandboxAccount is a douke sandbox account called name accepting vekey.
-func SandboxAccount(name, vekey string) sandbox.Account {
-	return sandbox.Account{Vendor: "douke", Name: name, Credentials: map[string]string{SandboxCredential: vekey}}
-}
-
-// SandboxServer builds a sandbox server for cfg with the douke handler
-// registered (cfg.Accounts should hold douke accounts, see SandboxAccount).
-func SandboxServer(cfg sandbox.Config) (*sandbox.Server, error) {
-	s, err := sandbox.NewServer(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Register(SandboxHandler{}); err != nil {
-		return nil, err
-	}
-	return s, nil
+// Account is a douke sandbox account called name accepting vekey.
+func Account(name, vekey string) sandbox.Account {
+	return sandbox.Account{Vendor: "douke", Name: name, Credentials: map[string]string{Credential: vekey}}
 }
 
 type sandboxEndpoint struct{ env *sandbox.Env }
@@ -325,10 +309,10 @@ func sandboxParse(f map[string][]string, now time.Time) (*sandboxRequest, error)
 		}
 		return ""
 	}
-	req := &sandboxRequest{size: SandboxMaxSize, cursorText: "0"}
+	req := &sandboxRequest{size: MaxSize, cursorText: "0"}
 	if v := get("size"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > SandboxMaxSize {
+		if err != nil || n < 1 || n > MaxSize {
 			return nil, sandboxParamError("size取值区间为[1, 20] (size must be an integer between 1 and 20)")
 		}
 		req.size = n
@@ -365,7 +349,7 @@ func sandboxParse(f map[string][]string, now time.Time) (*sandboxRequest, error)
 			}
 			q.IDs = append(q.IDs, id)
 		}
-		if len(q.IDs) > SandboxMaxOrderIDs {
+		if len(q.IDs) > MaxOrderIDs {
 			return nil, sandboxParamError("order_ids最多支持10个订单号 (at most 10 order_ids)")
 		}
 	}
@@ -377,7 +361,7 @@ func sandboxParse(f map[string][]string, now time.Time) (*sandboxRequest, error)
 		}
 		return t, nil
 	}
-	maxWindow := SandboxMaxWindowDays * 24 * time.Hour
+	maxWindow := MaxWindowDays * 24 * time.Hour
 	sv, ev := get("start_time"), get("end_time")
 	if sv != "" || ev != "" || q.IDs == nil {
 		var start, end time.Time
@@ -396,18 +380,18 @@ func sandboxParse(f map[string][]string, now time.Time) (*sandboxRequest, error)
 		case sv == "" && ev == "":
 			end = now.Truncate(time.Second)
 			start = end.Add(-maxWindow)
-			if start.Before(SandboxEarliest) {
-				start = SandboxEarliest
+			if start.Before(Earliest) {
+				start = Earliest
 			}
 		case sv == "":
 			start = end.Add(-maxWindow)
-			if start.Before(SandboxEarliest) {
-				start = SandboxEarliest
+			if start.Before(Earliest) {
+				start = Earliest
 			}
 		case ev == "":
 			end = start.Add(maxWindow)
 		}
-		if start.Before(SandboxEarliest) {
+		if start.Before(Earliest) {
 			return nil, sandboxParamError("start_time最早支持2021年10月01日 (start_time must not be before 2021-10-01 00:00:00)")
 		}
 		if end.Before(start) {
@@ -457,49 +441,36 @@ func sandboxParse(f map[string][]string, now time.Time) (*sandboxRequest, error)
 	return req, nil
 }
 
-// ServeHTTP answers one kol_OrderAds request (see SandboxHandler).
+// ServeHTTP answers one kol_OrderAds request (see Handler).
 func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	call, ok := h.env.Admit(w, r)
+	call, ok := h.env.AdmitMethod(w, r, http.MethodGet, http.MethodPost)
 	if !ok {
 		return
 	}
 	if call.Throttled {
 		// Exactly the throttle envelope (no request_id).
-		sandboxWrite(w, struct {
+		sandbox.WriteJSON(w, http.StatusOK, struct {
 			Error string `json:"error"`
 			Msg   string `json:"msg"`
 			Data  any    `json:"data"`
-		}{SandboxCodeThrottle, SandboxMsgThrottle, nil})
+		}{CodeThrottle, MsgThrottle, nil})
 		return
 	}
 	fail := func(code, msg string) {
-		sandboxWrite(w, sandboxEnvelope{Error: code, Msg: msg, RequestID: call.RequestID})
+		sandbox.WriteJSON(w, http.StatusOK, sandboxEnvelope{Error: code, Msg: msg, RequestID: call.RequestID})
 	}
 	if err := r.ParseForm(); err != nil {
-		fail(SandboxCodeParam, "请求参数无法解析 (the request parameters could not be parsed)")
+		fail(CodeParam, "请求参数无法解析 (the request parameters could not be parsed)")
 		return
 	}
-	var book *sandbox.Book
-	if vekey := r.Form.Get("vekey"); vekey != "" {
-		for _, b := range h.env.Books() {
-			if k := b.Account.Credentials[SandboxCredential]; k != "" && subtle.ConstantTimeCompare([]byte(k), []byte(vekey)) == 1 {
-				book = b
-				break
-			}
-		}
-	}
+	book := sandbox.BookByCredential(h.env.Books(), Credential, r.Form.Get("vekey"))
 	if book == nil {
-		fail(SandboxCodeVekey, SandboxMsgVekey)
+		fail(CodeVekey, MsgVekey)
 		return
 	}
 	req, err := sandboxParse(r.Form, call.Now)
 	if err != nil {
-		fail(SandboxCodeParam, err.Error())
+		fail(CodeParam, err.Error())
 		return
 	}
 	var views []sandbox.View
@@ -525,45 +496,30 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The malformed-page fault (sandbox.Faults.MalformedPages): the first
 		// order loses its pay time; the envelope and the paging stay valid,
 		// yongjin's normalizer must refuse the page.
-		if o := &data.Orders[0]; h.env.Malform(call, sandboxDescribe(r.Form), o.OrderID, SandboxMalformedReason) {
+		if o := &data.Orders[0]; h.env.Malform(call, sandboxDescribe(r.Form), o.OrderID, MalformedReason) {
 			o.PaySuccessTime = ""
 		}
 	}
-	sandboxWrite(w, sandboxEnvelope{Error: SandboxCodeOK, Msg: SandboxMsgOK, Data: data, RequestID: call.RequestID})
+	sandbox.WriteJSON(w, http.StatusOK, sandboxEnvelope{Error: CodeOK, Msg: MsgOK, Data: data, RequestID: call.RequestID})
 }
 
-// SandboxMalformedReason is what the normalizer says about a page the
+// MalformedReason is what the normalizer says about a page the
 // malformed-page fault corrupted (its first order has an empty
 // pay_success_time).
-const SandboxMalformedReason = "missing pay_success_time"
+const MalformedReason = "missing pay_success_time"
 
-// SandboxDriftedReason is what the normalizer's dead letter says about an
+// DriftedReason is what the normalizer's dead letter says about an
 // order the drifted-record fault served (item_num 12.5 in an integer field).
-const SandboxDriftedReason = "field item_num: not an integer"
+const DriftedReason = "field item_num: not an integer"
 
 // sandboxDescribe is a request's parameters without credentials, for
 // sandbox.MalformedPage.
 func sandboxDescribe(f url.Values) string {
 	v := url.Values{}
 	for k, x := range f {
-		if k != SandboxCredential && k != "access_token" {
+		if k != Credential && k != "access_token" {
 			v[k] = x
 		}
 	}
 	return v.Encode()
-}
-
-// sandboxWrite answers HTTP 200 with v as JSON (no HTML escaping, like PHP's
-// JSON_UNESCAPED_UNICODE output).
-func sandboxWrite(w http.ResponseWriter, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }

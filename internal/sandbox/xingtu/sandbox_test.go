@@ -8,9 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -18,6 +16,8 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/sandbox/sandboxtest"
+	xingtusandbox "github.com/yongjin-dev/yongjin/internal/sandbox/xingtu"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
@@ -33,8 +33,8 @@ func sandboxTestConfig(seed int64) sandbox.Config {
 	cfg := sandbox.DefaultConfig()
 	cfg.Seed, cfg.Orders = seed, 0
 	cfg.Accounts = []sandbox.Account{
-		xingtu.SandboxAccount("demo", sandboxTestToken),
-		xingtu.SandboxAccount("second", sandboxTestToken2),
+		xingtusandbox.Account("demo", sandboxTestToken),
+		xingtusandbox.Account("second", sandboxTestToken2),
 	}
 	return cfg
 }
@@ -46,27 +46,14 @@ type sandboxTestEnv struct {
 
 func sandboxStart(t *testing.T, cfg sandbox.Config) *sandboxTestEnv {
 	t.Helper()
-	s, err := xingtu.SandboxServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(hs.Close)
-	return &sandboxTestEnv{srv: s, url: hs.URL}
+	s, base := sandboxtest.Start(t, cfg, xingtusandbox.Handler{})
+	return &sandboxTestEnv{srv: s, url: base}
 }
 
 // get requests the endpoint with query q and returns status and body.
 func (e *sandboxTestEnv) get(t *testing.T, q url.Values) (int, []byte) {
 	t.Helper()
-	res, err := http.Get(e.url + xingtu.SandboxPath + "?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, b := sandboxtest.Send(t, http.MethodGet, e.url+xingtusandbox.Path, q, "")
 	return res.StatusCode, b
 }
 
@@ -92,8 +79,8 @@ func sandboxDecode(t *testing.T, b []byte) sandboxEnvelope {
 }
 
 func TestSandboxAuthors(t *testing.T) {
-	a := xingtu.SandboxAuthors(1, "demo")
-	if len(a) != xingtu.SandboxAuthorsPerAccount || xingtu.SandboxAuthorsPerAccount != 25 {
+	a := xingtusandbox.Authors(1, "demo")
+	if len(a) != xingtusandbox.AuthorsPerAccount || xingtusandbox.AuthorsPerAccount != 25 {
 		t.Fatalf("%d authors", len(a))
 	}
 	digits := regexp.MustCompile(`^[1-9][0-9]{18}$`)
@@ -107,10 +94,10 @@ func TestSandboxAuthors(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	if b := xingtu.SandboxAuthors(1, "demo"); strings.Join(a, ",") != strings.Join(b, ",") {
-		t.Error("SandboxAuthors is not deterministic")
+	if b := xingtusandbox.Authors(1, "demo"); strings.Join(a, ",") != strings.Join(b, ",") {
+		t.Error("Authors is not deterministic")
 	}
-	for _, other := range [][]string{xingtu.SandboxAuthors(2, "demo"), xingtu.SandboxAuthors(1, "second")} {
+	for _, other := range [][]string{xingtusandbox.Authors(2, "demo"), xingtusandbox.Authors(1, "second")} {
 		for _, id := range other {
 			if seen[id] {
 				t.Errorf("author %s shared across seeds or accounts", id)
@@ -121,8 +108,8 @@ func TestSandboxAuthors(t *testing.T) {
 
 func TestSandboxErrors(t *testing.T) {
 	e := sandboxStart(t, sandboxTestConfig(7))
-	author := xingtu.SandboxAuthors(7, "demo")[0]
-	otherAccountsAuthor := xingtu.SandboxAuthors(7, "second")[0]
+	author := xingtusandbox.Authors(7, "demo")[0]
+	otherAccountsAuthor := xingtusandbox.Authors(7, "second")[0]
 	tests := []struct {
 		name   string
 		q      url.Values
@@ -153,7 +140,7 @@ func TestSandboxErrors(t *testing.T) {
 			}
 		})
 	}
-	res, err := http.Post(e.url+xingtu.SandboxPath, "application/x-www-form-urlencoded", strings.NewReader("token="+sandboxTestToken))
+	res, err := http.Post(e.url+xingtusandbox.Path, "application/x-www-form-urlencoded", strings.NewReader("token="+sandboxTestToken))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +154,7 @@ func TestSandboxSuccessShape(t *testing.T) {
 	e := sandboxStart(t, sandboxTestConfig(7))
 	clock := e.srv.Clock().Now().Format("2006-01-02 15:04:05")
 	withOrders := 0
-	for _, author := range xingtu.SandboxAuthors(7, "second") {
+	for _, author := range xingtusandbox.Authors(7, "second") {
 		for _, period := range []string{"", "DAY_30", "DAY_90"} {
 			q := url.Values{"token": {sandboxTestToken2}, "oAuthorId": {author}}
 			if period != "" {
@@ -230,8 +217,8 @@ func TestSandboxSuccessShape(t *testing.T) {
 func sandboxSweep(t *testing.T, e *sandboxTestEnv, seed int64) [][]byte {
 	t.Helper()
 	var out [][]byte
-	for _, author := range xingtu.SandboxAuthors(seed, "demo") {
-		for _, period := range xingtu.SandboxPeriods {
+	for _, author := range xingtusandbox.Authors(seed, "demo") {
+		for _, period := range xingtusandbox.Periods {
 			_, b := e.get(t, url.Values{"token": {sandboxTestToken}, "oAuthorId": {author}, "period": {period}})
 			out = append(out, b)
 		}
@@ -285,7 +272,7 @@ func TestSandboxFaults(t *testing.T) {
 	cfg := sandboxTestConfig(3)
 	cfg.Faults = sandbox.Faults{ThrottleRate: 1}
 	e := sandboxStart(t, cfg)
-	author := xingtu.SandboxAuthors(3, "demo")[0]
+	author := xingtusandbox.Authors(3, "demo")[0]
 	status, b := e.get(t, url.Values{"token": {sandboxTestToken}, "oAuthorId": {author}})
 	env := sandboxDecode(t, b)
 	if status != http.StatusTooManyRequests || *env.Code != 302 || env.Message == nil || *env.Message != "Rate limited" || string(env.Data) != "null" {
@@ -312,9 +299,9 @@ func sandboxPipeline(t *testing.T, e *sandboxTestEnv, cfg sandbox.Config) []even
 		f, err := v.NewFetcher(vendors.SourceConfig{
 			BaseURL:     e.url,
 			Account:     acct.Name,
-			Credentials: map[string]string{"token": acct.Credentials[xingtu.SandboxCredential]},
+			Credentials: map[string]string{"token": acct.Credentials[xingtusandbox.Credential]},
 			Params: map[string]string{
-				"author_ids": strings.Join(xingtu.SandboxAuthors(cfg.Seed, acct.Name), ","),
+				"author_ids": strings.Join(xingtusandbox.Authors(cfg.Seed, acct.Name), ","),
 				"periods":    "DAY_30,DAY_90",
 			},
 			RatePerSecond: 1e6,
@@ -340,7 +327,7 @@ func TestSandboxThroughVendor(t *testing.T) {
 	e := sandboxStart(t, cfg)
 	for day := range 2 {
 		envs := sandboxPipeline(t, e, cfg)
-		if len(envs) != 2*2*xingtu.SandboxAuthorsPerAccount {
+		if len(envs) != 2*2*xingtusandbox.AuthorsPerAccount {
 			t.Fatalf("%d events, want one per account, author and period", len(envs))
 		}
 		got, err := summary.FromEvents(envs)

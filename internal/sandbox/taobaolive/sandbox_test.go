@@ -17,7 +17,6 @@ import (
 	"hash"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"sort"
@@ -27,6 +26,8 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/sandbox/sandboxtest"
+	taobaolivesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/taobaolive"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
@@ -49,8 +50,8 @@ func sandboxTestConfig(seed int64, orders int) sandbox.Config {
 	cfg := sandbox.DefaultConfig()
 	cfg.Seed, cfg.Orders = seed, orders
 	cfg.Accounts = []sandbox.Account{
-		taobaolive.SandboxAccount("demo", sandboxTestAppKey, sandboxTestSecret, sandboxTestSession),
-		taobaolive.SandboxAccount("second", sandboxTestAppKey, sandboxTestSecret, sandboxTestSecond),
+		taobaolivesandbox.Account("demo", sandboxTestAppKey, sandboxTestSecret, sandboxTestSession),
+		taobaolivesandbox.Account("second", sandboxTestAppKey, sandboxTestSecret, sandboxTestSecond),
 	}
 	return cfg
 }
@@ -62,13 +63,8 @@ type sandboxTestEnv struct {
 
 func sandboxStart(t *testing.T, cfg sandbox.Config) *sandboxTestEnv {
 	t.Helper()
-	s, err := taobaolive.SandboxServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(hs.Close)
-	return &sandboxTestEnv{srv: s, url: hs.URL + taobaolive.SandboxPath}
+	s, base := sandboxtest.Start(t, cfg, taobaolivesandbox.Handler{})
+	return &sandboxTestEnv{srv: s, url: base + taobaolivesandbox.Path}
 }
 
 // sandboxSign is the test's own implementation of the documented signature.
@@ -137,29 +133,7 @@ func (e *sandboxTestEnv) form(session, method, structJSON string, mod func(url.V
 // raw sends one request (GET with a query or POST with a form body).
 func (e *sandboxTestEnv) raw(t *testing.T, httpMethod string, f url.Values) (*http.Response, []byte) {
 	t.Helper()
-	var req *http.Request
-	var err error
-	if httpMethod == http.MethodPost {
-		req, err = http.NewRequest(httpMethod, e.url, strings.NewReader(f.Encode()))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
-		}
-	} else {
-		req, err = http.NewRequest(httpMethod, e.url+"?"+f.Encode(), nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, body
+	return sandboxtest.Send(t, httpMethod, e.url, f, "application/x-www-form-urlencoded;charset=utf-8")
 }
 
 // sandboxOrder is one wire element with every member kept raw.
@@ -683,7 +657,7 @@ func TestSandboxWireMatchesModel(t *testing.T) {
 		} else if end == "" {
 			seen["end_time empty"]++
 		}
-		if w.str(t, "ad_user_nick") != o.Author.Nickname || w.str(t, "item_title") != o.Product.Name || w.str(t, "rid") != taobaolive.SandboxRID(o) {
+		if w.str(t, "ad_user_nick") != o.Author.Nickname || w.str(t, "item_title") != o.Product.Name || w.str(t, "rid") != taobaolivesandbox.RID(o) {
 			t.Fatalf("order %d descriptive fields", id)
 		}
 		var ext map[string]any
@@ -708,7 +682,7 @@ func TestSandboxReceiptTimeWindow(t *testing.T) {
 		for i := 0; i < b.Len(); i++ {
 			o := b.Order(i)
 			for _, tr := range o.Schedule() {
-				if tr.Status == events.StatusReceived && tr.At.Sub(o.PaidAt()) > taobaolive.SandboxReceiptLookback {
+				if tr.Status == events.StatusReceived && tr.At.Sub(o.PaidAt()) > taobaolivesandbox.ReceiptLookback {
 					t.Fatalf("order %s is received %s after payment, beyond the look-back", o.IDString(), tr.At.Sub(o.PaidAt()))
 				}
 			}
@@ -890,7 +864,7 @@ func sandboxRawSum(t *testing.T, bodies [][]byte) summary.Summary {
 func TestSandboxTruthEqualsPages(t *testing.T) {
 	cfg := sandboxTestConfig(11, 400)
 	e := sandboxStart(t, cfg)
-	base := strings.TrimSuffix(e.url, taobaolive.SandboxPath)
+	base := strings.TrimSuffix(e.url, taobaolivesandbox.Path)
 	for _, clock := range []time.Time{
 		time.Date(2026, 10, 17, 12, 0, 0, 0, sandboxCST), // orders mid-life
 		cfg.Clock,

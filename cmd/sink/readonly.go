@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 
 	"github.com/yongjin-dev/yongjin/internal/app"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
@@ -26,28 +25,35 @@ func dryRunOffline(w io.Writer, cfg clickhouse.Config) error {
 	return clickhouse.MigrationScript(w, clickhouse.Target{Version: v, Database: cfg.Database, Cluster: cfg.Cluster, Sharded: cfg.Sharded})
 }
 
-// readOnly runs the modes that must not change the schema: `migrate
-// --dry-run` (print the SQL of the pending migrations) and `dashboard`
-// (serve the built-in dashboard page on addr until ctx ends).
-func readOnly(ctx context.Context, mode string, cfg clickhouse.Config, rt *app.Runtime, addr string) error {
+// dryRun is `migrate --dry-run`: it prints the SQL of the pending
+// migrations to w and changes nothing.
+func dryRun(ctx context.Context, w io.Writer, cfg clickhouse.Config, rt *app.Runtime) error {
 	store, err := clickhouse.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if mode == "migrate" {
-		n, err := store.DryRunMigrate(ctx, os.Stdout)
-		if err == nil {
-			rt.Log.Info("migrate --dry-run: nothing applied", "pending", n)
-		}
+	n, err := store.DryRunMigrate(ctx, w)
+	if err == nil {
+		rt.Log.Info("migrate --dry-run: nothing applied", "pending", n)
+	}
+	return err
+}
+
+// serveDashboardOn serves the built-in dashboard page on addr until ctx ends,
+// reading only (it never changes the schema).
+func serveDashboardOn(ctx context.Context, w io.Writer, cfg clickhouse.Config, rt *app.Runtime, addr string) error {
+	store, err := clickhouse.Open(ctx, cfg)
+	if err != nil {
 		return err
 	}
+	defer store.Close()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("dashboard: listen on %s: %w", addr, err)
+		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	url := dashboard.URL(ln)
-	fmt.Printf("dashboard: %s (ClickHouse %s, database %s)\n", url, cfg.Addr, store.Database())
+	fmt.Fprintf(w, "dashboard: %s (ClickHouse %s, database %s)\n", url, cfg.Addr, store.Database())
 	rt.Log.Info("serving the dashboard", "url", url)
-	return dashboard.Serve(ctx, ln, dashboard.New(store, dashboard.Options{Logger: rt.Log}))
+	return dashboard.Serve(ctx, ln, dashboard.New(store, dashboard.Config{Logger: rt.Log}))
 }

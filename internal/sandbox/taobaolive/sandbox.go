@@ -1,13 +1,12 @@
+// Package taobaolive is the Taobao Live vendor sandbox: TOP's /router/rest
+// answering alibaba.matrix.tcp.outer.querypredictorderlist from the
+// internal/sandbox model. It renders the wire JSON with its own structs,
+// independently of pkg/vendors/taobaolive's decoder, so tests against it
+// really test the decoder. Serve it with
+// sandbox.NewServer(cfg, taobaolive.Handler{}).
 package taobaolive
 
-// The Taobao Live vendor sandbox: TOP's /router/rest answering
-// alibaba.matrix.tcp.outer.querypredictorderlist from the internal/sandbox
-// model. It renders the wire JSON with its own structs, independently of this
-// package's decoder, so tests against it really test the decoder. Every
-// identifier here starts with Sandbox/sandbox.
-
 import (
-	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -21,48 +20,50 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	api "github.com/yongjin-dev/yongjin/pkg/vendors/taobaolive"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
-// SandboxPath is where the sandbox serves the TOP router (TOP's real path).
-const SandboxPath = "/router/rest"
+// Path is where the sandbox serves the TOP router (TOP's real path).
+const Path = "/router/rest"
 
-// SandboxMaxSkew is the largest difference between a request's timestamp and
+// MaxSkew is the largest difference between a request's timestamp and
 // the sandbox clock that the sandbox accepts (TOP documents 10 minutes).
-const SandboxMaxSkew = 10 * time.Minute
+const MaxSkew = 10 * time.Minute
 
-// SandboxTCPType is the only tcp_type with orders; any other is answered
+// TCPType is the only tcp_type with orders; any other is answered
 // with an empty page.
-const SandboxTCPType = 16
+const TCPType = 16
 
-// SandboxReceiptLookback is how far before a confirm-receipt-time window a
+// ReceiptLookback is how far before a confirm-receipt-time window a
 // date_type=1 query looks for pay times. The sandbox generator confirms
 // receipt at most 7 days after payment; 30 days leaves room (a test checks
 // every generated order against it).
-const SandboxReceiptLookback = 30 * 24 * time.Hour
+const ReceiptLookback = 30 * 24 * time.Hour
 
-// SandboxServiceProviderRatio is the outerAdUserDivRatio the sandbox renders
+// ServiceProviderRatio is the outerAdUserDivRatio the sandbox renders
 // in extend_info: the model's platform fee is a tenth (1000/10000) of the
 // creator commission and the sandbox reuses that line as the service
 // provider's fee (out_ad_user_fee).
-const SandboxServiceProviderRatio = 1000
+const ServiceProviderRatio = 1000
 
-// SandboxThrottleSubMsg is the sub_msg of the sandbox's throttle answer.
-const SandboxThrottleSubMsg = "This ban will last for 1 more seconds"
+// ThrottleSubMsg is the sub_msg of the sandbox's throttle answer.
+const ThrottleSubMsg = "This ban will last for 1 more seconds"
 
-// SandboxHandler is the TOP querypredictorderlist protocol for
+// Handler is the TOP querypredictorderlist protocol for
 // sandbox.Server. The zero value is ready: register it with
 // (*sandbox.Server).Register. It also implements sandbox.TruthProvider: the
 // ground truth uses TOP's semantics (see Truth).
 //
 // Protocol as served:
 //   - GET with a query string or POST with a form body (both are read) at
-//     SandboxPath; other methods get HTTP 405. Every answer is HTTP 200 JSON
+//     Path; other methods get HTTP 405. Every answer is HTTP 200 JSON
 //     (except injected 502s) with a Date header showing the sandbox clock.
 //   - Checks, in order, each failing with TOP's error_response
 //     {"error_response":{"code":…,"msg":…,"sub_code":…,"sub_msg":…,"request_id":…}}:
 //     format must be json (23 Invalid Format); method (21 missing / 22
 //     invalid); app_key (28 missing / 29 unknown); timestamp "2006-01-02
-//     15:04:05" GMT+8 within SandboxMaxSkew of the sandbox clock (30 missing /
+//     15:04:05" GMT+8 within MaxSkew of the sandbox clock (30 missing /
 //     31 invalid); v=2.0 (32 missing / 33 unsupported); sign_method md5,
 //     hmac or hmac-sha256 (40 / 41 with sub_code isv.missing-parameter /
 //     isv.invalid-parameter); sign recomputed with the account's app secret
@@ -87,7 +88,7 @@ const SandboxThrottleSubMsg = "This ban will last for 1 more seconds"
 //     {"result":…,"request_id":…} with elements a bare array ([] when empty).
 //   - Faults (sandbox.Faults): 502 with an HTML body; throttle → error_response
 //     code 7 "App Call Limited", sub_code accesscontrol.limited-by-api-access-count,
-//     sub_msg SandboxThrottleSubMsg; slow → the answer is delayed; malformed
+//     sub_msg ThrottleSubMsg; slow → the answer is delayed; malformed
 //     (the first MalformedPages non-empty pages) → the page's first order
 //     has order_paid_time "".
 //
@@ -104,43 +105,29 @@ const SandboxThrottleSubMsg = "This ban will last for 1 more seconds"
 // "已结束"), deterministically per order. end_time is the receipt time for
 // 3 and 5 and the refund time for 4; refund_end_time the refund time for 5;
 // absent times are "" or omitted; modify_time is the state's update time.
-type SandboxHandler struct{}
+type Handler struct{}
 
 var (
-	_ sandbox.VendorHandler = SandboxHandler{}
-	_ sandbox.TruthProvider = SandboxHandler{}
+	_ sandbox.VendorHandler = Handler{}
+	_ sandbox.TruthProvider = Handler{}
 )
 
 // Name returns "taobao-live".
-func (SandboxHandler) Name() string { return Name }
+func (Handler) Name() string { return api.Name }
 
-// Mount serves SandboxPath for GET and POST; other methods get 405.
-func (SandboxHandler) Mount(mux *http.ServeMux, env *sandbox.Env) {
-	mux.Handle(SandboxPath, &sandboxEndpoint{env: env})
+// Mount serves Path for GET and POST; other methods get 405.
+func (Handler) Mount(mux *http.ServeMux, env *sandbox.Env) {
+	mux.Handle(Path, &sandboxEndpoint{env: env})
 }
 
-// SandboxAccount is a Taobao Live sandbox account called name whose requests
+// Account is a Taobao Live sandbox account called name whose requests
 // must carry appKey and session and be signed with appSecret. Its
 // Credentials use the Fetcher's credential names, so they can be passed to
 // SourceConfig.Credentials as they are.
-func SandboxAccount(name, appKey, appSecret, session string) sandbox.Account {
-	return sandbox.Account{Vendor: Name, Name: name, Credentials: map[string]string{
-		CredAppKey: appKey, CredAppSecret: appSecret, CredSession: session,
+func Account(name, appKey, appSecret, session string) sandbox.Account {
+	return sandbox.Account{Vendor: api.Name, Name: name, Credentials: map[string]string{
+		api.CredAppKey: appKey, api.CredAppSecret: appSecret, api.CredSession: session,
 	}}
-}
-
-// SandboxServer builds a sandbox server for cfg with the Taobao Live handler
-// registered (cfg.Accounts should hold taobao-live accounts, see
-// SandboxAccount).
-func SandboxServer(cfg sandbox.Config) (*sandbox.Server, error) {
-	s, err := sandbox.NewServer(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Register(SandboxHandler{}); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 // The TOP order_status codes as the sandbox renders them and their labels.
@@ -173,7 +160,7 @@ func sandboxStatusCode(s *sandbox.State) int {
 // received — settled orders included —, cancelled, refunded) and paid fen,
 // and two lines per order: creator (the model's creator EstimatedFen) and
 // service_provider (the model's platform_fee EstimatedFen), SettledFen 0.
-func (SandboxHandler) Truth(env *sandbox.Env, at time.Time) summary.Summary {
+func (Handler) Truth(env *sandbox.Env, at time.Time) summary.Summary {
 	return sandbox.Summarize(sandboxOrderTruths(env.Books(), at))
 }
 
@@ -190,7 +177,7 @@ func sandboxOrderTruths(books []*sandbox.Book, at time.Time) []sandbox.OrderTrut
 				continue
 			}
 			out = append(out, sandbox.OrderTruth{
-				Vendor: Name, Account: b.Account.Name, OrderID: o.IDString(),
+				Vendor: api.Name, Account: b.Account.Name, OrderID: o.IDString(),
 				Status: sandboxTruthStatus[sandboxStatusCode(&s)], PaidFen: o.PaidFen, PaidAt: o.PaidAt(), UpdatedAt: s.UpdatedAt,
 				Lines: []sandbox.LineTruth{
 					{Role: events.RoleCreator, EstimatedFen: s.Line(events.RoleCreator).EstimatedFen},
@@ -201,6 +188,9 @@ func sandboxOrderTruths(books []*sandbox.Book, at time.Time) []sandbox.OrderTrut
 	}
 	return out
 }
+
+// contentType is TOP's Content-Type (not sandbox.ContentTypeJSON's spelling).
+const contentType = "application/json;charset=UTF-8"
 
 type sandboxEndpoint struct{ env *sandbox.Env }
 
@@ -269,9 +259,9 @@ type sandboxErrorBody struct {
 // sandboxBits extracts n bits of an order's variant at offset off.
 func sandboxBits(o *sandbox.Order, off, n uint) uint64 { return (o.Variant >> off) & (1<<n - 1) }
 
-// SandboxRID is the rid (outside promoter ID) the sandbox renders for an
+// RID is the rid (outside promoter ID) the sandbox renders for an
 // order: a 12-digit number derived from the order's PID.
-func SandboxRID(o *sandbox.Order) string {
+func RID(o *sandbox.Order) string {
 	h := fnv.New64a()
 	h.Write([]byte(o.PID))
 	return strconv.FormatUint(100_000_000_000+h.Sum64()%900_000_000_000, 10)
@@ -305,7 +295,7 @@ func sandboxRender(v *sandbox.View) sandboxWireOrder {
 	}
 	refund := "0"
 	if s.Status == events.StatusRefunded {
-		refund = FormatYuan(o.PaidFen)
+		refund = api.FormatYuan(o.PaidFen)
 	}
 	var end, refundEnd time.Time
 	switch code {
@@ -323,10 +313,10 @@ func sandboxRender(v *sandbox.View) sandboxWireOrder {
 	var ext *string
 	switch sandboxBits(o, 56, 2) {
 	case 0:
-		e := fmt.Sprintf(`{ "outerPartnerDivRatio": %d, "outerAdUserDivRatio": %d }`, o.CreatorRateBP, SandboxServiceProviderRatio)
+		e := fmt.Sprintf(`{ "outerPartnerDivRatio": %d, "outerAdUserDivRatio": %d }`, o.CreatorRateBP, ServiceProviderRatio)
 		ext = &e
 	case 1:
-		e := fmt.Sprintf(`{"outerAdUserDivRatio":%d,"outerPartnerDivRatio":%d}`, SandboxServiceProviderRatio, o.CreatorRateBP)
+		e := fmt.Sprintf(`{"outerAdUserDivRatio":%d,"outerPartnerDivRatio":%d}`, ServiceProviderRatio, o.CreatorRateBP)
 		ext = &e
 	case 2:
 		e := "-"
@@ -338,21 +328,21 @@ func sandboxRender(v *sandbox.View) sandboxWireOrder {
 		ItemTitle:             o.Product.Name,
 		OrderStatus:           status,
 		OrderPaidTime:         o.PaidAt().Format(sandbox.WallLayout),
-		OrderAmount:           FormatYuan(o.PaidFen),
-		OrderCommissionAmount: FormatYuan(s.EstimatedBaseFen),
-		PredictAmount:         FormatYuan(creator.EstimatedFen),
+		OrderAmount:           api.FormatYuan(o.PaidFen),
+		OrderCommissionAmount: api.FormatYuan(s.EstimatedBaseFen),
+		PredictAmount:         api.FormatYuan(creator.EstimatedFen),
 		RefundAmount:          refund,
-		PredictTotalAmount:    FormatYuan(creator.EstimatedFen + live.EstimatedFen),
-		OutAdUserFee:          FormatYuan(fee.EstimatedFen),
+		PredictTotalAmount:    api.FormatYuan(creator.EstimatedFen + live.EstimatedFen),
+		OutAdUserFee:          api.FormatYuan(fee.EstimatedFen),
 		OutAdUserType:         "1",
-		RID:                   SandboxRID(o),
+		RID:                   RID(o),
 		ParentOrderID:         parent,
 		OutAdUserRatio:        "-",
 		SellerCommissionRatio: "-",
 		EndTime:               sandboxTime(end, sandboxBits(o, 58, 1)),
 		Picture:               o.Product.Img,
 		RefundEndTime:         sandboxTime(refundEnd, sandboxBits(o, 59, 1)),
-		PartnerPredictAmount:  FormatPercent(creator.RateBP),
+		PartnerPredictAmount:  api.FormatPercent(creator.RateBP),
 		ModifyTime:            s.UpdatedAt.In(sandbox.CST).Format(sandbox.WallLayout),
 		ExtendInfo:            ext,
 		AdUserNick:            o.Author.Nickname,
@@ -465,7 +455,7 @@ func sandboxParseRequest(m map[string]any) (*sandboxRequest, error) {
 	switch {
 	case req.end.Before(req.start):
 		return nil, sandboxBizError("结束时间不能早于开始时间 (end_time must not be before start_time)")
-	case req.pageSize < 1 || req.pageSize > MaxPageSize:
+	case req.pageSize < 1 || req.pageSize > api.MaxPageSize:
 		return nil, sandboxBizError("page_size取值为1到20 (page_size must be between 1 and 20)")
 	case req.pageNo < 1:
 		return nil, sandboxBizError("page_no从1开始 (page_no starts at 1)")
@@ -509,7 +499,7 @@ func sandboxParseRequest(m map[string]any) (*sandboxRequest, error) {
 
 // sandboxQuery selects the matching views of book, sorted.
 func sandboxQuery(book *sandbox.Book, req *sandboxRequest, now time.Time) []sandbox.View {
-	if req.tcpType != SandboxTCPType {
+	if req.tcpType != TCPType {
 		return nil
 	}
 	q := sandbox.Query{At: now, Field: sandbox.ByPayTime, From: req.start, To: req.end}
@@ -518,7 +508,7 @@ func sandboxQuery(book *sandbox.Book, req *sandboxRequest, now time.Time) []sand
 	}
 	startU, endU := req.start.Unix(), req.end.Unix()
 	if req.dateType == 1 {
-		q.From = req.start.Add(-SandboxReceiptLookback)
+		q.From = req.start.Add(-ReceiptLookback)
 	}
 	q.Filter = func(v *sandbox.View) bool {
 		s := &v.State
@@ -536,7 +526,7 @@ func sandboxQuery(book *sandbox.Book, req *sandboxRequest, now time.Time) []sand
 		if req.itemID != "" && v.Order.Product.ID != req.itemID {
 			return false
 		}
-		if req.rid != "" && SandboxRID(v.Order) != req.rid {
+		if req.rid != "" && RID(v.Order) != req.rid {
 			return false
 		}
 		if req.hasNick && v.Order.Author.Nickname != req.adUserNick {
@@ -554,25 +544,21 @@ func sandboxQuery(book *sandbox.Book, req *sandboxRequest, now time.Time) []sand
 	return views
 }
 
-// ServeHTTP answers one router request (see SandboxHandler).
+// ServeHTTP answers one router request (see Handler).
 func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	call, ok := h.env.Admit(w, r)
+	call, ok := h.env.AdmitMethod(w, r, http.MethodGet, http.MethodPost)
 	if !ok {
 		return
 	}
 	w.Header().Set("Date", call.Now.UTC().Format(http.TimeFormat))
+	w.Header().Set("Content-Type", contentType)
 	fail := func(e *sandboxAPIError) {
-		sandboxWrite(w, map[string]sandboxErrorBody{"error_response": {
+		sandbox.WriteJSON(w, http.StatusOK, map[string]sandboxErrorBody{"error_response": {
 			Code: e.code, Msg: e.msg, SubCode: e.subCode, SubMsg: e.subMsg, RequestID: call.RequestID,
 		}})
 	}
 	if call.Throttled {
-		fail(&sandboxAPIError{7, "App Call Limited", "accesscontrol.limited-by-api-access-count", SandboxThrottleSubMsg})
+		fail(&sandboxAPIError{7, "App Call Limited", "accesscontrol.limited-by-api-access-count", ThrottleSubMsg})
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -588,10 +574,10 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	respond := func(res sandboxResult) {
 		resp := sandboxResponse{Result: res, RequestID: call.RequestID}
 		if simplify {
-			sandboxWrite(w, resp)
+			sandbox.WriteJSON(w, http.StatusOK, resp)
 			return
 		}
-		sandboxWrite(w, map[string]sandboxResponse{ResponseKey: resp})
+		sandbox.WriteJSON(w, http.StatusOK, map[string]sandboxResponse{api.ResponseKey: resp})
 	}
 	q, perr := sandboxParseRequest(req)
 	if perr != nil {
@@ -612,7 +598,7 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The malformed-page fault (sandbox.Faults.MalformedPages): the first
 	// order loses its pay time; the envelope and the paging stay valid,
 	// yongjin's normalizer must refuse the page.
-	if len(list) > 0 && h.env.Malform(call, "query_predict_order_request="+r.Form.Get("query_predict_order_request"), list[0].BizOrderID, SandboxMalformedReason) {
+	if len(list) > 0 && h.env.Malform(call, "query_predict_order_request="+r.Form.Get("query_predict_order_request"), list[0].BizOrderID, MalformedReason) {
 		list[0].OrderPaidTime = ""
 	}
 	model := &sandboxModel{TotalCount: total, PageSize: q.pageSize, PageNo: q.pageNo}
@@ -632,12 +618,12 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *sandboxEndpoint) authorize(r *http.Request, now time.Time) (*sandbox.Book, map[string]any, *sandboxAPIError) {
 	get := r.Form.Get
 	if f := get("format"); f != "json" {
-		return nil, nil, &sandboxAPIError{23, "Invalid Format", "", "the sandbox only speaks format=json (got " + strconv.Quote(clip(f, 20)) + ")"}
+		return nil, nil, &sandboxAPIError{23, "Invalid Format", "", "the sandbox only speaks format=json (got " + strconv.Quote(wire.Clip(f, 20)) + ")"}
 	}
 	switch m := get("method"); {
 	case m == "":
 		return nil, nil, &sandboxAPIError{21, "Missing Method", "", ""}
-	case m != Method:
+	case m != api.Method:
 		return nil, nil, &sandboxAPIError{22, "Invalid Method", "", "不存在的方法名 (unknown method)"}
 	}
 	appKey := get("app_key")
@@ -647,14 +633,13 @@ func (h *sandboxEndpoint) authorize(r *http.Request, now time.Time) (*sandbox.Bo
 	var book, first *sandbox.Book
 	session := get("session")
 	for _, b := range h.env.Books() {
-		c := b.Account.Credentials
-		if k := c[CredAppKey]; k == "" || subtle.ConstantTimeCompare([]byte(k), []byte(appKey)) != 1 {
+		if !b.Account.HasCredential(api.CredAppKey, appKey) {
 			continue
 		}
 		if first == nil {
 			first = b
 		}
-		if s := c[CredSession]; book == nil && s != "" && subtle.ConstantTimeCompare([]byte(s), []byte(session)) == 1 {
+		if book == nil && b.Account.HasCredential(api.CredSession, session) {
 			book = b
 		}
 	}
@@ -669,20 +654,20 @@ func (h *sandboxEndpoint) authorize(r *http.Request, now time.Time) (*sandbox.Bo
 	if err != nil {
 		return nil, nil, &sandboxAPIError{31, "Invalid Timestamp", "", "时间戳格式应为yyyy-MM-dd HH:mm:ss (timestamp must look like 2006-01-02 15:04:05, GMT+8)"}
 	}
-	if d := t.Sub(now); d > SandboxMaxSkew || d < -SandboxMaxSkew {
+	if d := t.Sub(now); d > MaxSkew || d < -MaxSkew {
 		return nil, nil, &sandboxAPIError{31, "Invalid Timestamp", "", "时间戳与服务器时间相差超过10分钟 (timestamp differs from the server time by more than 10 minutes)"}
 	}
 	switch v := get("v"); {
 	case v == "":
 		return nil, nil, &sandboxAPIError{32, "Missing Version", "", ""}
-	case v != APIVersion:
+	case v != api.APIVersion:
 		return nil, nil, &sandboxAPIError{33, "Unsupported Version", "", "only v=2.0 is supported"}
 	}
 	method := get("sign_method")
 	switch method {
 	case "":
 		return nil, nil, sandboxMissing("sign_method")
-	case SignMD5, SignHMAC, SignHMACSHA256:
+	case api.SignMD5, api.SignHMAC, api.SignHMACSHA256:
 	default:
 		return nil, nil, &sandboxAPIError{41, "Invalid Arguments", "isv.invalid-parameter:sign_method", "sign_method取值为md5、hmac或hmac-sha256 (sign_method must be md5, hmac or hmac-sha256)"}
 	}
@@ -700,7 +685,7 @@ func (h *sandboxEndpoint) authorize(r *http.Request, now time.Time) (*sandbox.Bo
 			params[k] = vs[0]
 		}
 	}
-	want, err := Sign(params, signer.Account.Credentials[CredAppSecret], method)
+	want, err := api.Sign(params, signer.Account.Credentials[api.CredAppSecret], method)
 	if err != nil || subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToUpper(sent))) != 1 {
 		return nil, nil, &sandboxAPIError{25, "Invalid Signature", "", "签名校验失败 (the signature does not match)"}
 	}
@@ -724,21 +709,7 @@ func (h *sandboxEndpoint) authorize(r *http.Request, now time.Time) (*sandbox.Bo
 	return book, m, nil
 }
 
-// SandboxMalformedReason is what the normalizer says about a page the
+// MalformedReason is what the normalizer says about a page the
 // malformed-page fault corrupted (its first order has an empty
 // order_paid_time).
-const SandboxMalformedReason = "missing order_paid_time"
-
-// sandboxWrite answers HTTP 200 with v as JSON (no HTML escaping).
-func sandboxWrite(w http.ResponseWriter, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-}
+const MalformedReason = "missing order_paid_time"

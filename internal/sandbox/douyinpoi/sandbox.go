@@ -1,14 +1,12 @@
+// Package douyinpoi is the douyin-poi vendor sandbox: Douyin's POST
+// /oauth/client_token/ and POST /poi/plan/list/ served from data generated
+// per account (sandbox_data.go). It renders the wire JSON with its own
+// structs, independently of pkg/vendors/douyinpoi's decoder, so tests against
+// it really test the decoder. Serve it with
+// sandbox.NewServer(cfg, douyinpoi.NewHandler()).
 package douyinpoi
 
-// The douyin-poi vendor sandbox: Douyin's POST /oauth/client_token/ and POST
-// /poi/plan/list/ served from data generated per account (sandbox_data.go).
-// It renders the wire JSON with its own structs, independently of this
-// package's decoder, so tests against it really test the decoder. Every
-// identifier here starts with Sandbox/sandbox.
-
 import (
-	"bytes"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -21,54 +19,55 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	api "github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
 )
 
 // Paths the sandbox serves (the platform's real paths) and its admin knobs.
 const (
-	// SandboxTokenPath is the client_token endpoint.
-	SandboxTokenPath = "/oauth/client_token/"
-	// SandboxPlanPath is the plan-list endpoint.
-	SandboxPlanPath = "/poi/plan/list/"
-	// SandboxAdminExpirePath expires tokens early: POST, optional
+	// TokenPath is the client_token endpoint.
+	TokenPath = "/oauth/client_token/"
+	// PlanPath is the plan-list endpoint.
+	PlanPath = "/poi/plan/list/"
+	// AdminExpirePath expires tokens early: POST, optional
 	// account=NAME (default: every account); answers {"expired":N}.
-	SandboxAdminExpirePath = "/_sandbox/douyin-poi/expire-tokens"
-	// SandboxAdminSPUsPath lists the generated SPU IDs: GET, optional
+	AdminExpirePath = "/_sandbox/douyin-poi/expire-tokens"
+	// AdminSPUsPath lists the generated SPU IDs: GET, optional
 	// account=NAME; answers {"<account>":["<spu_id>",…],…}.
-	SandboxAdminSPUsPath = "/_sandbox/douyin-poi/spus"
+	AdminSPUsPath = "/_sandbox/douyin-poi/spus"
 )
 
 // Credential keys of a sandbox account (sandbox.Account.Credentials).
 const (
-	SandboxCredClientKey    = CredClientKey
-	SandboxCredClientSecret = CredClientSecret
+	CredClientKey    = api.CredClientKey
+	CredClientSecret = api.CredClientSecret
 )
 
 // Token rules of the sandbox (the platform's documented ones, on the
 // sandbox clock).
 const (
-	// SandboxTokenLifetime is a client_token's lifetime (expires_in 7200).
-	SandboxTokenLifetime = 7200 * time.Second
-	// SandboxTokenBuffer is how long the previous token keeps working after
+	// TokenLifetime is a client_token's lifetime (expires_in 7200).
+	TokenLifetime = 7200 * time.Second
+	// TokenBuffer is how long the previous token keeps working after
 	// a new one is issued; older ones stop at once (at most two are live).
-	SandboxTokenBuffer = 5 * time.Minute
+	TokenBuffer = 5 * time.Minute
 )
 
 // Descriptions of the sandbox's error answers.
 const (
-	SandboxDescParam         = "参数错误"
-	SandboxDescBadKey        = "client_key 不存在"
-	SandboxDescBadSecret     = "client_key 或者 client_secret 报错"
-	SandboxDescBusy          = "系统繁忙，此时请开发者稍候再试"
-	SandboxDescTokenInvalid  = "access_token无效"
-	SandboxDescTokenExpired  = "access_token过期,请刷新或重新授权"
-	SandboxDescInvalidParam  = "参数不合法"
-	SandboxDescNoPermission  = "无权限操作"
-	SandboxSubNoPermission   = 110003
-	SandboxSubDescPermission = "没有发布/修改通用佣金计划的权限"
+	DescParam         = "参数错误"
+	DescBadKey        = "client_key 不存在"
+	DescBadSecret     = "client_key 或者 client_secret 报错"
+	DescBusy          = "系统繁忙，此时请开发者稍候再试"
+	DescTokenInvalid  = "access_token无效"
+	DescTokenExpired  = "access_token过期,请刷新或重新授权"
+	DescInvalidParam  = "参数不合法"
+	DescNoPermission  = "无权限操作"
+	SubNoPermission   = 110003
+	SubDescPermission = "没有发布/修改通用佣金计划的权限"
 )
 
-// SandboxHandler is the douyin-poi protocol for sandbox.Server. Use a
-// pointer (the zero value is ready: &SandboxHandler{} or NewSandboxHandler());
+// Handler is the douyin-poi protocol for sandbox.Server. Use a
+// pointer (the zero value is ready: &Handler{} or NewHandler());
 // it may be mounted on several servers, each keeping its own tokens.
 //
 // Protocol as served:
@@ -76,7 +75,7 @@ const (
 //     {client_key, client_secret, grant_type:"client_credential"} →
 //     {"data":{"access_token":"clt.…","description":"","error_code":0,"expires_in":7200},"message":"success"}.
 //     Tokens live 7200 s of sandbox-clock time; issuing a new one ends the
-//     previous one SandboxTokenBuffer later and any older one at once.
+//     previous one TokenBuffer later and any older one at once.
 //     Errors ({"data":{"description":…,"error_code":N},"message":"error"}):
 //     10002 missing/invalid parameters, non-JSON body or wrong grant_type;
 //     10003 unknown client_key; 10013 wrong client_secret.
@@ -100,47 +99,47 @@ const (
 //     call is answered 2100004 (system busy) on both endpoints — the
 //     platform documents no QPS code, 2190001 (quota) would mean "until
 //     tomorrow", and a busy answer keeps a faulted run fast.
-//   - Admin: POST SandboxAdminExpirePath expires tokens now (see ExpireTokens);
-//     GET SandboxAdminSPUsPath lists the SPU IDs (see SandboxSPUs).
+//   - Admin: POST AdminExpirePath expires tokens now (see ExpireTokens);
+//     GET AdminSPUsPath lists the SPU IDs (see SPUs).
 //
 // The data is generated from the sandbox seed and the account name only
-// (SandboxSPUs); Truth sums it directly.
-type SandboxHandler struct {
+// (SPUs); Truth sums it directly.
+type Handler struct {
 	mu     sync.Mutex
 	mounts []*sandboxMount
 }
 
 var (
-	_ sandbox.VendorHandler = (*SandboxHandler)(nil)
-	_ sandbox.TruthProvider = (*SandboxHandler)(nil)
+	_ sandbox.VendorHandler = (*Handler)(nil)
+	_ sandbox.TruthProvider = (*Handler)(nil)
 )
 
-// NewSandboxHandler returns a ready SandboxHandler.
-func NewSandboxHandler() *SandboxHandler { return &SandboxHandler{} }
+// NewHandler returns a ready Handler.
+func NewHandler() *Handler { return &Handler{} }
 
 // Name returns "douyin-poi".
-func (h *SandboxHandler) Name() string { return Name }
+func (h *Handler) Name() string { return api.Name }
 
 // Mount serves the token and plan endpoints and the admin knobs on mux.
-func (h *SandboxHandler) Mount(mux *http.ServeMux, env *sandbox.Env) {
+func (h *Handler) Mount(mux *http.ServeMux, env *sandbox.Env) {
 	m := &sandboxMount{env: env, tokens: map[string]*sandboxTokenInfo{}, live: map[string][]string{}, issued: map[string]uint64{}}
 	h.mu.Lock()
 	h.mounts = append(h.mounts, m)
 	h.mu.Unlock()
-	mux.HandleFunc(SandboxTokenPath+"{$}", m.serveToken)
-	mux.HandleFunc(SandboxPlanPath+"{$}", m.servePlans)
-	mux.HandleFunc("POST "+SandboxAdminExpirePath, func(w http.ResponseWriter, r *http.Request) {
-		sandboxWrite(w, map[string]int{"expired": m.expire(r.FormValue("account"))})
+	mux.HandleFunc(TokenPath+"{$}", m.serveToken)
+	mux.HandleFunc(PlanPath+"{$}", m.servePlans)
+	mux.HandleFunc("POST "+AdminExpirePath, func(w http.ResponseWriter, r *http.Request) {
+		sandbox.WriteJSON(w, http.StatusOK, map[string]int{"expired": m.expire(r.FormValue("account"))})
 	})
-	mux.HandleFunc("GET "+SandboxAdminSPUsPath, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+AdminSPUsPath, func(w http.ResponseWriter, r *http.Request) {
 		want := r.FormValue("account")
 		out := map[string][]string{}
 		for _, a := range env.Accounts() {
 			if want == "" || want == a.Name {
-				out[a.Name] = SandboxSPUs(env.Seed(), a.Name)
+				out[a.Name] = SPUs(env.Seed(), a.Name)
 			}
 		}
-		sandboxWrite(w, out)
+		sandbox.WriteJSON(w, http.StatusOK, out)
 	})
 }
 
@@ -148,7 +147,7 @@ func (h *SandboxHandler) Mount(mux *http.ServeMux, env *sandbox.Env) {
 // every server the handler is mounted on, at the server's current clock
 // time: the next plan call with one of them is answered 2190008. It returns
 // how many tokens it ended (for tests of the token-refresh path).
-func (h *SandboxHandler) ExpireTokens(account string) int {
+func (h *Handler) ExpireTokens(account string) int {
 	h.mu.Lock()
 	mounts := append([]*sandboxMount(nil), h.mounts...)
 	h.mu.Unlock()
@@ -163,7 +162,7 @@ func (h *SandboxHandler) ExpireTokens(account string) int {
 // (not through the wire format or the normalizer): per vendor status the
 // number of plans listed at at and the sum of their rates, over every SPU of
 // every account.
-func (h *SandboxHandler) Truth(env *sandbox.Env, at time.Time) summary.Summary {
+func (h *Handler) Truth(env *sandbox.Env, at time.Time) summary.Summary {
 	t := at.Unix()
 	rows := map[int64]*summary.PlanRow{}
 	for _, a := range env.Accounts() {
@@ -175,7 +174,7 @@ func (h *SandboxHandler) Truth(env *sandbox.Env, at time.Time) summary.Summary {
 				status, rate := p.at(t)
 				r := rows[status]
 				if r == nil {
-					r = &summary.PlanRow{Platform: Name, VendorStatus: status}
+					r = &summary.PlanRow{Platform: api.Name, VendorStatus: status}
 					rows[status] = r
 				}
 				r.Plans++
@@ -191,28 +190,12 @@ func (h *SandboxHandler) Truth(env *sandbox.Env, at time.Time) summary.Summary {
 	return s
 }
 
-// SandboxAccount is a douyin-poi sandbox account called name whose app
+// Account is a douyin-poi sandbox account called name whose app
 // credentials are clientKey and clientSecret.
-func SandboxAccount(name, clientKey, clientSecret string) sandbox.Account {
-	return sandbox.Account{Vendor: Name, Name: name, Credentials: map[string]string{
-		SandboxCredClientKey: clientKey, SandboxCredClientSecret: clientSecret,
+func Account(name, clientKey, clientSecret string) sandbox.Account {
+	return sandbox.Account{Vendor: api.Name, Name: name, Credentials: map[string]string{
+		CredClientKey: clientKey, CredClientSecret: clientSecret,
 	}}
-}
-
-// SandboxServer builds a sandbox server for cfg with a new SandboxHandler
-// registered (cfg.Accounts should hold douyin-poi accounts, see
-// SandboxAccount). To call ExpireTokens from Go, register your own handler
-// (NewSandboxHandler) instead; the admin endpoint SandboxAdminExpirePath
-// works either way.
-func SandboxServer(cfg sandbox.Config) (*sandbox.Server, error) {
-	s, err := sandbox.NewServer(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Register(NewSandboxHandler()); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 // sandboxMount is the handler's state on one server.
@@ -245,7 +228,7 @@ func (m *sandboxMount) expire(account string) int {
 	return n
 }
 
-// issue creates a token for account at now (see SandboxHandler for the rules).
+// issue creates a token for account at now (see Handler for the rules).
 func (m *sandboxMount) issue(account string, now time.Time) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -255,7 +238,7 @@ func (m *sandboxMount) issue(account string, now time.Time) string {
 	for i, t := range live {
 		limit := now
 		if i == len(live)-1 {
-			limit = now.Add(SandboxTokenBuffer)
+			limit = now.Add(TokenBuffer)
 		}
 		if info := m.tokens[t]; info != nil && info.expires.After(limit) {
 			info.expires = limit
@@ -265,7 +248,7 @@ func (m *sandboxMount) issue(account string, now time.Time) string {
 		live = live[len(live)-1:]
 	}
 	m.live[account] = append(append([]string(nil), live...), tok)
-	m.tokens[tok] = &sandboxTokenInfo{account: account, expires: now.Add(SandboxTokenLifetime)}
+	m.tokens[tok] = &sandboxTokenInfo{account: account, expires: now.Add(TokenLifetime)}
 	if len(m.tokens) > 4096 {
 		for t, info := range m.tokens {
 			if now.Sub(info.expires) > 24*time.Hour {
@@ -283,9 +266,9 @@ func (m *sandboxMount) check(tok string, now time.Time) (account string, code in
 	info := m.tokens[tok]
 	switch {
 	case tok == "" || info == nil:
-		return "", CodeTokenInvalid
+		return "", api.CodeTokenInvalid
 	case !now.Before(info.expires):
-		return "", CodeTokenExpired
+		return "", api.CodeTokenExpired
 	}
 	return info.account, 0
 }
@@ -296,18 +279,18 @@ func sandboxTokenText(seed int64, account string, n uint64) string {
 	const hexd = "0123456789abcdef"
 	const b62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	h := fnv.New64a()
-	h.Write([]byte(Name + "\x00token\x00" + account))
-	x := sandboxMix(uint64(seed) ^ h.Sum64() ^ sandboxMix(n))
+	h.Write([]byte(api.Name + "\x00token\x00" + account))
+	x := sandbox.Mix64(uint64(seed) ^ h.Sum64() ^ sandbox.Mix64(n))
 	b := []byte("clt.")
 	for i := 0; i < 32; i++ {
 		if i%16 == 0 {
-			x = sandboxMix(x)
+			x = sandbox.Mix64(x)
 		}
 		b = append(b, hexd[(x>>(4*(i%16)))&0xf])
 	}
 	for i := 0; i < 28; i++ {
 		if i%10 == 0 {
-			x = sandboxMix(x)
+			x = sandbox.Mix64(x)
 		}
 		b = append(b, b62[x%62])
 		x /= 62
@@ -336,20 +319,15 @@ type sandboxOAuthAnswer struct {
 
 // serveToken answers POST /oauth/client_token/.
 func (m *sandboxMount) serveToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	call, ok := m.env.Admit(w, r)
+	call, ok := m.env.AdmitMethod(w, r, http.MethodPost)
 	if !ok {
 		return
 	}
 	fail := func(code int64, desc string) {
-		sandboxWrite(w, sandboxOAuthAnswer{Data: sandboxOAuthData{Description: desc, ErrorCode: code}, Message: "error"})
+		sandbox.WriteJSON(w, http.StatusOK, sandboxOAuthAnswer{Data: sandboxOAuthData{Description: desc, ErrorCode: code}, Message: "error"})
 	}
 	if call.Throttled {
-		fail(CodeBusy, SandboxDescBusy)
+		fail(api.CodeBusy, DescBusy)
 		return
 	}
 	var req struct {
@@ -358,28 +336,22 @@ func (m *sandboxMount) serveToken(w http.ResponseWriter, r *http.Request) {
 		GrantType    string `json:"grant_type"`
 	}
 	if !sandboxIsJSON(r) || json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req) != nil ||
-		req.ClientKey == "" || req.ClientSecret == "" || req.GrantType != GrantType {
-		fail(CodeParam, SandboxDescParam)
+		req.ClientKey == "" || req.ClientSecret == "" || req.GrantType != api.GrantType {
+		fail(api.CodeParam, DescParam)
 		return
 	}
-	var acct *sandbox.Account
-	for _, a := range m.env.Accounts() {
-		if subtle.ConstantTimeCompare([]byte(a.Credentials[SandboxCredClientKey]), []byte(req.ClientKey)) == 1 {
-			acct = &a
-			break
-		}
-	}
+	acct := sandbox.AccountByCredential(m.env.Accounts(), CredClientKey, req.ClientKey)
 	switch {
 	case acct == nil:
-		fail(CodeBadClientKey, SandboxDescBadKey)
+		fail(api.CodeBadClientKey, DescBadKey)
 		return
-	case subtle.ConstantTimeCompare([]byte(acct.Credentials[SandboxCredClientSecret]), []byte(req.ClientSecret)) != 1:
-		fail(CodeBadClientSecret, SandboxDescBadSecret)
+	case !acct.HasCredential(CredClientSecret, req.ClientSecret):
+		fail(api.CodeBadClientSecret, DescBadSecret)
 		return
 	}
 	tok := m.issue(acct.Name, call.Now)
-	sandboxWrite(w, sandboxOAuthAnswer{
-		Data:    sandboxOAuthData{AccessToken: tok, ErrorCode: 0, ExpiresIn: int64(SandboxTokenLifetime / time.Second)},
+	sandbox.WriteJSON(w, http.StatusOK, sandboxOAuthAnswer{
+		Data:    sandboxOAuthData{AccessToken: tok, ErrorCode: 0, ExpiresIn: int64(TokenLifetime / time.Second)},
 		Message: "success",
 	})
 }
@@ -423,8 +395,8 @@ type sandboxAnswer struct {
 // sandboxLogID renders a logid like the platform's: the CST time
 // (yyyyMMddHHmmss) and 20 upper-case hex digits.
 func sandboxLogID(now time.Time, seed int64, seq uint64) string {
-	x := sandboxMix(uint64(seed) ^ sandboxMix(seq^0x5eed))
-	y := sandboxMix(x)
+	x := sandbox.Mix64(uint64(seed) ^ sandbox.Mix64(seq^0x5eed))
+	y := sandbox.Mix64(x)
 	return now.In(sandbox.CST).Format("20060102150405") + strings.ToUpper(fmt.Sprintf("%016x%04x", x, y&0xffff))
 }
 
@@ -440,12 +412,7 @@ func sandboxInt(raw json.RawMessage) (int64, bool) {
 
 // servePlans answers POST /poi/plan/list/.
 func (m *sandboxMount) servePlans(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	call, ok := m.env.Admit(w, r)
+	call, ok := m.env.AdmitMethod(w, r, http.MethodPost)
 	if !ok {
 		return
 	}
@@ -453,31 +420,31 @@ func (m *sandboxMount) servePlans(w http.ResponseWriter, r *http.Request) {
 	fail := func(code int64, desc string, sub int64, subDesc string) {
 		x := extra
 		x.ErrorCode, x.Description, x.SubErrorCode, x.SubDescription = code, desc, sub, subDesc
-		sandboxWrite(w, sandboxAnswer{Data: sandboxErrorData{ErrorCode: code, Description: desc}, Extra: x})
+		sandbox.WriteJSON(w, http.StatusOK, sandboxAnswer{Data: sandboxErrorData{ErrorCode: code, Description: desc}, Extra: x})
 	}
 	if call.Throttled {
-		fail(CodeBusy, SandboxDescBusy, 0, "")
+		fail(api.CodeBusy, DescBusy, 0, "")
 		return
 	}
 	account, code := m.check(r.Header.Get("access-token"), call.Now)
 	switch code {
-	case CodeTokenInvalid:
-		fail(code, SandboxDescTokenInvalid, 0, "")
+	case api.CodeTokenInvalid:
+		fail(code, DescTokenInvalid, 0, "")
 		return
-	case CodeTokenExpired:
-		fail(code, SandboxDescTokenExpired, 0, "")
+	case api.CodeTokenExpired:
+		fail(code, DescTokenExpired, 0, "")
 		return
 	}
 	var body map[string]json.RawMessage
 	if !sandboxIsJSON(r) || json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&body) != nil {
-		fail(CodeInvalidParam, SandboxDescInvalidParam, 0, "")
+		fail(api.CodeInvalidParam, DescInvalidParam, 0, "")
 		return
 	}
 	spu, okSPU := sandboxInt(body["spu_id"])
 	pageNo, okNo := sandboxInt(body["page_no"])
 	size, okSize := sandboxInt(body["page_size"])
-	if !okSPU || spu <= 0 || !okNo || pageNo < 1 || !okSize || size < 1 || size > MaxPageSize {
-		fail(CodeInvalidParam, SandboxDescInvalidParam, 0, "")
+	if !okSPU || spu <= 0 || !okNo || pageNo < 1 || !okSize || size < 1 || size > api.MaxPageSize {
+		fail(api.CodeInvalidParam, DescInvalidParam, 0, "")
 		return
 	}
 	var owned *sandboxSPU
@@ -490,11 +457,11 @@ func (m *sandboxMount) servePlans(w http.ResponseWriter, r *http.Request) {
 	}
 	if owned != nil && m.env.Faults().ItemFails(strconv.FormatInt(spu, 10)) {
 		// Faults.FailingItems: a delisted SPU answers invalid parameter, every time
-		fail(CodeInvalidParam, SandboxDescInvalidParam, 0, "")
+		fail(api.CodeInvalidParam, DescInvalidParam, 0, "")
 		return
 	}
 	if owned == nil {
-		fail(CodeNoPermission, SandboxDescNoPermission, SandboxSubNoPermission, SandboxSubDescPermission)
+		fail(api.CodeNoPermission, DescNoPermission, SubNoPermission, SubDescPermission)
 		return
 	}
 	t := call.Now.Unix()
@@ -509,19 +476,5 @@ func (m *sandboxMount) servePlans(w http.ResponseWriter, r *http.Request) {
 			})
 		}
 	}
-	sandboxWrite(w, sandboxAnswer{Data: data, Extra: extra})
-}
-
-// sandboxWrite answers HTTP 200 with v as JSON (no HTML escaping).
-func sandboxWrite(w http.ResponseWriter, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	sandbox.WriteJSON(w, http.StatusOK, sandboxAnswer{Data: data, Extra: extra})
 }

@@ -1,8 +1,11 @@
-package vendortest
-
-// Helpers for a vendor package's own tests: testdata files, golden event
-// files, schema validation of every envelope, and the bodies of decode and
-// normalize fuzz targets.
+// Package vendorstest holds helpers for a vendor package's own tests:
+// testdata files, golden event files, schema validation of every envelope,
+// the bodies of decode and normalize fuzz targets and benchmarks, and the
+// other host of the credential-forwarding redirect tests. It depends on
+// nothing but pkg/, so the vendor packages' tests need nothing from
+// internal/; the conformance suite against the sandboxes is
+// internal/vendortest.
+package vendorstest
 
 import (
 	"bytes"
@@ -21,7 +24,7 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
 )
 
-// Update is the -update flag of every test binary that imports vendortest:
+// Update is the -update flag of every test binary that imports vendorstest:
 // `go test ./pkg/vendors/douke -update` rewrites that package's golden (and
 // fixture) files from the current code instead of comparing with them.
 var Update = flag.Bool("update", false, "rewrite testdata golden files from the current code")
@@ -75,7 +78,14 @@ func Validate(t testing.TB, envs []events.Envelope) int {
 func Golden(t testing.TB, path string, envs []events.Envelope) {
 	t.Helper()
 	Validate(t, envs)
-	got := jsonl(t, envs)
+	GoldenBytes(t, path, jsonl(t, envs))
+}
+
+// GoldenBytes compares got with the file at path, failing at the first line
+// that differs. Under -update it first rewrites the file; rerun without
+// -update, and review the diff, to prove the change.
+func GoldenBytes(t testing.TB, path string, got []byte) {
+	t.Helper()
 	if *Update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,126 @@
+package events
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestKindOfSubject(t *testing.T) {
+	for _, tc := range []struct {
+		subject string
+		want    Kind
+	}{
+		{Subject(KindOrder, "douke"), KindOrder},
+		{Subject(KindCommissionPlan, "douyin-poi"), KindCommissionPlan},
+		{"yongjin.events.order.v2.douke", ""},
+		{"yongjin.raw.douke.kol_orderads", ""},
+		{"yongjin.events.order", ""},
+		{"", ""},
+	} {
+		if got := KindOfSubject(tc.subject); got != tc.want {
+			t.Errorf("KindOfSubject(%q) = %q, want %q", tc.subject, got, tc.want)
+		}
+	}
+}
+
+// twoPass is what a consumer without DecodeMessage does: the envelope, then
+// its data.
+func twoPass(body []byte) (Envelope, any, error) {
+	var e Envelope
+	if err := json.Unmarshal(body, &e); err != nil {
+		return e, nil, err
+	}
+	p, err := Decode(e)
+	return e, p, err
+}
+
+// sameOutcome fails t unless DecodeMessage(k, body) followed by Decode gives
+// what the two-pass decoding gives: the same envelope attributes, the same
+// payload, errors in the same places.
+func sameOutcome(t *testing.T, k Kind, body []byte) {
+	t.Helper()
+	want, wantP, wantErr := twoPass(body)
+	got, err := DecodeMessage(k, body)
+	var gotP any
+	if err == nil {
+		gotP, err = Decode(got)
+	}
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("DecodeMessage(%s, %q): error %v, two passes %v", k, body, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	want.Data, got.Data, got.Payload = nil, nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("DecodeMessage(%s, %q) envelope\n%+v\nwant\n%+v", k, body, got, want)
+	}
+	if !reflect.DeepEqual(gotP, wantP) {
+		t.Fatalf("DecodeMessage(%s, %q) payload\n%+v\nwant\n%+v", k, body, gotP, wantP)
+	}
+}
+
+func sampleMessages(t testing.TB) map[Kind][]byte {
+	o := sampleOrder()
+	oe, err := o.Envelope()
+	if err != nil {
+		t.Fatal(err)
+	}
+	le, err := sampleLine().Envelope()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[Kind][]byte{KindOrder: oe.AppendJSON(nil), KindCommission: le.AppendJSON(nil)}
+}
+
+// TestDecodeMessageOnePass: the messages yongjin publishes decode in one
+// pass, to the two-pass result; a body of another kind, a missing or null
+// data member and broken bodies fall back and keep the two-pass outcome.
+func TestDecodeMessageOnePass(t *testing.T) {
+	msgs := sampleMessages(t)
+	for k, body := range msgs {
+		e, err := DecodeMessage(k, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Payload == nil || e.Data != nil {
+			t.Errorf("%s: not decoded in one pass (payload %T, %d data bytes)", k, e.Payload, len(e.Data))
+		}
+		sameOutcome(t, k, body)
+	}
+	order := string(msgs[KindOrder])
+	for name, body := range map[string]string{
+		"kind from another subject": order,
+		"data null":                 strings.Replace(order, `"data":{`, `"data":null,"x":{`, 1),
+		"data repeated":             strings.Replace(order, `"data":{`, `"data":{"order_id":"other","platform":"x"},"data":{`, 1),
+		"data repeated, other case": strings.Replace(order, `"data":{`, `"Data":{"order_id":"other","platform":"x"},"data":{`, 1),
+		"data repeated, escaped":    strings.Replace(order, `"data":{`, `"d\u0061ta":{"order_id":"other","platform":"x"},"data":{`, 1),
+		"data not an object":        strings.Replace(order, `"data":{`, `"data":7,"x":{`, 1),
+		"payload type mismatch":     strings.Replace(order, `"order_id":"`, `"order_id":12,"y":"`, 1),
+		"not json":                  order[:len(order)/2],
+	} {
+		t.Run(name, func(t *testing.T) {
+			k := KindOrder
+			if name == "kind from another subject" {
+				k = KindCommission
+			}
+			sameOutcome(t, k, []byte(body))
+		})
+	}
+}
+
+func FuzzDecodeMessage(f *testing.F) {
+	for _, body := range sampleMessages(f) {
+		f.Add(body)
+	}
+	f.Add([]byte(`{"type":"order.v1","data":{"order_id":"1"},"data":{"platform":"x"}}`))
+	f.Add([]byte(`{"type":"order.v1","data":{"order_id":"1"},"DATA":{"platform":"x"}}`))
+	f.Add([]byte(`{"type":"order.v1","data":{"order_id":"1"},"d\u0061ta":{"platform":"x"}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, k := range Kinds {
+			sameOutcome(t, k, body)
+		}
+	})
+}
