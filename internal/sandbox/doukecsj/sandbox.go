@@ -6,9 +6,6 @@
 package doukecsj
 
 import (
-	"bytes"
-	"crypto/subtle"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -349,12 +346,7 @@ func parse(f url.Values, now time.Time) (*request, error) {
 
 // ServeHTTP answers one csj_ordersearch request (see Handler).
 func (h *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	call, ok := h.env.Admit(w, r)
+	call, ok := h.env.AdmitMethod(w, r, http.MethodGet, http.MethodPost)
 	if !ok {
 		return
 	}
@@ -371,15 +363,7 @@ func (h *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(CodeParam, "请求参数无法解析 (the request parameters could not be parsed)")
 		return
 	}
-	var book *sandbox.Book
-	if vekey := r.Form.Get("vekey"); vekey != "" {
-		for _, b := range h.env.Books() {
-			if k := b.Account.Credentials[Credential]; k != "" && subtle.ConstantTimeCompare([]byte(k), []byte(vekey)) == 1 {
-				book = b
-				break
-			}
-		}
-	}
+	book := sandbox.BookByCredential(h.env.Books(), Credential, r.Form.Get("vekey"))
 	if book == nil {
 		fail(CodeVekey, MsgVekey)
 		return
@@ -429,16 +413,5 @@ func describe(f url.Values) string {
 	return v.Encode()
 }
 
-// write answers HTTP 200 with v as JSON (no HTML escaping, like veapi's PHP).
-func write(w http.ResponseWriter, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-}
+// write answers HTTP 200 with v as JSON (sandbox.WriteJSON).
+func write(w http.ResponseWriter, v any) { sandbox.WriteJSON(w, http.StatusOK, v) }
