@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 )
@@ -27,16 +28,24 @@ const Path = "/douke/csj_ordersearch"
 // Credential is the Account.Credentials key holding an account's vekey.
 const Credential = "vekey"
 
-// Envelope codes and messages (veapi's, as the kol_OrderAds sandbox sends
-// them): 40001 unauthorized, 40002 a parameter error, 40029 a throttle.
+// Envelope codes and messages: veapi's, exactly as the kol_OrderAds
+// sandbox sends them (the same gateway).
 const (
-	CodeOK       = "0"
-	CodeVekey    = "40001"
-	CodeParam    = "40002"
-	CodeThrottle = "40029"
-	MsgOK        = "查询成功!"
-	MsgVekey     = "vekey错误或已失效"
-	MsgThrottle  = "请求过于频繁,请稍后再试"
+	CodeOK       = doukesandbox.CodeOK
+	CodeVekey    = doukesandbox.CodeVekey
+	CodeParam    = doukesandbox.CodeParam
+	CodeThrottle = doukesandbox.CodeThrottle
+	MsgOK        = doukesandbox.MsgOK
+	MsgVekey     = doukesandbox.MsgVekey
+	MsgThrottle  = doukesandbox.MsgThrottle
+)
+
+// MalformedReason and DriftedReason are what the normalizer says about an
+// order the malformed-page fault (an empty pay_success_time) or the
+// drifted-record fault (item_num 12.5) served: as on kol_OrderAds.
+const (
+	MalformedReason = doukesandbox.MalformedReason
+	DriftedReason   = doukesandbox.DriftedReason
 )
 
 // Limits of csj_ordersearch.
@@ -52,15 +61,6 @@ const (
 	// as of the clock minus RefreshLag.
 	RefreshLag = 10 * time.Second
 )
-
-// MalformedReason is what the normalizer says about a page the
-// malformed-page fault corrupted (its first order has an empty
-// pay_success_time).
-const MalformedReason = "missing pay_success_time"
-
-// DriftedReason is what the normalizer's dead letter says about an order
-// the drifted-record fault served (item_num 12.5 in an integer field).
-const DriftedReason = "field item_num: not an integer"
 
 // Handler is the csj_ordersearch protocol for sandbox.Server; the zero
 // value is ready. It also implements sandbox.TruthProvider (two lines per
