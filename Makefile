@@ -12,8 +12,9 @@ demo:
 test:
 	@bash scripts/test.sh
 
-## chaos: the chaos suite: the real binaries over 100,000 orders, killed and restarted, NATS restarted,
-## ClickHouse stopped, vendor faults injected; ClickHouse must end equal to the sandbox truth (a few minutes)
+## chaos: the chaos suite (TestChaos, go test -tags chaos ./internal/e2e/): the real binaries over 100,000 orders,
+## killed and restarted, NATS restarted, ClickHouse stopped, vendor faults injected; ClickHouse must end equal to
+## the sandbox truth (a few minutes; CHAOS_FLAGS="--seed 42" replays a run)
 chaos:
 	@bash scripts/chaos.sh $(CHAOS_FLAGS)
 

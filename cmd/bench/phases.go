@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/yongjin-dev/yongjin/internal/bus"
+	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
 )
 
@@ -40,10 +41,11 @@ func (b *bench) runDir(name string) string { return filepath.Join(b.dir, "run", 
 func (b *bench) backlog(ctx context.Context) error {
 	orders := b.pages * perPage
 	b.res.Orders, b.res.Lines = orders, 4*orders
-	port, err := freePort()
+	ports, err := testenv.FreePorts(1)
 	if err != nil {
 		return err
 	}
+	port := ports[0]
 	b.sbURL = fmt.Sprintf("http://127.0.0.1:%d", port)
 	b.sandbox, err = startProc("sandbox", filepath.Join(b.bin, "sandbox"), b.logs, []string{"--addr", fmt.Sprintf("127.0.0.1:%d", port),
 		"--orders", strconv.Itoa(orders), "--from", payFrom, "--to", payTo, "--clock", clockAt}, []string{"YONGJIN_SANDBOX_DOUKE_VEKEY=" + vekey})
@@ -126,10 +128,11 @@ func (b *bench) openSource(ctx context.Context) error {
 
 // stage starts `normalizer run` or `sink run` against natsURL.
 func (b *bench) stage(name, natsURL, db string, extra ...string) (*proc, string, error) {
-	port, err := freePort()
+	ports, err := testenv.FreePorts(1)
 	if err != nil {
 		return nil, "", err
 	}
+	port := ports[0]
 	pprof := fmt.Sprintf("127.0.0.1:%d", port)
 	args := []string{"run", "--nats-url", natsURL, "--metrics-addr", "", "--pprof-addr", pprof}
 	var env []string

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/yongjin-dev/yongjin/internal/bus"
+	"github.com/yongjin-dev/yongjin/internal/testenv"
 )
 
 // natsProc is a nats-server process on its own file store.
@@ -27,14 +28,11 @@ type natsProc struct {
 // startNATS starts bin/nats-server with JetStream on storeDir (created if
 // missing) and connects to it.
 func (b *bench) startNATS(ctx context.Context, name, storeDir string) (*natsProc, error) {
-	port, err := freePort()
+	ports, err := testenv.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
-	prof, err := freePort()
-	if err != nil {
-		return nil, err
-	}
+	port, prof := ports[0], ports[1]
 	if err := os.MkdirAll(storeDir, 0o755); err != nil {
 		return nil, err
 	}

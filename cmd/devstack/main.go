@@ -22,14 +22,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/analytics"
 	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/dashboard"
 	"github.com/yongjin-dev/yongjin/internal/devstack"
 	"github.com/yongjin-dev/yongjin/internal/obs"
-	"github.com/yongjin-dev/yongjin/internal/poller"
-	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 func main() {
@@ -69,9 +69,9 @@ func demo(sigCtx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the embedded NATS store")
 	fs.Int64Var(&cfg.Sandbox.Seed, "seed", cfg.Sandbox.Seed, "sandbox seed (same seed, same orders)")
 	fs.IntVar(&cfg.Sandbox.Orders, "orders", cfg.Sandbox.Orders, "orders the sandbox generates")
-	cli.TimeVar(fs, &cfg.Sandbox.From, "from", poller.ParseTime, time.DateOnly, sandbox.CST, "first pay day of the generated orders (CST)")
-	cli.TimeVar(fs, &cfg.Sandbox.To, "to", poller.ParseTime, time.DateOnly, sandbox.CST, "end of the pay range (CST, exclusive)")
-	cli.TimeVar(fs, &cfg.Sandbox.Clock, "clock", poller.ParseTime, time.DateOnly, sandbox.CST, "sandbox time of the first poll (CST)")
+	cli.TimeVar(fs, &cfg.Sandbox.From, "from", cli.ParseOperatorTime, time.DateOnly, wire.CST, "first pay day of the generated orders (CST)")
+	cli.TimeVar(fs, &cfg.Sandbox.To, "to", cli.ParseOperatorTime, time.DateOnly, wire.CST, "end of the pay range (CST, exclusive)")
+	cli.TimeVar(fs, &cfg.Sandbox.Clock, "clock", cli.ParseOperatorTime, time.DateOnly, wire.CST, "sandbox time of the first poll (CST)")
 	advance := fs.Duration("advance", 20*24*time.Hour, "how far the sandbox clock moves before the second poll")
 	logLevel := fs.String("log-level", "error", "log level (warn shows retries, e.g. the Taobao clock correction against the sandbox)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
@@ -80,7 +80,7 @@ func demo(sigCtx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := cli.ParseArgs(fs, "YONGJIN_DEVSTACK", "usage: devstack run [flags]", args, stderr); !ok {
 		return code
 	}
-	// as the flags give them (poller.ParseTime answers UTC), defaults included
+	// as the flags give them (cli.ParseOperatorTime answers UTC), defaults included
 	cfg.Sandbox.From, cfg.Sandbox.To, cfg.Sandbox.Clock = cfg.Sandbox.From.UTC(), cfg.Sandbox.To.UTC(), cfg.Sandbox.Clock.UTC()
 	var err error
 	if cfg.Logger, err = obs.NewLogger(stderr, *logLevel, "devstack"); err != nil {
@@ -134,7 +134,7 @@ func startDashboard(ctx context.Context, cfg clickhouse.Config, addr string) (st
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = dashboard.Serve(sctx, ln, dashboard.New(store, dashboard.Config{}))
+		_ = dashboard.Serve(sctx, ln, dashboard.New(analytics.New(store), dashboard.Config{}))
 	}()
 	return dashboard.URL(ln), func() { cancel(); <-done; store.Close() }, nil
 }
@@ -187,14 +187,14 @@ func runDemo(ctx context.Context, w io.Writer, o devstack.Config, advance time.D
 	defer st.Close()
 	clock1 := st.Sandbox.Clock().Now()
 	step("sandbox clock at %s CST: polling %d sources (%s) for everything paid since %s",
-		clock1.In(sandbox.CST).Format(time.DateTime), len(st.Sources), sourceNames(st), o.Sandbox.From.In(sandbox.CST).Format(time.DateOnly))
+		clock1.In(wire.CST).Format(time.DateTime), len(st.Sources), sourceNames(st), o.Sandbox.From.In(wire.CST).Format(time.DateOnly))
 	s1, err := st.PollInitial(ctx, o.Sandbox.From, clock1)
 	if err != nil {
 		return err
 	}
 	step("published %d pages, %d records to YONGJIN_RAW", s1.Pages, s1.Records)
 	clock2 := st.Sandbox.Clock().Advance(advance)
-	step("sandbox clock advanced to %s CST: orders were received, settled and refunded, plans and creator indicators changed", clock2.In(sandbox.CST).Format(time.DateTime))
+	step("sandbox clock advanced to %s CST: orders were received, settled and refunded, plans and creator indicators changed", clock2.In(wire.CST).Format(time.DateTime))
 	s2, err := st.PollChanges(ctx, o.Sandbox.From, clock1, clock2)
 	if err != nil {
 		return err

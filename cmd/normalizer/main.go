@@ -25,7 +25,6 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/normalizer"
-	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
 )
@@ -101,7 +100,7 @@ func command(name string, fn func(ctx context.Context, o options, w *wiring, std
 			var err error
 			if o.replaySince == "" {
 				err = errors.New("--since is required")
-			} else if since, err = poller.ParseTime(o.replaySince); err != nil {
+			} else if since, err = cli.ParseOperatorTime(o.replaySince); err != nil {
 				err = fmt.Errorf("--since: %w", err)
 			}
 			if err != nil {

@@ -28,6 +28,7 @@ import (
 	taobaolivesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/taobaolive"
 	xingtusandbox "github.com/yongjin-dev/yongjin/internal/sandbox/xingtu"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 const intro = `usage: sandbox run [flags]
@@ -178,9 +179,9 @@ func parseFlags(args []string, stderr io.Writer) (opt options, code int, ok bool
 	fs.StringVar(&opt.addr, "addr", "127.0.0.1:8700", "listen address")
 	fs.Int64Var(&c.Seed, "seed", c.Seed, "generator seed: the same seed and flags give the same orders")
 	fs.IntVar(&c.Orders, "orders", c.Orders, "orders generated per account")
-	cli.TimeVar(fs, &c.From, "from", parseTime, sandbox.WallLayout, sandbox.CST, "pay times start at (inclusive, CST unless RFC 3339)")
-	cli.TimeVar(fs, &c.To, "to", parseTime, sandbox.WallLayout, sandbox.CST, "pay times end before (exclusive)")
-	cli.TimeVar(fs, &c.Clock, "clock", parseTime, sandbox.WallLayout, sandbox.CST, "start time of the sandbox clock")
+	cli.TimeVar(fs, &c.From, "from", cli.ParseOperatorTime, sandbox.WallLayout, wire.CST, "pay times start at (inclusive, CST unless RFC 3339)")
+	cli.TimeVar(fs, &c.To, "to", cli.ParseOperatorTime, sandbox.WallLayout, wire.CST, "pay times end before (exclusive)")
+	cli.TimeVar(fs, &c.Clock, "clock", cli.ParseOperatorTime, sandbox.WallLayout, wire.CST, "start time of the sandbox clock")
 	fs.StringVar(&opt.account, "account", "demo", "name of the one account served for every vendor")
 	opt.creds = map[string]*string{}
 	for _, c := range []struct{ flag, def, usage string }{
@@ -234,14 +235,6 @@ func (o options) config() (sandbox.Config, error) {
 		csjsandbox.Account(o.account, c("douke-csj-vekey")),
 	}
 	return cfg, cfg.Validate()
-}
-
-// parseTime reads RFC 3339, "2006-01-02 15:04:05" (CST) or "2006-01-02" (CST midnight).
-func parseTime(v string) (time.Time, error) {
-	if t, err := time.ParseInLocation("2006-01-02", v, sandbox.CST); err == nil {
-		return t, nil
-	}
-	return sandbox.ParseTime(v)
 }
 
 // statusRecorder captures the status code for the access log.

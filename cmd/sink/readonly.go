@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/yongjin-dev/yongjin/internal/analytics"
 	"github.com/yongjin-dev/yongjin/internal/app"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/dashboard"
@@ -55,5 +56,5 @@ func serveDashboardOn(ctx context.Context, w io.Writer, cfg clickhouse.Config, r
 	url := dashboard.URL(ln)
 	fmt.Fprintf(w, "dashboard: %s (ClickHouse %s, database %s)\n", url, cfg.Addr, store.Database())
 	rt.Log.Info("serving the dashboard", "url", url)
-	return dashboard.Serve(ctx, ln, dashboard.New(store, dashboard.Config{Logger: rt.Log}))
+	return dashboard.Serve(ctx, ln, dashboard.New(analytics.New(store), dashboard.Config{Logger: rt.Log}))
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/bus"
 	"github.com/yongjin-dev/yongjin/internal/cli"
+	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 )
 
@@ -348,7 +349,7 @@ func tableRow(rec record) string {
 		vendor := rec.Headers.Get(events.HdrVendor)
 		kind := rec.Headers.Get(events.HdrEndpoint)
 		summary := fmt.Sprintf("%d bytes, seq %d", len(rec.Data), rec.Seq)
-		if reason := rec.Headers.Get(bus.HdrDLQReason); reason != "" {
+		if reason := rec.Headers.Get(dlq.HdrReason); reason != "" {
 			kind = "dead-letter"
 			summary = "reason: " + reason
 		}

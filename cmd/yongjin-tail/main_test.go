@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/yongjin-dev/yongjin/internal/bus"
+	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/natsserver"
 	"github.com/yongjin-dev/yongjin/internal/normalizer"
 	"github.com/yongjin-dev/yongjin/pkg/events"
@@ -452,7 +453,7 @@ func TestParseSince(t *testing.T) {
 func TestRenderOtherMessages(t *testing.T) {
 	stored := time.Date(2026, 11, 10, 1, 2, 3, 0, time.UTC)
 	dl := record{Subject: "yongjin.dlq.normalizer.douke", Seq: 7, Stored: stored, Data: []byte("{\n \"code\": 1\n}"),
-		Headers: nats.Header{events.HdrVendor: {"douke"}, bus.HdrDLQReason: {"permanent: bad page"}}}
+		Headers: nats.Header{events.HdrVendor: {"douke"}, dlq.HdrReason: {"permanent: bad page"}}}
 	raw := record{Subject: "yongjin.raw.douke.kol_orderads", Seq: 8, Stored: stored, Data: []byte("not json\n"),
 		Headers: nats.Header{events.HdrVendor: {"douke"}, events.HdrEndpoint: {"kol_orderads"}}}
 	unknown := record{Subject: "yongjin.events.order.v2.douke", Data: []byte(`{"specversion":"1.0","id":"x","type":"order.v2","source":"yongjin/douke/main","subject":"1","time":"2026-11-10T01:02:03Z","data":{}}`)}
@@ -572,9 +573,9 @@ func TestTailOtherStream(t *testing.T) {
 	if _, err := bus.EnsureStream(ctx, js, bus.DLQStreamConfig(bus.StreamOptions{})); err != nil {
 		t.Fatal(err)
 	}
-	m := nats.NewMsg(bus.DLQSubject("normalizer", "douke"))
+	m := nats.NewMsg(dlq.Subject("normalizer", "douke"))
 	m.Header.Set(events.HdrVendor, "douke")
-	m.Header.Set(bus.HdrDLQReason, "permanent: unreadable page")
+	m.Header.Set(dlq.HdrReason, "permanent: unreadable page")
 	m.Data = []byte(`{"code":10001}`)
 	if _, err := js.PublishMsg(ctx, m); err != nil {
 		t.Fatal(err)

@@ -27,20 +27,9 @@ const (
 	EventsStream = "YONGJIN_EVENTS"
 	DLQStream    = "YONGJIN_DLQ"
 
-	// DLQSubjectPrefix is followed by the stage and vendor: yongjin.dlq.normalizer.douke.
+	// DLQSubjectPrefix is followed by the stage and vendor:
+	// yongjin.dlq.normalizer.douke (the letters' format is internal/dlq's).
 	DLQSubjectPrefix = "yongjin.dlq"
-)
-
-// DLQSubject is the dead-letter subject for messages a stage gave up on.
-func DLQSubject(stage, vendor string) string { return DLQSubjectPrefix + "." + stage + "." + vendor }
-
-// Dead-letter headers added to the original message's headers.
-const (
-	HdrDLQStage     = "Yongjin-Dlq-Stage"
-	HdrDLQReason    = "Yongjin-Dlq-Reason"
-	HdrDLQSubject   = "Yongjin-Dlq-Original-Subject"
-	HdrDLQStreamSeq = "Yongjin-Dlq-Original-Seq"
-	HdrDLQAt        = "Yongjin-Dlq-At"
 )
 
 // StreamOptions are the operator-tunable stream settings.

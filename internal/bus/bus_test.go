@@ -59,22 +59,6 @@ func TestExpDelayMonotonic(t *testing.T) {
 	}
 }
 
-func TestDLQSubject(t *testing.T) {
-	tests := []struct{ stage, vendor, want string }{
-		{"normalizer", "douke", "yongjin.dlq.normalizer.douke"},
-		{"sink", "douke", "yongjin.dlq.sink.douke"},
-	}
-	for _, tc := range tests {
-		got := DLQSubject(tc.stage, tc.vendor)
-		if got != tc.want {
-			t.Errorf("DLQSubject(%q, %q) = %q, want %q", tc.stage, tc.vendor, got, tc.want)
-		}
-		if !matches(DLQStreamConfig(StreamOptions{}).Subjects, got) {
-			t.Errorf("DLQ stream does not capture %s", got)
-		}
-	}
-}
-
 func TestRedactURL(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -188,7 +172,7 @@ func TestStreamConfigDefaults(t *testing.T) {
 		{"events", EventsStreamConfig, EventsStream, []string{"yongjin.events.>"}, 7 * day, time.Hour,
 			[]string{events.Subject(events.KindOrder, "douke"), events.Subject(events.KindCommission, "douke")}},
 		{"dlq", DLQStreamConfig, DLQStream, []string{"yongjin.dlq.>"}, 30 * day, 10 * time.Minute,
-			[]string{DLQSubject("normalizer", "douke")}},
+			[]string{DLQSubjectPrefix + ".normalizer.douke"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -235,7 +219,7 @@ func TestStreamSubjectsDisjoint(t *testing.T) {
 	probes := []string{
 		events.RawSubject("douke", "kol_orderads"),
 		events.Subject(events.KindOrder, "douke"),
-		DLQSubject("sink", "douke"),
+		DLQSubjectPrefix + ".sink.douke",
 	}
 	for _, s := range probes {
 		var in []string

@@ -1,7 +1,6 @@
 package bus
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -20,16 +19,11 @@ const (
 	MetaNumDelivered = "_yongjin_nats_num_delivered"
 )
 
-// BoundConsumer is a Watermill ResourceInitializer that binds to an existing
-// durable consumer (provisioned with EnsureConsumer) and never deletes it: the
-// topic argument is ignored. Watermill's own initializers create consumers
-// that vanish after the client stops, which silently replays or skips data.
-func BoundConsumer(stream, durable string) wmjs.ResourceInitializer {
-	return func(ctx context.Context, js jetstream.JetStream, _ string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
-		c, err := js.Consumer(ctx, stream, durable)
-		return c, nil, err
-	}
-}
+// The Subscriber's pluggable pieces keep watermill-nats' interfaces.
+var (
+	_ wmjs.Unmarshaler = Unmarshaler{}
+	_ wmjs.Delay       = ExpDelay{}
+)
 
 // Unmarshaler turns a JetStream message into a Watermill message without ever
 // failing (Watermill's default fails on multi-valued headers and the

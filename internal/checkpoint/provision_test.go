@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/checkpoint"
 	"github.com/yongjin-dev/yongjin/internal/natsserver"
+	"github.com/yongjin-dev/yongjin/internal/testenv"
 )
 
 // syncBuffer is a log sink safe for concurrent writes.
@@ -37,16 +37,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // TestOpenRetriesUntilTheClusterIsReady: two poller replicas start at once
 // against a three-node JetStream cluster of which only one node is up yet,
 // so no meta leader exists and JetStream answers nothing. Before the fix
@@ -61,7 +51,7 @@ func TestOpenRetriesUntilTheClusterIsReady(t *testing.T) {
 		name            string
 		client, cluster int
 	}
-	nodes := []node{{"n1", freePort(t), freePort(t)}, {"n2", freePort(t), freePort(t)}, {"n3", freePort(t), freePort(t)}}
+	nodes := []node{{"n1", testenv.FreePort(t), testenv.FreePort(t)}, {"n2", testenv.FreePort(t), testenv.FreePort(t)}, {"n3", testenv.FreePort(t), testenv.FreePort(t)}}
 	start := func(n node) *server.Server {
 		s, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir(), Port: n.client, Configure: func(o *server.Options) {
 			o.ServerName = n.name

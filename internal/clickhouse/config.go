@@ -1,6 +1,10 @@
-// Package clickhouse is yongjin's ClickHouse store: the versioned schema
-// (migrations applied at start-up), the idempotent batch writer the sink uses
-// and the shipped summary queries.
+// Package clickhouse is the write side of yongjin's ClickHouse database:
+// the store, the versioned schema (migrations applied at start-up, rendered
+// per server release and cluster layout), the idempotent batch writer the
+// sink uses, and the shipped summary queries the tests and the demo check
+// the pipeline's truth with. The read side (the analytics read model, the
+// dashboard queries and the Grafana macro expander) is internal/analytics,
+// which reads through a Store (Query, ScanAll).
 //
 // The store speaks the native protocol through clickhouse-go/v2. Its
 // queries keep to SQL that both ClickHouse 18.16 (the OS package on the

@@ -43,12 +43,13 @@ var snapshotColumns = []string{
 	"version", "event_id", "ingested_at",
 }
 
-// DateTime's range: what a ClickHouse DateTime column can hold. Date
-// columns are held to the same days (a Date can go a little further on
-// current releases, but not before 1970).
+// MinDateTime and MaxDateTime are DateTime's range: what a ClickHouse
+// DateTime column can hold; Insert refuses times outside it. Date columns
+// are held to the same days (a Date can go a little further on current
+// releases, but not before 1970).
 var (
-	minDateTime = time.Unix(0, 0).UTC()
-	maxDateTime = time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
+	MinDateTime = time.Unix(0, 0).UTC()
+	MaxDateTime = time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
 )
 
 // snapshotDateLayout is the format of CreatorOrderExperience.SnapshotDate.
@@ -495,7 +496,7 @@ func snapshot(eventID string, c *events.CreatorOrderExperience) (snapshotRow, er
 		// Defensive (the layout admits one spelling per day): the stored
 		// date must name the same snapshot as the event's key.
 		errs = append(errs, fmt.Errorf("snapshot_date %q is not in canonical form", c.SnapshotDate))
-	case day.Before(minDateTime) || day.After(maxDateTime):
+	case day.Before(MinDateTime) || day.After(MaxDateTime):
 		errs = append(errs, fmt.Errorf("snapshot_date %s is outside Date's range (1970-01-01 to 2105-12-31)", c.SnapshotDate))
 	}
 	if c.Version < 0 {
@@ -519,7 +520,7 @@ func snapshot(eventID string, c *events.CreatorOrderExperience) (snapshotRow, er
 // checkTime rejects times a DateTime column cannot hold (including the zero
 // time of a missing field), which the driver would otherwise wrap silently.
 func checkTime(field string, t time.Time) error {
-	if t.Before(minDateTime) || t.After(maxDateTime) {
+	if t.Before(MinDateTime) || t.After(MaxDateTime) {
 		return fmt.Errorf("%s %s is outside DateTime's range (1970-01-01 to 2105-12-31)", field, t.Format(time.RFC3339))
 	}
 	return nil

@@ -342,7 +342,7 @@ func TestInsertBadReferenceEvent(t *testing.T) {
 		snap("douke", "author-e", "DAY_30", "2105-12-31", obs1),
 		func() events.CommissionPlan {
 			p := plan("douke", "1", "2", 0, 0, obs1)
-			p.ObservedAt = maxDateTime
+			p.ObservedAt = MaxDateTime
 			return p
 		}(),
 	)

@@ -17,8 +17,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-// Store is yongjin's ClickHouse store: schema, batch writer and queries over
-// one pooled native connection. It is safe for concurrent use.
+// Store is yongjin's ClickHouse store: schema, batch writer, the summary
+// queries and generic reads (Query, ScanAll) over one pooled native
+// connection. It is safe for concurrent use.
 type Store struct {
 	conn driver.Conn
 	cfg  Config
@@ -121,6 +122,44 @@ func (s *Store) Addr() string { return s.cfg.Addr }
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.conn.Ping(ctx); err != nil {
 		return s.wrap("ping", err)
+	}
+	return nil
+}
+
+// Query runs the read-only query q with args; op names it in errors (which
+// name the server too). The caller closes the rows.
+func (s *Store) Query(ctx context.Context, op, q string, args ...any) (driver.Rows, error) {
+	rows, err := s.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return rows, nil
+}
+
+// ScanAll runs the read-only query q and calls scan for every row; op names
+// it in errors ("<op>: scan" when scan fails).
+func (s *Store) ScanAll(ctx context.Context, op, q string, scan func(driver.Rows) error) error {
+	rows, err := s.Query(ctx, op, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return s.wrap(op+": scan", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.wrap(op, err)
+	}
+	return nil
+}
+
+// Optimize merges every part of table in the store's database now
+// (OPTIMIZE TABLE ... FINAL), for checks that merges change no answer.
+func (s *Store) Optimize(ctx context.Context, table string) error {
+	if err := s.conn.Exec(ctx, "OPTIMIZE TABLE "+s.db+"."+quoteIdent(table)+" FINAL"); err != nil {
+		return s.wrap("optimize "+table, err)
 	}
 	return nil
 }

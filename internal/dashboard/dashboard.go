@@ -24,22 +24,23 @@ import (
 	"strings"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/clickhouse"
+	"github.com/yongjin-dev/yongjin/internal/analytics"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
-// Source is what the dashboard reads; *clickhouse.Store implements it.
+// Source is what the dashboard reads; *analytics.Reader implements it.
 type Source interface {
 	Platforms(ctx context.Context) ([]string, error)
-	PayTimeRange(ctx context.Context, f clickhouse.Filter) (first, last time.Time, ok bool, err error)
-	CommissionByPlatformDay(ctx context.Context, f clickhouse.Filter) ([]clickhouse.PlatformDay, error)
-	RefundsDaily(ctx context.Context, f clickhouse.Filter) ([]clickhouse.RefundDay, error)
-	SettlementLags(ctx context.Context, f clickhouse.Filter) ([]clickhouse.SettlementLag, error)
-	TopCreators(ctx context.Context, f clickhouse.Filter, top int) ([]clickhouse.TopCreator, error)
-	TopProducts(ctx context.Context, f clickhouse.Filter, top int) ([]clickhouse.TopProduct, error)
-	SourceFreshnesses(ctx context.Context, f clickhouse.Filter) ([]clickhouse.SourceFreshness, error)
+	PayTimeRange(ctx context.Context, f analytics.Filter) (first, last time.Time, ok bool, err error)
+	CommissionByPlatformDay(ctx context.Context, f analytics.Filter) ([]analytics.PlatformDay, error)
+	RefundsDaily(ctx context.Context, f analytics.Filter) ([]analytics.RefundDay, error)
+	SettlementLags(ctx context.Context, f analytics.Filter) ([]analytics.SettlementLag, error)
+	TopCreators(ctx context.Context, f analytics.Filter, top int) ([]analytics.TopCreator, error)
+	TopProducts(ctx context.Context, f analytics.Filter, top int) ([]analytics.TopProduct, error)
+	SourceFreshnesses(ctx context.Context, f analytics.Filter) ([]analytics.SourceFreshness, error)
 }
 
-var _ Source = (*clickhouse.Store)(nil)
+var _ Source = (*analytics.Reader)(nil)
 
 // MaxRangeDays bounds the range a request may ask for.
 const MaxRangeDays = 366
@@ -179,7 +180,7 @@ func (e badRequest) Error() string { return e.msg }
 
 // build loads everything the page shows for the request.
 func (h *Handler) build(ctx context.Context, r *http.Request) (page, int) {
-	p := page{Title: h.o.Title, Roles: strings.Join(clickhouse.DefaultRoles, ", "), Generated: h.o.Now().In(clickhouse.CST).Format("2006-01-02 15:04:05 CST")}
+	p := page{Title: h.o.Title, Roles: strings.Join(analytics.DefaultRoles, ", "), Generated: h.o.Now().In(wire.CST).Format("2006-01-02 15:04:05 CST")}
 	fail := func(err error) (page, int) {
 		var br badRequest
 		if errors.As(err, &br) {
@@ -197,7 +198,7 @@ func (h *Handler) build(ctx context.Context, r *http.Request) (page, int) {
 	p.Platforms = platforms
 	q := r.URL.Query()
 	p.Platform = strings.TrimSpace(q.Get("platform"))
-	var f clickhouse.Filter
+	var f analytics.Filter
 	if p.Platform != "" {
 		if !contains(platforms, p.Platform) {
 			return fail(badRequest{fmt.Sprintf("Unknown platform %q; the data has: %s.", p.Platform, strings.Join(platforms, ", "))})
@@ -209,7 +210,7 @@ func (h *Handler) build(ctx context.Context, r *http.Request) (page, int) {
 		return fail(err)
 	}
 	p.From, p.To = first.Format(time.DateOnly), last.Format(time.DateOnly)
-	dr := clickhouse.DayRange(first, last)
+	dr := analytics.DayRange(first, last)
 	f.From, f.To = dr.From, dr.To
 	if err := h.fill(ctx, f, first, last, &p); err != nil {
 		return fail(err)
@@ -219,9 +220,9 @@ func (h *Handler) build(ctx context.Context, r *http.Request) (page, int) {
 
 // dayRange resolves the requested CST days, or the default range: the last
 // MaxDays days up to the last pay day (today when there is no data).
-func (h *Handler) dayRange(ctx context.Context, f clickhouse.Filter, fromS, toS string, p *page) (first, last time.Time, err error) {
+func (h *Handler) dayRange(ctx context.Context, f analytics.Filter, fromS, toS string, p *page) (first, last time.Time, err error) {
 	parse := func(name, s string) (time.Time, error) {
-		t, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(s), clickhouse.CST)
+		t, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(s), wire.CST)
 		if err != nil {
 			return t, badRequest{fmt.Sprintf("The %s date %q is not a date (YYYY-MM-DD).", name, s)}
 		}
@@ -243,8 +244,8 @@ func (h *Handler) dayRange(ctx context.Context, f clickhouse.Filter, fromS, toS 
 		return first, last, nil
 	}
 	day := func(t time.Time) time.Time {
-		y, m, d := t.In(clickhouse.CST).Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, clickhouse.CST)
+		y, m, d := t.In(wire.CST).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, wire.CST)
 	}
 	firstPaid, lastPaid, ok, err := h.src.PayTimeRange(ctx, f)
 	if err != nil {
@@ -278,7 +279,7 @@ func (h *Handler) dayRange(ctx context.Context, f clickhouse.Filter, fromS, toS 
 }
 
 // fill runs the queries and lays out the page.
-func (h *Handler) fill(ctx context.Context, f clickhouse.Filter, first, last time.Time, p *page) error {
+func (h *Handler) fill(ctx context.Context, f analytics.Filter, first, last time.Time, p *page) error {
 	days, err := h.src.CommissionByPlatformDay(ctx, f)
 	if err != nil {
 		return err
@@ -299,7 +300,7 @@ func (h *Handler) fill(ctx context.Context, f clickhouse.Filter, first, last tim
 	if err != nil {
 		return err
 	}
-	fresh, err := h.src.SourceFreshnesses(ctx, clickhouse.Filter{Platforms: f.Platforms})
+	fresh, err := h.src.SourceFreshnesses(ctx, analytics.Filter{Platforms: f.Platforms})
 	if err != nil {
 		return err
 	}
@@ -318,8 +319,8 @@ func (h *Handler) fill(ctx context.Context, f clickhouse.Filter, first, last tim
 	}
 
 	// Totals, per platform and per day.
-	var total clickhouse.Commission
-	perPlatform := map[string]*clickhouse.Commission{}
+	var total analytics.Commission
+	perPlatform := map[string]*analytics.Commission{}
 	perDayFen := map[string][]int64{}
 	estDay, setDay, refDay := make([]int64, len(xs)), make([]int64, len(xs)), make([]int64, len(xs))
 	for _, d := range days {
@@ -329,7 +330,7 @@ func (h *Handler) fill(ctx context.Context, f clickhouse.Filter, first, last tim
 		}
 		total.Add(d.Commission)
 		if perPlatform[d.Platform] == nil {
-			perPlatform[d.Platform] = &clickhouse.Commission{}
+			perPlatform[d.Platform] = &analytics.Commission{}
 			perDayFen[d.Platform] = make([]int64, len(xs))
 		}
 		perPlatform[d.Platform].Add(d.Commission)
@@ -397,8 +398,8 @@ func (h *Handler) fill(ctx context.Context, f clickhouse.Filter, first, last tim
 		}
 		label := name + " · " + c.Platform
 		top = append(top, hbar{
-			Label: label, Value: fenF(c.EstimatedFen), ValueLabel: clickhouse.FormatYuan(c.EstimatedFen),
-			Over: fenF(c.SettledFen), OverLabel: clickhouse.FormatYuan(c.SettledFen),
+			Label: label, Value: fenF(c.EstimatedFen), ValueLabel: analytics.FormatYuan(c.EstimatedFen),
+			Over: fenF(c.SettledFen), OverLabel: analytics.FormatYuan(c.SettledFen),
 			Text:   yuan(c.EstimatedFen) + " (settled " + yuan(c.SettledFen) + ")",
 			Colour: "#93c5fd", OverColour: "#1d4ed8",
 			Description: fmt.Sprintf("%s (%s, %s): estimated %s, settled %s, refunded %s, %d orders",
@@ -432,7 +433,7 @@ func (h *Handler) fill(ctx context.Context, f clickhouse.Filter, first, last tim
 	}
 	for _, s := range fresh {
 		p.Sources = append(p.Sources, sourceRow{s.Source(), s.Kind, fmt.Sprint(s.Records),
-			s.LastEventAt.In(clickhouse.CST).Format("2006-01-02 15:04:05"), s.LastIngestedAt.In(clickhouse.CST).Format("2006-01-02 15:04:05")})
+			s.LastEventAt.In(wire.CST).Format("2006-01-02 15:04:05"), s.LastIngestedAt.In(wire.CST).Format("2006-01-02 15:04:05")})
 	}
 	return nil
 }
@@ -440,7 +441,7 @@ func (h *Handler) fill(ctx context.Context, f clickhouse.Filter, first, last tim
 func fenSeries(name, colour string, fen []int64) series {
 	s := series{Name: name, Colour: colour, Values: make([]float64, len(fen)), Labels: make([]string, len(fen))}
 	for i, v := range fen {
-		s.Values[i], s.Labels[i] = fenF(v), clickhouse.FormatYuan(v)
+		s.Values[i], s.Labels[i] = fenF(v), analytics.FormatYuan(v)
 	}
 	return s
 }
@@ -449,7 +450,7 @@ func fenF(fen int64) float64 { return float64(fen) / 100 }
 
 // yuan formats fen as "¥1,234.56".
 func yuan(fen int64) string {
-	s := clickhouse.FormatYuan(fen)
+	s := analytics.FormatYuan(fen)
 	sign := ""
 	if strings.HasPrefix(s, "-") {
 		sign, s = "-", s[1:]

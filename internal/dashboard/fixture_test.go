@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/analytics"
+	"github.com/yongjin-dev/yongjin/internal/analytics/analyticsfixture"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
-	"github.com/yongjin-dev/yongjin/internal/clickhouse/analyticsfixture"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/pkg/events"
 )
@@ -20,9 +21,9 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-// openStore opens a migrated store on a fresh database of the test server
-// and inserts the batches.
-func openStore(t testing.TB, batches ...[]events.Envelope) *clickhouse.Store {
+// openStore opens a migrated store on a fresh database of the test server,
+// inserts the batches and returns the database's analytics reader.
+func openStore(t testing.TB, batches ...[]events.Envelope) *analytics.Reader {
 	t.Helper()
 	addr := testenv.ClickHouseAddr(t)
 	db := testenv.NewDatabase(t, addr)
@@ -40,11 +41,11 @@ func openStore(t testing.TB, batches ...[]events.Envelope) *clickhouse.Store {
 			t.Fatalf("insert batch %d: %v", i+1, err)
 		}
 	}
-	return s
+	return analytics.New(s)
 }
 
-// fixtureStore is a store holding the analytics fixture.
-func fixtureStore(t testing.TB) *clickhouse.Store {
+// fixtureStore is the reader of a store holding the analytics fixture.
+func fixtureStore(t testing.TB) *analytics.Reader {
 	return openStore(t, analyticsfixture.Batches()...)
 }
 

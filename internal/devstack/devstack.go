@@ -31,6 +31,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // Config configures a Stack. Start fills a zero SinkBatchSize,
@@ -66,7 +67,7 @@ type Config struct {
 func DefaultConfig() Config {
 	sc := sandbox.DefaultConfig()
 	sc.Orders = 5000
-	sc.Clock = time.Date(2026, 11, 5, 0, 0, 0, 0, sandbox.CST)
+	sc.Clock = time.Date(2026, 11, 5, 0, 0, 0, 0, wire.CST)
 	return Config{
 		DataDir:           ".data/demo",
 		ClickHouse:        clickhouse.Config{Addr: "127.0.0.1:9000", Database: "yongjin_demo"},

@@ -14,6 +14,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/bus"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/internal/devstack"
+	"github.com/yongjin-dev/yongjin/internal/dlq"
 	"github.com/yongjin-dev/yongjin/internal/normalizer"
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
@@ -22,14 +23,15 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 var (
-	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
-	clock1  = time.Date(2026, 10, 20, 0, 0, 0, 0, sandbox.CST) // mid-range: many orders still paid
+	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST)
+	clock1  = time.Date(2026, 10, 20, 0, 0, 0, 0, wire.CST) // mid-range: many orders still paid
 )
 
 // startStack runs the whole pipeline against a fresh ClickHouse database and
@@ -333,22 +335,22 @@ func TestMalformedPageIsDeadLettered(t *testing.T) {
 	}
 	poll(t, ctx, st, time.Time{}, clock1) // good pages behind the bad one
 	assertMatchesTruth(t, ctx, st)
-	dlq, err := st.JS.Stream(ctx, bus.DLQStream)
+	dlqStream, err := st.JS.Stream(ctx, bus.DLQStream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := dlq.Info(ctx)
+	info, err := dlqStream.Info(ctx)
 	if err != nil || info.State.Msgs != 1 {
 		t.Fatalf("DLQ holds %d messages (%v); want exactly the malformed page", info.State.Msgs, err)
 	}
-	m, err := dlq.GetLastMsgForSubject(ctx, bus.DLQSubject("normalizer", "douke"))
+	m, err := dlqStream.GetLastMsgForSubject(ctx, dlq.Subject("normalizer", "douke"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reason := m.Header.Get(bus.HdrDLQReason); !strings.Contains(reason, "missing pay_success_time") {
+	if reason := m.Header.Get(dlq.HdrReason); !strings.Contains(reason, "missing pay_success_time") {
 		t.Fatalf("DLQ reason %q does not say what was wrong", reason)
 	}
-	if string(m.Data) != string(bad.Body) || m.Header.Get(events.HdrCursor) != "0" || m.Header.Get(bus.HdrDLQStage) != "normalizer" {
+	if string(m.Data) != string(bad.Body) || m.Header.Get(events.HdrCursor) != "0" || m.Header.Get(dlq.HdrStage) != "normalizer" {
 		t.Fatalf("DLQ message lost the original body or headers: %v %q", m.Header, m.Data)
 	}
 }

@@ -58,13 +58,13 @@ func TestDLQRedriveIsIdempotent(t *testing.T) {
 
 	deadLetter := func() {
 		for _, p := range pages {
-			m := nats.NewMsg(bus.DLQSubject("normalizer", "douke"))
+			m := nats.NewMsg(dlq.Subject("normalizer", "douke"))
 			for k, val := range p.Headers() {
 				m.Header.Set(k, val)
 			}
-			m.Header.Set(bus.HdrDLQStage, "normalizer")
-			m.Header.Set(bus.HdrDLQReason, "unknown vendor \"douke\" (test)")
-			m.Header.Set(bus.HdrDLQSubject, p.Subject())
+			m.Header.Set(dlq.HdrStage, "normalizer")
+			m.Header.Set(dlq.HdrReason, "unknown vendor \"douke\" (test)")
+			m.Header.Set(dlq.HdrOriginalSubject, p.Subject())
 			m.Data = p.Body
 			if _, err := st.JS.PublishMsg(ctx, m); err != nil {
 				t.Fatal(err)

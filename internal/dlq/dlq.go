@@ -1,6 +1,10 @@
-// Package dlq is the operator's side of the dead-letter stream: list and
-// show what a stage gave up on, and redrive it — republish the original
-// message to its original subject once the cause is fixed. Redrive is
+// Package dlq owns the dead-letter format both ways. The stages write
+// letters with it: Build and Publish (the sink's helper is MsgSpec), and
+// Middleware, the normalizer's Watermill middleware that dead-letters a
+// message its handler cannot process, in the spirit of Watermill's
+// poison-queue middleware. The operator reads them: Read, list and show
+// what a stage gave up on, and redrive it — republish the original message
+// to its original subject once the cause is fixed. Redrive is
 // idempotent: a redriven message carries a de-duplication ID derived from
 // its dead-letter sequence, is removed from the DLQ only after JetStream
 // stored the republished copy, and everything downstream is idempotent too.
@@ -22,48 +26,6 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/bus"
 )
-
-// Letter is one dead-lettered message.
-type Letter struct {
-	Seq             uint64
-	Subject         string
-	Stage           string
-	Reason          string
-	OriginalSubject string
-	At              time.Time
-	// Record is the index of the failed record inside the original message
-	// (a page's order), or NoRecord when the whole message failed.
-	Record int
-	// BodyOmitted is set when the letter holds no body (the copy would
-	// have exceeded the max payload): the original is in OriginalStream.
-	BodyOmitted    bool
-	OriginalStream string
-	// OriginalSeq is the original message's sequence in its stream.
-	OriginalSeq uint64
-	Header      nats.Header
-	Data        []byte
-}
-
-// letter reads a dead letter's headers.
-func letter(seq uint64, subject string, h nats.Header, data []byte) Letter {
-	l := Letter{Seq: seq, Subject: subject, Header: h, Data: data, Stage: h.Get(bus.HdrDLQStage),
-		Reason: h.Get(bus.HdrDLQReason), OriginalSubject: h.Get(bus.HdrDLQSubject), Record: NoRecord,
-		BodyOmitted: h.Get(HdrBodyOmitted) == "true", OriginalStream: h.Get(HdrOriginalStream)}
-	l.At, _ = time.Parse(time.RFC3339Nano, h.Get(bus.HdrDLQAt))
-	l.OriginalSeq, _ = strconv.ParseUint(h.Get(bus.HdrDLQStreamSeq), 10, 64)
-	if r, err := strconv.Atoi(h.Get(HdrRecord)); err == nil && r >= 0 {
-		l.Record = r
-	}
-	return l
-}
-
-// Vendor is the vendor part of the DLQ subject (yongjin.dlq.<stage>.<vendor>).
-func (l Letter) Vendor() string {
-	if i := strings.LastIndexByte(l.Subject, '.'); i >= 0 {
-		return l.Subject[i+1:]
-	}
-	return ""
-}
 
 // Filter selects letters; zero fields match everything.
 type Filter struct {
@@ -105,7 +67,7 @@ func (q *Queue) List(ctx context.Context, f Filter) ([]Letter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dead-letter stream: %w", err)
 	}
-	info, err := st.Info(ctx, jetstream.WithSubjectFilter(bus.DLQSubjectPrefix+"."+q.stage+".>"))
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(stagePrefix(q.stage)+">"))
 	if err != nil {
 		return nil, fmt.Errorf("dead-letter stream: %w", err)
 	}
@@ -116,7 +78,7 @@ func (q *Queue) List(ctx context.Context, f Filter) ([]Letter, error) {
 	if total == 0 {
 		return nil, nil
 	}
-	oc, err := q.js.OrderedConsumer(ctx, bus.DLQStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{bus.DLQSubjectPrefix + "." + q.stage + ".>"}})
+	oc, err := q.js.OrderedConsumer(ctx, bus.DLQStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{stagePrefix(q.stage) + ">"}})
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +96,7 @@ func (q *Queue) List(ctx context.Context, f Filter) ([]Letter, error) {
 			if err != nil {
 				return nil, err
 			}
-			l := letter(md.Sequence.Stream, m.Subject(), m.Headers(), m.Data())
+			l := Read(md.Sequence.Stream, m.Subject(), m.Headers(), m.Data())
 			if f.match(l) {
 				out = append(out, l)
 			}
@@ -160,10 +122,10 @@ func (q *Queue) Show(ctx context.Context, seq uint64) (Letter, error) {
 	if err != nil {
 		return Letter{}, err
 	}
-	if !strings.HasPrefix(m.Subject, bus.DLQSubjectPrefix+"."+q.stage+".") {
+	if !strings.HasPrefix(m.Subject, stagePrefix(q.stage)) {
 		return Letter{}, fmt.Errorf("dead letter %d belongs to another stage (%s)", seq, m.Subject)
 	}
-	return letter(m.Sequence, m.Subject, m.Header, m.Data), nil
+	return Read(m.Sequence, m.Subject, m.Header, m.Data), nil
 }
 
 // Redrive republishes every letter matching f to its original subject (with
@@ -196,7 +158,7 @@ func (q *Queue) Redrive(ctx context.Context, f Filter) (int, error) {
 			header, data = orig.Header, orig.Data
 		}
 		for k, v := range header {
-			if strings.HasPrefix(k, "Yongjin-Dlq-") || k == nats.MsgIdHdr || k == HdrRedriveRecords {
+			if dropOnRedrive(k) {
 				continue
 			}
 			m.Header[k] = v

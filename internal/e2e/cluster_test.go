@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +29,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // clusterOrders is the size of the scale-out run (douke orders: 2,500 pages
@@ -58,16 +57,6 @@ func prodNATSConf(t *testing.T) string {
 		t.Fatalf("the prod overlay's NATS config: %v", err)
 	}
 	return path
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	_, p, err := net.SplitHostPort(freeAddr(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := strconv.Atoi(p)
-	return n
 }
 
 // startNode starts (or restarts, on the same store) one server of the cluster.
@@ -216,8 +205,8 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 	// The cluster.
 	var nodes []*natsNode
 	for i := 1; i <= 3; i++ {
-		nodes = append(nodes, &natsNode{name: fmt.Sprintf("nats-%d", i), client: freePort(t), cluster: freePort(t),
-			monitor: freePort(t), store: t.TempDir()})
+		nodes = append(nodes, &natsNode{name: fmt.Sprintf("nats-%d", i), client: testenv.FreePort(t), cluster: testenv.FreePort(t),
+			monitor: testenv.FreePort(t), store: t.TempDir()})
 	}
 	for _, n := range nodes {
 		startNode(t, natsBin, conf, n, nodes)
@@ -245,8 +234,8 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 	t.Logf("cluster up: %s (config %s)", natsURL, conf)
 
 	// The vendor sandbox (in this process: its truth is the reference).
-	payFrom := time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	payTo := time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
+	payFrom := time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	payTo := time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST)
 	clock := payTo.Add(10 * 24 * time.Hour)
 	acct := doukesandbox.Account(vendorsandbox.DemoAccount, "vekey-cluster")
 	sb, err := vendorsandbox.NewServer(sandbox.Config{Seed: 16, Orders: clusterOrders, From: payFrom, To: payTo, Clock: clock,
@@ -290,7 +279,8 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 	startPoller("poller-a")
 	until(t, ctx, "poller-a created YONGJIN_RAW", func() (bool, string) {
 		select {
-		case err := <-pollers[0].done:
+		case <-pollers[0].exited():
+			err := pollers[0].exitError()
 			t.Fatalf("poller-a exited (%v):\n%s", err, tail(pollers[0].stderr.String(), 20))
 		default:
 		}
@@ -351,7 +341,8 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 		until(t, ctx, what, func() (bool, string) {
 			for _, p := range alive() {
 				select {
-				case err := <-p.done:
+				case <-p.exited():
+					err := p.exitError()
 					t.Fatalf("%s exited (%v):\n%s", p.name, err, tail(p.stderr.String(), 20))
 				default:
 				}
@@ -438,12 +429,11 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 		before[k] = s[len(s)-1]
 	}
 	kill := time.Now()
-	if err := victim.proc.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if _, err := victim.proc.kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-victim.proc.done
 	t.Logf("SIGKILLed %s (pid %d), the leader of YONGJIN_RAW and YONGJIN_EVENTS, with RAW acknowledged to %d of %d and %d events pending for the sink",
-		victim.name, victim.proc.cmd.Process.Pid, before["YONGJIN_RAW/normalizer"].ackFloor, pages, before["YONGJIN_EVENTS/sink"].pending)
+		victim.name, victim.proc.pid(), before["YONGJIN_RAW/normalizer"].ackFloor, pages, before["YONGJIN_EVENTS/sink"].pending)
 	var elected time.Duration
 	until(t, ctx, "new stream leaders elected", func() (bool, string) {
 		r, e := leader("YONGJIN_RAW"), leader("YONGJIN_EVENTS")
@@ -495,7 +485,8 @@ func TestNATSClusterLosesStreamLeader(t *testing.T) {
 	smp.close()
 	for _, p := range alive() {
 		select {
-		case err := <-p.done:
+		case <-p.exited():
+			err := p.exitError()
 			t.Fatalf("%s exited (%v):\n%s", p.name, err, tail(p.stderr.String(), 20))
 		default:
 		}

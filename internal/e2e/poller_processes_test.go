@@ -1,13 +1,10 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,11 +17,12 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 var (
-	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
+	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST)
 )
 
 // stackForProcesses runs normalizer and sink in-process behind a NATS server
@@ -149,10 +147,9 @@ func TestReplicaKilledSourcesTakenOver(t *testing.T) {
 			if held == "" {
 				t.Log("replica-a held no lease at the kill; killing it anyway")
 			}
-			if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			if _, err := a.kill(); err != nil {
 				t.Fatal(err)
 			}
-			<-a.done
 			killed = true
 			continue
 		}
@@ -174,7 +171,8 @@ func waitPositions(t *testing.T, ctx context.Context, cps *checkpoint.Store, par
 	t.Helper()
 	for _, p := range alive {
 		select {
-		case err := <-p.done:
+		case <-p.exited():
+			err := p.exitError()
 			t.Fatalf("%s exited (%v):\n%s", p.name, err, tail(p.stderr.String(), 20))
 		default:
 		}
@@ -227,8 +225,7 @@ func TestBackfillKilledAndResumed(t *testing.T) {
 			if !p.waitLines(after) {
 				t.Fatalf("backfill of %s finished before kill %d; slow it down so the kills land mid-range\n%s", src.Name, kills+1, p.stderr.String())
 			}
-			_ = p.cmd.Process.Signal(syscall.SIGKILL)
-			<-p.done
+			_, _ = p.kill() // it may have ended on its own meanwhile
 			kills++
 			if kills > 1 && !strings.Contains(p.stderr.String(), "resuming at") {
 				t.Fatalf("run %d did not resume from the checkpoint:\n%s", kills, p.stderr.String())
@@ -236,7 +233,8 @@ func TestBackfillKilledAndResumed(t *testing.T) {
 		}
 		final := startPiped(t, filepath.Join(bin, "poller"), args...)
 		final.waitLines(1 << 30)
-		if err := <-final.done; err != nil {
+		<-final.exited()
+		if err := final.exitError(); err != nil {
 			t.Fatalf("backfill of %s after the kills: %v\n%s", src.Name, err, final.stderr.String())
 		}
 		if !strings.Contains(final.stderr.String(), "resuming at") || !strings.Contains(final.stdout.String(), "done") {
@@ -247,42 +245,9 @@ func TestBackfillKilledAndResumed(t *testing.T) {
 	assertTruth(t, ctx, st, backfilled...)
 }
 
-// piped is a started process whose stderr lines are counted as they come.
-type piped struct {
-	cmd    *exec.Cmd
-	lines  chan string
-	done   chan error
-	stderr *strings.Builder
-	stdout *strings.Builder
-}
-
-func startPiped(t *testing.T, bin string, args ...string) *piped {
-	t.Helper()
-	p := &piped{cmd: exec.Command(bin, args...), lines: make(chan string, 1024), done: make(chan error, 1), stderr: &strings.Builder{}, stdout: &strings.Builder{}}
-	p.cmd.Stdout = p.stdout
-	r, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			p.stderr.WriteString(sc.Text() + "\n")
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-		p.done <- p.cmd.Wait()
-	}()
-	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
-	return p
-}
-
 // waitLines returns true once n progress lines were printed, false if the
 // process ended first.
-func (p *piped) waitLines(n int) bool {
+func (p *proc) waitLines(n int) bool {
 	seen := 0
 	for l := range p.lines {
 		if strings.HasPrefix(l, "backfill ") && strings.Contains(l, "window ") {

@@ -10,14 +10,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,90 +29,6 @@ import (
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-// buildBinaries compiles the commands into a temporary directory.
-func buildBinaries(t *testing.T, names ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	args := []string{"build", "-o", dir + string(os.PathSeparator)}
-	for _, n := range names {
-		args = append(args, "./cmd/"+n)
-	}
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return dir
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// proc is a started binary whose stderr is captured.
-type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	stderr *bytes.Buffer
-	done   chan error
-}
-
-func start(t *testing.T, bin string, env []string, args ...string) *proc {
-	t.Helper()
-	p := &proc{name: filepath.Base(bin), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stderr = p.stderr
-	p.cmd.Stdout = io.Discard
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("%s stderr:\n%s", p.name, tail(p.stderr.String(), 30))
-		}
-	})
-	return p
-}
-
-// stop sends SIGTERM and requires a clean exit (within 3 minutes, a bound
-// only so that a process that ignores SIGTERM fails the test).
-func (p *proc) stop(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("SIGTERM %s: %v", p.name, err)
-	}
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("%s exited with %v after SIGTERM\n%s", p.name, err, tail(p.stderr.String(), 20))
-		}
-	case <-time.After(3 * time.Minute):
-		t.Fatalf("%s did not stop within 3 minutes of SIGTERM", p.name)
-	}
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
 
 // waitHTTP polls url until it answers 200 or the deadline passes.
 func waitHTTP(t *testing.T, url string, within time.Duration) []byte {
@@ -272,7 +185,7 @@ func grep(s, substr string) string {
 
 func assertJSONLogs(t *testing.T, p *proc) {
 	t.Helper()
-	sc := bufio.NewScanner(bytes.NewReader(p.stderr.Bytes()))
+	sc := bufio.NewScanner(bytes.NewReader([]byte(p.stderr.String())))
 	n := 0
 	for sc.Scan() {
 		var m map[string]any

@@ -32,6 +32,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/natsserver"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	"github.com/yongjin-dev/yongjin/internal/testenv"
 )
 
 // envDiscover, when set to a file path, runs TestSecurity's pipeline with
@@ -307,7 +308,7 @@ func TestSecurity(t *testing.T) {
 	})
 
 	for _, p := range procs {
-		if p.cmd.ProcessState == nil {
+		if p.running() {
 			p.stop(t)
 		}
 		assertNoSecrets(t, p.stderr.String(), ns, chs)
@@ -342,7 +343,8 @@ func waitPolled(t *testing.T, ctx context.Context, bin string, env, args []strin
 	t.Helper()
 	for {
 		select {
-		case err := <-run.done:
+		case <-run.exited():
+			err := run.exitError()
 			t.Fatalf("poller run exited (%v):\n%s", err, tail(run.stderr.String(), 20))
 		default:
 		}
@@ -669,8 +671,7 @@ func startSecureClickHouse(t *testing.T, pki *bustest.PKI) *secureClickHouse {
 	}
 	ports := make([]string, 4+len(extra))
 	for i := range ports {
-		_, p, _ := net.SplitHostPort(freeAddr(t))
-		ports[i] = p
+		ports[i] = strconv.Itoa(testenv.FreePort(t))
 	}
 	args := append(prefix, "--")
 	if len(cfg) > 0 {

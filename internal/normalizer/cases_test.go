@@ -28,9 +28,9 @@ import (
 )
 
 var (
-	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
-	clock   = time.Date(2026, 10, 20, 0, 0, 0, 0, sandbox.CST)
+	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST)
+	clock   = time.Date(2026, 10, 20, 0, 0, 0, 0, wire.CST)
 )
 
 // sandboxPages serves a sandbox of n orders for one account of vendor and
@@ -175,7 +175,7 @@ func TestCase3OneBadRecordCostsOnlyItself(t *testing.T) {
 			t.Errorf("dlq show lacks %q:\n%s", want, shown.String())
 		}
 	}
-	if l.Header.Get("Yongjin-Dlq-Record") != strconv.Itoa(bad) || l.Header.Get(bus.HdrDLQStreamSeq) != "1" || !bytes.Equal(l.Data, page.Body) {
+	if l.Header.Get("Yongjin-Dlq-Record") != strconv.Itoa(bad) || l.Header.Get(dlq.HdrOriginalSeq) != "1" || !bytes.Equal(l.Data, page.Body) {
 		t.Fatalf("letter headers %v, body of %d bytes; want record %d of RAW seq 1 and the page byte for byte", l.Header, len(l.Data), bad)
 	}
 

@@ -200,7 +200,7 @@ func (s *Service) Run(ctx context.Context, subConn *nats.Conn) error {
 	if err != nil {
 		return err
 	}
-	router.AddMiddleware(s.deadLetterMiddleware, middleware.Recoverer)
+	router.AddMiddleware(s.deadLetters(), middleware.Recoverer)
 	for i := 0; i < s.cfg.Workers; i++ {
 		router.AddConsumerHandler(fmt.Sprintf("normalize-%d", i), bus.RawStream, sub, s.handle)
 	}
@@ -361,52 +361,40 @@ func redriveRecords(v string) (map[int]bool, error) {
 	return out, nil
 }
 
-// deadLetterMiddleware sends a failed page to the DLQ when its error is
-// permanent or it has been delivered MaxDeliver times, and then lets it be
-// acknowledged; otherwise the error propagates and the page is redelivered
-// after a growing delay.
-func (s *Service) deadLetterMiddleware(h message.HandlerFunc) message.HandlerFunc {
-	return func(msg *message.Message) ([]*message.Message, error) {
-		out, err := h(msg)
-		if err == nil {
-			return out, nil
-		}
-		vendor := msg.Metadata.Get(events.HdrVendor)
-		n := bus.NumDelivered(msg)
-		reasonClass := "permanent"
-		if !errors.Is(err, ErrPermanent) {
-			if n < uint64(s.cfg.MaxDeliver) {
-				s.m.pages.WithLabelValues(vendor, "retry").Inc()
-				s.cfg.Logger.Warn("page failed, will be redelivered", "vendor", vendor, "delivery", n, "err", err)
-				return nil, err
-			}
-			reasonClass = "retries_exhausted"
-			err = fmt.Errorf("gave up after %d deliveries: %w", n, err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.AckWait/2)
-		defer cancel()
-		if dlqErr := s.deadLetter(ctx, originOf(msg), dlq.NoRecord, err); dlqErr != nil {
-			s.cfg.Logger.Error("dead-letter publish failed, page will be redelivered", "vendor", vendor, "err", dlqErr)
-			return nil, dlqErr
-		}
-		s.m.deadLetter.WithLabelValues(Stage, reasonClass).Inc()
-		s.m.pages.WithLabelValues(vendor, "dead_letter").Inc()
-		s.cfg.Logger.Error("page dead-lettered", "vendor", vendor, "seq", msg.Metadata.Get(bus.MetaStreamSeq), "reason", err.Error())
-		return nil, nil
-	}
+// deadLetters is the router's dead-letter middleware: a page whose error is
+// permanent, or that has been delivered MaxDeliver times, goes to the DLQ
+// and is then acknowledged; otherwise the error propagates and the page is
+// redelivered after a growing delay.
+func (s *Service) deadLetters() message.HandlerMiddleware {
+	return dlq.Middleware(dlq.MiddlewareConfig{
+		JS: s.js, Stage: Stage, OriginalStream: bus.RawStream, MaxDeliver: s.cfg.MaxDeliver, Timeout: s.cfg.AckWait / 2,
+		Permanent: func(err error) bool { return errors.Is(err, ErrPermanent) },
+		Vendor:    func(msg *message.Message) string { return msg.Metadata.Get(events.HdrVendor) },
+		OnRetry: func(msg *message.Message, n uint64, err error) {
+			vendor := msg.Metadata.Get(events.HdrVendor)
+			s.m.pages.WithLabelValues(vendor, "retry").Inc()
+			s.cfg.Logger.Warn("page failed, will be redelivered", "vendor", vendor, "delivery", n, "err", err)
+		},
+		OnPublishError: func(msg *message.Message, err error) {
+			s.cfg.Logger.Error("dead-letter publish failed, page will be redelivered", "vendor", msg.Metadata.Get(events.HdrVendor), "err", err)
+		},
+		OnDeadLetter: func(msg *message.Message, class string, reason error) {
+			vendor := msg.Metadata.Get(events.HdrVendor)
+			s.m.deadLetter.WithLabelValues(Stage, class).Inc()
+			s.m.pages.WithLabelValues(vendor, "dead_letter").Inc()
+			s.cfg.Logger.Error("page dead-lettered", "vendor", vendor, "seq", msg.Metadata.Get(bus.MetaStreamSeq), "reason", reason.Error())
+		},
+	})
 }
 
 // deadLetter stores o (a whole page when record is dlq.NoRecord, else one of
 // its records) in the DLQ with the reason. The same failure stored twice
 // (after a redelivery) is kept once.
 func (s *Service) deadLetter(ctx context.Context, o origin, record int, reason error) error {
-	id := "dlq-" + Stage + "-" + strconv.FormatUint(o.seq, 10) + "-" + o.uuid
-	if record != dlq.NoRecord {
-		id += "-r" + strconv.Itoa(record)
-	}
 	return dlq.Publish(ctx, s.js, dlq.Spec{
 		Stage: Stage, Vendor: o.get(events.HdrVendor), Reason: reason, Header: o.header, Data: o.data,
-		OriginalSubject: o.subject, OriginalStream: bus.RawStream, StreamSeq: o.seq, Record: record, MsgID: id,
+		OriginalSubject: o.subject, OriginalStream: bus.RawStream, StreamSeq: o.seq, Record: record,
+		MsgID: dlq.MsgID(Stage, o.seq, record, o.uuid),
 	})
 }
 

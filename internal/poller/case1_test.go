@@ -11,6 +11,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/checkpoint"
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // TestCase1GapAfterLongOutage: everything paid is polled once and the douke
@@ -84,7 +85,7 @@ func TestCase1SkipsOnlyWhatTheVendorNoLongerServes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	horizon := time.Date(2021, 10, 1, 0, 0, 0, 0, sandbox.CST)
+	horizon := time.Date(2021, 10, 1, 0, 0, 0, 0, wire.CST)
 	// 90-day windows from the horizon up to the look-back, daily ones in it
 	if most := int(clock.Now().Sub(horizon)/(90*24*time.Hour)) + 1 + 5; stats.Windows > most {
 		t.Errorf("%d windows, want at most %d (90-day windows from the horizon to the look-back)", stats.Windows, most)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/checkpoint"
+	"github.com/yongjin-dev/yongjin/internal/cli"
 )
 
 // This file holds what the `poller once`, `poller sources` and `poller
@@ -50,12 +51,12 @@ func (p *Poller) PollOnce(ctx context.Context, w io.Writer, srcs []Source, from,
 			return err
 		}
 		if from != "" {
-			if f, err = ParseTime(from); err != nil {
+			if f, err = cli.ParseOperatorTime(from); err != nil {
 				return fmt.Errorf("--from: %w", err)
 			}
 		}
 		if to != "" {
-			if t, err = ParseTime(to); err != nil {
+			if t, err = cli.ParseOperatorTime(to); err != nil {
 				return fmt.Errorf("--to: %w", err)
 			}
 		}
@@ -79,11 +80,11 @@ func (p *Poller) Backfill(ctx context.Context, cps *checkpoint.Store, src Source
 	if from == "" || to == "" {
 		return errors.New("backfill needs --source, --from and --to")
 	}
-	f, err := ParseTime(from)
+	f, err := cli.ParseOperatorTime(from)
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}
-	t, err := ParseTime(to)
+	t, err := cli.ParseOperatorTime(to)
 	if err != nil {
 		return fmt.Errorf("--to: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
 
@@ -75,31 +76,13 @@ type FixedWindow struct {
 
 var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
-// CST is China Standard Time, the zone of every vendor wall-clock time.
-var CST = time.FixedZone("CST", 8*3600)
-
-// ParseTime parses a config time: RFC 3339, or "2006-01-02 15:04:05" /
-// "2006-01-02" in China Standard Time.
-func ParseTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, CST); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("time %q: want RFC 3339, \"2006-01-02 15:04:05\" or \"2006-01-02\" (China Standard Time)", s)
-}
-
 // Range returns the fixed window as UTC times.
 func (w FixedWindow) Range() (time.Time, time.Time, error) {
-	from, err := ParseTime(w.From)
+	from, err := cli.ParseOperatorTime(w.From)
 	if err != nil {
 		return from, from, fmt.Errorf("window.from: %w", err)
 	}
-	to, err := ParseTime(w.To)
+	to, err := cli.ParseOperatorTime(w.To)
 	if err != nil {
 		return from, to, fmt.Errorf("window.to: %w", err)
 	}
@@ -171,7 +154,7 @@ func (c *SourcesFile) validate(reg *vendors.Registry) error {
 			}
 		}
 		if s.Start != "" {
-			if _, err := ParseTime(s.Start); err != nil {
+			if _, err := cli.ParseOperatorTime(s.Start); err != nil {
 				errs = append(errs, fmt.Errorf("%s: start: %w", where, err))
 			}
 		}

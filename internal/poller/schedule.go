@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/yongjin-dev/yongjin/internal/checkpoint"
+	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
 
@@ -413,7 +414,7 @@ func (s *Scheduler) holdAndPoll(ctx context.Context, part Part, lease *checkpoin
 	// checkpoint at now-lookback and never clamps an existing checkpoint.
 	start := time.Time{}
 	if part.Source.Start != "" {
-		start, _ = ParseTime(part.Source.Start)
+		start, _ = cli.ParseOperatorTime(part.Source.Start)
 	}
 	for pctx.Err() == nil {
 		st, err := s.P.RunPart(pctx, s.Checkpoints, part, "", start, time.Time{}, true, nil)

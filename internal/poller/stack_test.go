@@ -13,14 +13,15 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 var (
-	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
-	clock1  = time.Date(2026, 10, 20, 0, 0, 0, 0, sandbox.CST)
+	payFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	payTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST)
+	clock1  = time.Date(2026, 10, 20, 0, 0, 0, 0, wire.CST)
 )
 
 // startStack runs the whole pipeline (embedded NATS, sandbox, normalizer,

@@ -3,13 +3,12 @@ package sandbox
 import (
 	"sync"
 	"time"
+
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
-// CST is China Standard Time (UTC+8), the zone of every vendor wall-clock
-// string. It is a fixed zone so the sandbox does not depend on tzdata.
-var CST = time.FixedZone("CST", 8*3600)
-
-// WallLayout is the vendors' wall-clock layout (no zone; read it in CST).
+// WallLayout is the vendors' wall-clock layout (no zone; read it in CST,
+// wire.CST).
 const WallLayout = "2006-01-02 15:04:05"
 
 // Clock is the sandbox's virtual clock. It only moves when told to (Set,
@@ -26,7 +25,7 @@ func NewClock(start time.Time) *Clock { return &Clock{t: start} }
 func (c *Clock) Now() time.Time {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.t.In(CST)
+	return c.t.In(wire.CST)
 }
 
 // Set moves the clock to t (backwards is allowed: the model is a pure function
@@ -42,5 +41,5 @@ func (c *Clock) Advance(d time.Duration) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-	return c.t.In(CST)
+	return c.t.In(wire.CST)
 }

@@ -4,12 +4,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 func TestClock(t *testing.T) {
-	start := time.Date(2026, 11, 10, 0, 0, 0, 0, CST)
+	start := time.Date(2026, 11, 10, 0, 0, 0, 0, wire.CST)
 	c := NewClock(start.UTC())
-	if !c.Now().Equal(start) || c.Now().Location() != CST {
+	if !c.Now().Equal(start) || c.Now().Location() != wire.CST {
 		t.Fatalf("Now = %s", c.Now())
 	}
 	if got := c.Advance(90 * time.Minute); !got.Equal(start.Add(90*time.Minute)) || !c.Now().Equal(got) {

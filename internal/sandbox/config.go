@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // Account is one vendor account the sandbox serves. Each account has its own
@@ -120,9 +122,9 @@ func DefaultConfig() Config {
 	return Config{
 		Seed:   1,
 		Orders: 2000,
-		From:   time.Date(2026, 10, 1, 0, 0, 0, 0, CST),
-		To:     time.Date(2026, 11, 1, 0, 0, 0, 0, CST),
-		Clock:  time.Date(2026, 11, 10, 0, 0, 0, 0, CST),
+		From:   time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST),
+		To:     time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST),
+		Clock:  time.Date(2026, 11, 10, 0, 0, 0, 0, wire.CST),
 	}
 }
 

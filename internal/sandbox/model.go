@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // Channel is how an order was distributed.
@@ -139,7 +140,7 @@ type Order struct {
 func (o *Order) IDString() string { return strconv.FormatUint(o.ID, 10) }
 
 // PaidAt is the pay time.
-func (o *Order) PaidAt() time.Time { return time.Unix(o.steps[0].at, 0).In(CST) }
+func (o *Order) PaidAt() time.Time { return time.Unix(o.steps[0].at, 0).In(wire.CST) }
 
 // Fate is the order's life cycle.
 func (o *Order) Fate() Fate { return o.fate }
@@ -149,7 +150,7 @@ func (o *Order) Schedule() []Transition {
 	out := make([]Transition, o.n)
 	for i := range out {
 		s := o.steps[i]
-		out[i] = Transition{Status: statusByCode[s.code], At: time.Unix(s.at, 0).In(CST), UpdatedAt: time.Unix(s.upd, 0).In(CST)}
+		out[i] = Transition{Status: statusByCode[s.code], At: time.Unix(s.at, 0).In(wire.CST), UpdatedAt: time.Unix(s.upd, 0).In(wire.CST)}
 	}
 	return out
 }
@@ -227,9 +228,9 @@ func (o *Order) At(t time.Time) (s State, ok bool) {
 //   - refunded (at any point, also after settlement): every amount is 0.
 func (o *Order) stateOf(k int) State {
 	cur := o.steps[k]
-	s := State{Status: statusByCode[cur.code], UpdatedAt: time.Unix(cur.upd, 0).In(CST), EstimatedBaseFen: o.PaidFen}
+	s := State{Status: statusByCode[cur.code], UpdatedAt: time.Unix(cur.upd, 0).In(wire.CST), EstimatedBaseFen: o.PaidFen}
 	for i := 1; i <= k; i++ {
-		at := time.Unix(o.steps[i].at, 0).In(CST)
+		at := time.Unix(o.steps[i].at, 0).In(wire.CST)
 		switch o.steps[i].code {
 		case codeReceived:
 			s.ReceivedAt = at

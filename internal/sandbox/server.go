@@ -11,7 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // VendorHandler is one vendor protocol served by the sandbox. Register mounts
@@ -135,7 +137,7 @@ func (s *Server) TruthAt(vendor string, at time.Time) Truth {
 	if env != nil {
 		orders = slices.DeleteFunc(orders, func(o OrderTruth) bool { return env.drifting(o.OrderID) })
 	}
-	t := Truth{Vendor: vendor, At: at.In(CST), Summary: Summarize(orders), Orders: orders}
+	t := Truth{Vendor: vendor, At: at.In(wire.CST), Summary: Summarize(orders), Orders: orders}
 	if tp, ok := h.(TruthProvider); ok {
 		t.Summary, t.Orders = tp.Truth(env, at), nil
 	}
@@ -203,25 +205,13 @@ func (s *Server) mountAdmin() {
 	})
 }
 
-// ParseTime reads an admin time: RFC 3339, or the vendor wall-clock layout in CST.
-func ParseTime(v string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	t, err := time.ParseInLocation(WallLayout, v, CST)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("time %q is neither RFC 3339 nor %q (CST)", v, WallLayout)
-	}
-	return t, nil
-}
-
 func (s *Server) postClock(w http.ResponseWriter, r *http.Request) {
 	set, adv := r.FormValue("set"), r.FormValue("advance")
 	switch {
 	case set != "" && adv != "":
 		writeText(w, http.StatusBadRequest, "give either set or advance, not both\n")
 	case set != "":
-		t, err := ParseTime(set)
+		t, err := cli.ParseOperatorTime(set)
 		if err != nil {
 			writeText(w, http.StatusBadRequest, err.Error()+"\n")
 			return
@@ -253,7 +243,7 @@ func (s *Server) getTruth(w http.ResponseWriter, r *http.Request) {
 	}
 	at := s.clock.Now()
 	if v := q.Get("at"); v != "" {
-		t, err := ParseTime(v)
+		t, err := cli.ParseOperatorTime(v)
 		if err != nil {
 			writeText(w, http.StatusBadRequest, "at: "+err.Error()+"\n")
 			return

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // fakeHandler is a minimal vendor: GET /fake/orders?key=K lists the IDs of
@@ -91,7 +92,7 @@ func TestAdminClock(t *testing.T) {
 	if !s.Clock().Now().Equal(time.Date(2026, 10, 5, 1, 2, 3, 0, time.UTC)) {
 		t.Fatalf("server clock %s", s.Clock().Now())
 	}
-	if code, _ := do(t, "POST", hs.URL+"/_sandbox/clock?set="+url.QueryEscape("2026-10-06 00:00:00")); code != 200 || !s.Clock().Now().Equal(time.Date(2026, 10, 6, 0, 0, 0, 0, CST)) {
+	if code, _ := do(t, "POST", hs.URL+"/_sandbox/clock?set="+url.QueryEscape("2026-10-06 00:00:00")); code != 200 || !s.Clock().Now().Equal(time.Date(2026, 10, 6, 0, 0, 0, 0, wire.CST)) {
 		t.Fatalf("set wall-clock: %d %s", code, s.Clock().Now())
 	}
 	for _, q := range []string{"", "?advance=soon", "?set=yesterday", "?set=2026-10-05T01:02:03Z&advance=1h"} {

@@ -12,8 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -371,23 +369,12 @@ func decodeEvent(subject string, data []byte) (events.Envelope, error) {
 
 // deadLetter stores m in the DLQ with the reason and acknowledges it.
 func (s *Service) deadLetter(ctx context.Context, m jetstream.Msg, reason error) error {
-	vendor := "unknown"
-	if i := strings.LastIndexByte(m.Subject(), '.'); i >= 0 {
-		vendor = m.Subject()[i+1:]
-	}
-	var seq uint64
-	if md, err := m.Metadata(); err == nil {
-		seq = md.Sequence.Stream
-	}
-	if err := dlq.Publish(ctx, s.js, dlq.Spec{
-		Stage: Stage, Vendor: vendor, Reason: reason, Header: m.Headers(), Data: m.Data(),
-		OriginalSubject: m.Subject(), OriginalStream: bus.EventsStream, StreamSeq: seq, Record: dlq.NoRecord,
-		MsgID: "dlq-" + Stage + "-" + strconv.FormatUint(seq, 10),
-	}); err != nil {
-		return fmt.Errorf("dead-letter event seq %d: %w", seq, err)
+	letter := dlq.MsgSpec(Stage, bus.EventsStream, m, reason)
+	if err := dlq.Publish(ctx, s.js, letter); err != nil {
+		return fmt.Errorf("dead-letter event seq %d: %w", letter.StreamSeq, err)
 	}
 	s.m.deadLetter.WithLabelValues("bad_event").Inc()
-	s.cfg.Logger.Error("event dead-lettered", "seq", seq, "reason", reason.Error())
+	s.cfg.Logger.Error("event dead-lettered", "seq", letter.StreamSeq, "reason", reason.Error())
 	return m.Ack()
 }
 

@@ -141,7 +141,7 @@ func startOnce(bin []string) (*server, error) {
 		args = append(args, "--config-file="+ClickHouseConfig)
 	}
 	extra := optionalPortKeys(cfgText)
-	ports, err := freePorts(3 + len(extra))
+	ports, err := FreePorts(3 + len(extra))
 	if err != nil {
 		return fail(fmt.Errorf("clickhouse-server: choose ports: %w", err))
 	}
@@ -226,26 +226,6 @@ func optionalPortKeys(cfg string) []string {
 		keys = append(keys, "prometheus.port")
 	}
 	return keys
-}
-
-// freePorts returns n distinct loopback TCP ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // spawn starts cmd from one OS thread that stays alive for the life of the

@@ -121,7 +121,7 @@ func StartClickHouseCluster(t testing.TB, shards, replicas int) *ClickHouseClust
 	if err := os.MkdirAll(filepath.Join(zkDir, "data"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ports, err := freePorts(1 + 3*n)
+	ports, err := FreePorts(1 + 3*n)
 	if err != nil {
 		t.Fatalf("testenv: cluster ports: %v", err)
 	}

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/analytics/analyticsfixture"
+	"github.com/yongjin-dev/yongjin/internal/analytics/querycompare"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
-	"github.com/yongjin-dev/yongjin/internal/clickhouse/analyticsfixture"
-	"github.com/yongjin-dev/yongjin/internal/clickhouse/querycompare"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 )
 

@@ -23,6 +23,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -212,9 +213,9 @@ func TestSinkSurvivesReplicaOutage(t *testing.T) {
 	cfg := clickhouse.Config{Addr: a + "," + b, Database: "yj_outage", Cluster: c.Name, Logger: logger}
 	sc := sandbox.DefaultConfig()
 	sc.Seed, sc.Orders = 15, perAccount
-	sc.From = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	sc.To = time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
-	sc.Clock = time.Date(2026, 11, 5, 0, 0, 0, 0, sandbox.CST)
+	sc.From = time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	sc.To = time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST)
+	sc.Clock = time.Date(2026, 11, 5, 0, 0, 0, 0, wire.CST)
 	st, err := devstack.Start(ctx, devstack.Config{DataDir: t.TempDir(), ClickHouse: cfg, Sandbox: sc, Logger: logger})
 	if err != nil {
 		t.Fatalf("start the pipeline: %v", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/devstack"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/testenv"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // TestRun is a finished pipeline run for tests of downstream consumers: the
@@ -39,10 +40,10 @@ func RunWith(ctx context.Context, t testing.TB, accounts []sandbox.Account, seed
 	addr := testenv.ClickHouseAddr(t)
 	db := testenv.NewDatabase(t, addr)
 	user, pass := testenv.ClickHouseCredentials()
-	payFrom := time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	clock1 := time.Date(2026, 10, 20, 0, 0, 0, 0, sandbox.CST)
+	payFrom := time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	clock1 := time.Date(2026, 10, 20, 0, 0, 0, 0, wire.CST)
 	sc := sandbox.DefaultConfig()
-	sc.Seed, sc.Orders, sc.From, sc.To, sc.Clock = seed, orders, payFrom, time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST), clock1
+	sc.Seed, sc.Orders, sc.From, sc.To, sc.Clock = seed, orders, payFrom, time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST), clock1
 	sc.Accounts = accounts
 	cfg := clickhouse.Config{Addr: addr, Database: db, Username: user, Password: pass}
 	o := devstack.Config{DataDir: t.TempDir(), NATSListen: true, ClickHouse: cfg, Sandbox: sc}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // Path is where the sandbox serves kol_OrderAds (veapi's real path).
@@ -52,7 +53,7 @@ const (
 )
 
 // Earliest is the earliest start_time veapi accepts (2021-10-01 CST).
-var Earliest = time.Date(2021, 10, 1, 0, 0, 0, 0, sandbox.CST)
+var Earliest = time.Date(2021, 10, 1, 0, 0, 0, 0, wire.CST)
 
 // Handler is the douke kol_OrderAds protocol for sandbox.Server. The
 // zero value is ready: register it with (*sandbox.Server).Register.
@@ -188,7 +189,7 @@ func sandboxBits(o *sandbox.Order, off, n uint) uint64 { return (o.Variant >> of
 // before that null or "" (bit chooses, so both shapes occur).
 func sandboxTime(t time.Time, bit uint64) any {
 	if !t.IsZero() {
-		return t.In(sandbox.CST).Format(sandbox.WallLayout)
+		return t.In(wire.CST).Format(sandbox.WallLayout)
 	}
 	if bit == 0 {
 		return nil
@@ -242,7 +243,7 @@ func sandboxRender(v *sandbox.View) sandboxWireOrder {
 		ShopName:                o.Product.Shop.Name,
 		ShopRealCommission:      shop.SettledFen,
 		TotalPayAmount:          o.PaidFen,
-		UpdateTime:              s.UpdatedAt.In(sandbox.CST).Format(sandbox.WallLayout),
+		UpdateTime:              s.UpdatedAt.In(wire.CST).Format(sandbox.WallLayout),
 	}
 	if sandboxBits(o, 9, 4) == 0 {
 		w.App = "火山"
@@ -355,7 +356,7 @@ func sandboxParse(f map[string][]string, now time.Time) (*sandboxRequest, error)
 	}
 
 	parse := func(name, v string) (time.Time, error) {
-		t, err := time.ParseInLocation(sandbox.WallLayout, v, sandbox.CST)
+		t, err := time.ParseInLocation(sandbox.WallLayout, v, wire.CST)
 		if err != nil {
 			return time.Time{}, sandboxParamError(name + "格式错误,应为yyyy-MM-dd HH:mm:ss (" + name + " must look like 2006-01-02 15:04:05)")
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 const (
@@ -358,7 +359,7 @@ func TestSandboxPagingWalksEveryOrderOnce(t *testing.T) {
 	// inside its window.
 	for _, tt := range []string{"pay", "update"} {
 		var all []sandboxOrder
-		start := time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
+		start := time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
 		for ; start.Before(e.srv.Clock().Now().Add(time.Hour)); start = start.Add(6 * time.Hour) {
 			end := start.Add(6*time.Hour - time.Second)
 			p := sandboxParams(sandboxTestVekey, "time_type", tt,
@@ -393,7 +394,7 @@ func TestSandboxPagingWalksEveryOrderOnce(t *testing.T) {
 func TestSandboxTruthEqualsPages(t *testing.T) {
 	e := sandboxStart(t, sandboxTestConfig(21, 1500))
 	for _, at := range []string{"2026-10-08 12:00:00", "2026-11-10 00:00:00", "2026-11-25 08:30:00", "2027-03-01 00:00:00"} {
-		tm, _ := time.ParseInLocation(sandbox.WallLayout, at, sandbox.CST)
+		tm, _ := time.ParseInLocation(sandbox.WallLayout, at, wire.CST)
 		e.srv.Clock().Set(tm)
 		var orders []sandboxOrder
 		for _, vk := range []string{sandboxTestVekey, sandboxTestVekey2} {
@@ -428,7 +429,7 @@ func TestSandboxTruthEqualsPages(t *testing.T) {
 func TestSandboxLifecycleFollowsClock(t *testing.T) {
 	e := sandboxStart(t, sandboxTestConfig(3, 2000))
 	snapshot := func(at string) map[uint64]sandboxOrder {
-		tm, _ := time.ParseInLocation(sandbox.WallLayout, at, sandbox.CST)
+		tm, _ := time.ParseInLocation(sandbox.WallLayout, at, wire.CST)
 		e.srv.Clock().Set(tm)
 		orders, _ := e.walk(t, sandboxAllPay(sandboxTestVekey), 20)
 		out := map[uint64]sandboxOrder{}
@@ -488,7 +489,7 @@ func TestSandboxLifecycleFollowsClock(t *testing.T) {
 			continue
 		}
 		ids := strconv.FormatUint(id, 10)
-		tm, _ := time.ParseInLocation(sandbox.WallLayout, "2026-10-15 00:00:00", sandbox.CST)
+		tm, _ := time.ParseInLocation(sandbox.WallLayout, "2026-10-15 00:00:00", wire.CST)
 		e.srv.Clock().Set(tm)
 		r1, _ := e.get(t, sandboxParams(sandboxTestVekey, "order_ids", ids))
 		e.srv.Clock().Advance(120 * 24 * time.Hour)
@@ -676,7 +677,7 @@ var sandboxFields = []string{
 
 func TestSandboxWireShapesAndAmounts(t *testing.T) {
 	e := sandboxStart(t, sandboxTestConfig(13, 2000))
-	e.srv.Clock().Set(time.Date(2026, 11, 3, 0, 0, 0, 0, sandbox.CST))
+	e.srv.Clock().Set(time.Date(2026, 11, 3, 0, 0, 0, 0, wire.CST))
 	orders, bodies := e.walk(t, sandboxAllPay(sandboxTestVekey), 20)
 	if !bytes.HasPrefix(bodies[0], []byte(`{"error":"0","msg":"查询成功!","data":{"cursor":"`)) {
 		t.Fatalf("envelope: %.80s", bodies[0])
@@ -826,7 +827,7 @@ func TestSandboxThroughVendor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
 	w := vendors.Window{Start: start, End: e.srv.Clock().Now(), TimeType: "pay"}
 	latest := map[string]events.Order{}
 	lines := map[string]events.CommissionLine{}

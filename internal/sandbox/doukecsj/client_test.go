@@ -17,6 +17,7 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/doukecsj"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // The douke-csj client's rules walked against its sandbox.
@@ -82,8 +83,8 @@ func walkPages(t *testing.T, f vendors.Fetcher, w vendors.Window) ([]vendors.Pag
 }
 
 var (
-	payStart = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	payEnd   = time.Date(2026, 11, 10, 0, 0, 0, 0, sandbox.CST)
+	payStart = time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	payEnd   = time.Date(2026, 11, 10, 0, 0, 0, 0, wire.CST)
 )
 
 func TestClientPagesUntilEmptyCursor(t *testing.T) {
@@ -136,7 +137,7 @@ func TestClientKeepsUpdateWindowsBehindTheRefreshLag(t *testing.T) {
 	if _, err := walkPages(t, f, vendors.Window{Start: now.Add(-time.Hour), End: now.Add(time.Hour), TimeType: "update"}); err != nil {
 		t.Fatal(err)
 	}
-	end, err := time.ParseInLocation(sandbox.WallLayout, s.requests()[0].Get("end_time"), sandbox.CST)
+	end, err := time.ParseInLocation(sandbox.WallLayout, s.requests()[0].Get("end_time"), wire.CST)
 	if err != nil || end.After(time.Now().Add(-doukecsj.RefreshLag)) || end.Before(now.Add(-doukecsj.RefreshLag-time.Minute)) {
 		t.Fatalf("update end_time %s (%v): want about now minus %s", end, err, doukecsj.RefreshLag)
 	}

@@ -17,6 +17,7 @@ import (
 	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // Vendor is the vendor name the sandbox serves (pkg/vendors/doukecsj.Name).
@@ -202,7 +203,7 @@ func wall(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(sandbox.CST).Format(sandbox.WallLayout)
+	return t.In(wire.CST).Format(sandbox.WallLayout)
 }
 
 // render renders one order in its state as csj_ordersearch sends it.
@@ -254,9 +255,9 @@ func (e paramError) Error() string { return string(e) }
 func parseTime(name, v string) (time.Time, error) {
 	if len(v) == 10 && strings.Trim(v, "0123456789") == "" {
 		n, _ := strconv.ParseInt(v, 10, 64)
-		return time.Unix(n, 0).In(sandbox.CST), nil
+		return time.Unix(n, 0).In(wire.CST), nil
 	}
-	t, err := time.ParseInLocation(sandbox.WallLayout, v, sandbox.CST)
+	t, err := time.ParseInLocation(sandbox.WallLayout, v, wire.CST)
 	if err != nil {
 		return time.Time{}, paramError(name + "格式错误,应为yyyy-MM-dd HH:mm:ss或10位时间戳 (" + name + " must be 2006-01-02 15:04:05 or 10-digit Unix seconds)")
 	}

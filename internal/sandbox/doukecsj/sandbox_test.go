@@ -12,6 +12,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/sandbox/doukecsj"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 const vekey = "sandbox-test-vekey"
@@ -148,7 +149,7 @@ func TestRefreshLagAndTruth(t *testing.T) {
 	for _, o := range data(t, env).Orders {
 		var paid string
 		_ = json.Unmarshal(o["pay_success_time"], &paid)
-		if p, _ := time.ParseInLocation(sandbox.WallLayout, paid, sandbox.CST); p.After(now.Add(-doukecsj.RefreshLag)) {
+		if p, _ := time.ParseInLocation(sandbox.WallLayout, paid, wire.CST); p.After(now.Add(-doukecsj.RefreshLag)) {
 			t.Fatalf("order paid %s served at %s", paid, now)
 		}
 	}

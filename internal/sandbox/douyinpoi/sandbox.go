@@ -20,6 +20,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
 	api "github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // Paths the sandbox serves (the platform's real paths) and its admin knobs.
@@ -397,7 +398,7 @@ type sandboxAnswer struct {
 func sandboxLogID(now time.Time, seed int64, seq uint64) string {
 	x := sandbox.Mix64(uint64(seed) ^ sandbox.Mix64(seq^0x5eed))
 	y := sandbox.Mix64(x)
-	return now.In(sandbox.CST).Format("20060102150405") + strings.ToUpper(fmt.Sprintf("%016x%04x", x, y&0xffff))
+	return now.In(wire.CST).Format("20060102150405") + strings.ToUpper(fmt.Sprintf("%016x%04x", x, y&0xffff))
 }
 
 // sandboxInt reads a bare JSON integer from raw (not a string, no fraction).

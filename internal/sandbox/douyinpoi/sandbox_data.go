@@ -14,6 +14,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	api "github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // Shape of the generated data.
@@ -32,9 +33,9 @@ const (
 // within a year after their SPU but before sandboxPlanTo. A plan is listed
 // only once the sandbox clock reaches its creation time.
 var (
-	sandboxSPUFrom = time.Date(2022, 1, 1, 0, 0, 0, 0, sandbox.CST).Unix()
-	sandboxSPUTo   = time.Date(2025, 7, 1, 0, 0, 0, 0, sandbox.CST).Unix()
-	sandboxPlanTo  = time.Date(2026, 7, 1, 0, 0, 0, 0, sandbox.CST).Unix()
+	sandboxSPUFrom = time.Date(2022, 1, 1, 0, 0, 0, 0, wire.CST).Unix()
+	sandboxSPUTo   = time.Date(2025, 7, 1, 0, 0, 0, 0, wire.CST).Unix()
+	sandboxPlanTo  = time.Date(2026, 7, 1, 0, 0, 0, 0, wire.CST).Unix()
 )
 
 // sandboxPeriods are the change periods of changing plans.
@@ -81,7 +82,7 @@ func (p *sandboxPlan) createTime() any {
 	if p.unixCreate {
 		return p.created
 	}
-	return time.Unix(p.created, 0).In(sandbox.CST).Format(api.DateLayout)
+	return time.Unix(p.created, 0).In(wire.CST).Format(api.DateLayout)
 }
 
 // visible returns the prefix of s.plans created at or before t.

@@ -26,6 +26,7 @@ import (
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
 	api "github.com/yongjin-dev/yongjin/pkg/vendors/douyinpoi"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 const (
@@ -554,7 +555,7 @@ func TestSandboxTruthOverTime(t *testing.T) {
 
 func TestSandboxTruthVisibility(t *testing.T) {
 	cfg := sandboxConfig(2)
-	cfg.Clock = time.Date(2023, 6, 1, 0, 0, 0, 0, sandbox.CST) // many plans not created yet
+	cfg.Clock = time.Date(2023, 6, 1, 0, 0, 0, 0, wire.CST) // many plans not created yet
 	s := startSandbox(t, cfg)
 	ea, _ := walkSandbox(t, s, cfg, "a", sbKeyA, sbSecretA, nil)
 	eb, _ := walkSandbox(t, s, cfg, "b", sbKeyB, sbSecretB, nil)
@@ -563,7 +564,7 @@ func TestSandboxTruthVisibility(t *testing.T) {
 	if d := summary.Diff(want, got); len(d) > 0 {
 		t.Fatalf("differs from the truth:\n%s", strings.Join(d, "\n"))
 	}
-	later := s.srv.TruthAt(api.Name, time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)).Summary
+	later := s.srv.TruthAt(api.Name, time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST)).Summary
 	count := func(s summary.Summary) (n int64) {
 		for _, r := range s.Plans {
 			n += r.Plans
@@ -654,7 +655,7 @@ func TestSandboxValuesReachEvents(t *testing.T) {
 		p := v.(*events.CommissionPlan)
 		g := gen[i]
 		status, rate := g.at(now)
-		created := time.Unix(g.created, 0).In(sandbox.CST).Format(api.DateLayout)
+		created := time.Unix(g.created, 0).In(wire.CST).Format(api.DateLayout)
 		if p.PlanID != strconv.FormatUint(g.id, 10) || p.ProductID != spu || p.RateBP != rate || p.VendorStatus != status ||
 			p.ContentType != g.contentType || p.CreatedDate != created || p.ObservedAt.Unix() != now {
 			t.Fatalf("event %d = %+v, generated %+v (status %d rate %d created %s)", i, *p, g, status, rate, created)

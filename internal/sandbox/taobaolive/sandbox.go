@@ -271,7 +271,7 @@ func RID(o *sandbox.Order) string {
 // "" or absent (bit chooses, so both shapes occur).
 func sandboxTime(t time.Time, bit uint64) *string {
 	if !t.IsZero() {
-		s := t.In(sandbox.CST).Format(sandbox.WallLayout)
+		s := t.In(wire.CST).Format(sandbox.WallLayout)
 		return &s
 	}
 	if bit == 0 {
@@ -343,7 +343,7 @@ func sandboxRender(v *sandbox.View) sandboxWireOrder {
 		Picture:               o.Product.Img,
 		RefundEndTime:         sandboxTime(refundEnd, sandboxBits(o, 59, 1)),
 		PartnerPredictAmount:  api.FormatPercent(creator.RateBP),
-		ModifyTime:            s.UpdatedAt.In(sandbox.CST).Format(sandbox.WallLayout),
+		ModifyTime:            s.UpdatedAt.In(wire.CST).Format(sandbox.WallLayout),
 		ExtendInfo:            ext,
 		AdUserNick:            o.Author.Nickname,
 		BuyAmount:             o.Quantity,
@@ -415,7 +415,7 @@ func sandboxParseRequest(m map[string]any) (*sandboxRequest, error) {
 		if !ok || strings.TrimSpace(s) == "" {
 			return time.Time{}, sandboxBizError(k + "不能为空 (" + k + " is required)")
 		}
-		t, err := time.ParseInLocation(sandbox.WallLayout, strings.TrimSpace(s), sandbox.CST)
+		t, err := time.ParseInLocation(sandbox.WallLayout, strings.TrimSpace(s), wire.CST)
 		if err != nil {
 			return time.Time{}, sandboxBizError(k + "格式错误,应为yyyy-MM-dd HH:mm:ss (" + k + " must look like 2006-01-02 15:04:05)")
 		}
@@ -650,7 +650,7 @@ func (h *sandboxEndpoint) authorize(r *http.Request, now time.Time) (*sandbox.Bo
 	if ts == "" {
 		return nil, nil, &sandboxAPIError{30, "Missing Timestamp", "", ""}
 	}
-	t, err := time.ParseInLocation(sandbox.WallLayout, ts, sandbox.CST)
+	t, err := time.ParseInLocation(sandbox.WallLayout, ts, wire.CST)
 	if err != nil {
 		return nil, nil, &sandboxAPIError{31, "Invalid Timestamp", "", "时间戳格式应为yyyy-MM-dd HH:mm:ss (timestamp must look like 2006-01-02 15:04:05, GMT+8)"}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	"github.com/yongjin-dev/yongjin/internal/summary"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 	api "github.com/yongjin-dev/yongjin/pkg/vendors/xingtu"
 )
 
@@ -217,7 +218,7 @@ var sandboxIndustries = []struct {
 // seed and the author; the period's counts and the day's jitter from the
 // seed, the author, the period and the day.
 func sandboxGenerate(seed int64, author, period string, at time.Time) *sandboxExperience {
-	day := at.In(sandbox.CST)
+	day := at.In(wire.CST)
 	date := day.Format(api.DateLayout)
 	pr := sandboxRand(seed, "profile", author)
 	k := 1 + pr.IntN(4)
@@ -275,12 +276,12 @@ func sandboxGenerate(seed int64, author, period string, at time.Time) *sandboxEx
 		}
 		// the latest order is the same whatever the period
 		lr := sandboxRand(seed, "latest", author, date)
-		midnight := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, sandbox.CST)
+		midnight := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, wire.CST)
 		finished := midnight.AddDate(0, 0, -1-lr.IntN(29)).Add(time.Duration(lr.IntN(24)) * time.Hour)
 		x.LatestOrder = &sandboxLatestOrder{
 			OrderID:    7_100_000_000_000_000_000 + lr.Uint64N(900_000_000_000_000_000),
 			OrderPrice: priceCents * int64(90+lr.IntN(21)) / 100 / 100,
-			FinishTime: finished.In(sandbox.CST).Format(sandbox.WallLayout),
+			FinishTime: finished.In(wire.CST).Format(sandbox.WallLayout),
 		}
 	}
 	x.AvgOrderPrice = float64(avgCents) / 100
@@ -336,7 +337,7 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	recordTime := call.Now.In(sandbox.CST).Format(sandbox.WallLayout)
+	recordTime := call.Now.In(wire.CST).Format(sandbox.WallLayout)
 	fail := func(status, code int, msg string) {
 		sandbox.WriteJSON(w, status, sandboxEnvelope{Code: code, Message: &msg, RecordTime: recordTime, RequestID: call.RequestID})
 	}

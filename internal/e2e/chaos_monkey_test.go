@@ -1,4 +1,6 @@
-package main
+//go:build chaos
+
+package e2e
 
 import (
 	"context"

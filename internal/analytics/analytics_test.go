@@ -1,4 +1,4 @@
-package clickhouse
+package analytics
 
 import (
 	"fmt"
@@ -8,13 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongjin-dev/yongjin/internal/clickhouse/analyticsfixture"
+	"github.com/yongjin-dev/yongjin/internal/analytics/analyticsfixture"
+	"github.com/yongjin-dev/yongjin/internal/clickhouse"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // loadAnalytics opens a migrated store on a fresh database and inserts the
 // analytics fixture's batches (redeliveries, re-polls and out-of-order
 // versions included) through Insert.
-func loadAnalytics(t testing.TB) *Store {
+func loadAnalytics(t testing.TB) *testStore {
 	t.Helper()
 	s := openTestStore(t)
 	for i, b := range analyticsfixture.Batches() {
@@ -48,7 +50,7 @@ func requireEqual[T any](t *testing.T, what string, got, want T) {
 
 // analyticsResults runs every analytics method with the fixture's range and
 // returns their results by name, so a test can compare two runs.
-func analyticsResults(t *testing.T, s *Store) map[string]any {
+func analyticsResults(t *testing.T, s *testStore) map[string]any {
 	t.Helper()
 	ctx := testCtx(t)
 	f := Filter{From: analyticsfixture.RangeFrom, To: analyticsfixture.RangeTo}
@@ -268,7 +270,7 @@ func TestAnalyticsFilters(t *testing.T) {
 	}
 
 	// One CST day: 2024-03-02 holds A3 (paid 01:30 CST, still 03-01 in UTC), A4 and T2.
-	one := DayRange(time.Date(2024, 3, 2, 12, 0, 0, 0, time.UTC), time.Date(2024, 3, 2, 0, 0, 0, 0, CST))
+	one := DayRange(time.Date(2024, 3, 2, 12, 0, 0, 0, time.UTC), time.Date(2024, 3, 2, 0, 0, 0, 0, wire.CST))
 	if want := (Filter{From: analyticsfixture.March(2, 0, 0), To: analyticsfixture.March(3, 0, 0).Add(-time.Second)}); !one.From.Equal(want.From) || !one.To.Equal(want.To) {
 		t.Fatalf("DayRange = %v..%v, want %v..%v", one.From, one.To, want.From, want.To)
 	}
@@ -330,7 +332,7 @@ func TestAnalyticsStableAcrossMergesAndRedelivery(t *testing.T) {
 	}
 	requireEqual(t, "after redelivering everything", analyticsResults(t, s), before)
 	for _, table := range []string{"orders", "commission_lines", "commission_plans", "creator_snapshots", "commission_plan_history"} {
-		if err := s.conn.Exec(ctx, "OPTIMIZE TABLE "+s.db+"."+table+" FINAL"); err != nil {
+		if err := s.Optimize(ctx, table); err != nil {
 			t.Fatalf("optimize %s: %v", table, err)
 		}
 	}
@@ -360,7 +362,7 @@ func TestAnalyticsEmpty(t *testing.T) {
 // TestAnalyticsSQL checks the shipped file: every query that sums or counts
 // reads the latest versions (FINAL), and the Grafana references all expand.
 func TestAnalyticsSQL(t *testing.T) {
-	q, err := ParseQueries(AnalyticsSQL)
+	q, err := clickhouse.ParseQueries(AnalyticsSQL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +377,7 @@ func TestAnalyticsSQL(t *testing.T) {
 				}
 			}
 		}
-		s := &Store{db: "`x`"}
+		s := &Reader{db: "x"}
 		vars := Vars{"platform": {"douke"}, "role": {"creator"}, "top": {"5"}, "indicator": {"order_cnt"}, "period": {"DAY_30"}}
 		exp, err := s.AnalyticsQuery(name, TimeRange{From: time.Unix(1, 0), To: time.Unix(2, 0)}, vars)
 		if err != nil {
@@ -386,7 +388,7 @@ func TestAnalyticsSQL(t *testing.T) {
 			t.Errorf("query %s keeps a reference after expansion:\n%s", name, exp)
 		}
 	}
-	if _, err := (&Store{db: "x"}).AnalyticsQuery("nosuch", TimeRange{}, nil); err == nil {
+	if _, err := (&Reader{db: "x"}).AnalyticsQuery("nosuch", TimeRange{}, nil); err == nil {
 		t.Error("AnalyticsQuery(nosuch) = nil error")
 	}
 }

@@ -1,4 +1,13 @@
-package clickhouse
+// Package analytics is the read side of yongjin's ClickHouse database: the
+// analytics read model (commission per day, platform, creator and product,
+// refunds, settlement lags, plans, creator indicators, ingest health) that
+// the sink's dashboard and the Grafana dashboard show, its named queries
+// (queries/analytics.sql, written with the Grafana ClickHouse plugin's
+// macros) and the expander of those macros (ExpandGrafana). Days are China
+// Standard Time days (wire.CST), the vendors' calendar. The write side —
+// schema, migrations, batch insert — is internal/clickhouse, whose Store a
+// Reader reads through.
+package analytics
 
 import (
 	"context"
@@ -10,7 +19,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/shopspring/decimal"
 
+	"github.com/yongjin-dev/yongjin/internal/clickhouse"
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // AnalyticsSQL is the text of queries/analytics.sql: the analytics queries,
@@ -50,27 +61,35 @@ var AnalyticsQueryNames = []string{
 var analyticsQueries = mustParseAnalytics(AnalyticsSQL)
 
 func mustParseAnalytics(sql string) map[string]string {
-	q, err := ParseQueries(sql)
+	q, err := clickhouse.ParseQueries(sql)
 	if err != nil {
-		panic("clickhouse: queries/analytics.sql: " + err.Error())
+		panic("analytics: queries/analytics.sql: " + err.Error())
 	}
 	for _, n := range AnalyticsQueryNames {
 		if q[n] == "" {
-			panic("clickhouse: queries/analytics.sql lacks query " + n)
+			panic("analytics: queries/analytics.sql lacks query " + n)
 		}
 	}
 	if len(q) != len(AnalyticsQueryNames) {
-		panic(fmt.Sprintf("clickhouse: queries/analytics.sql has %d queries, AnalyticsQueryNames %d", len(q), len(AnalyticsQueryNames)))
+		panic(fmt.Sprintf("analytics: queries/analytics.sql has %d queries, AnalyticsQueryNames %d", len(q), len(AnalyticsQueryNames)))
 	}
 	return q
 }
 
+// Reader runs the analytics queries on the database of a store. It is
+// safe for concurrent use.
+type Reader struct {
+	store *clickhouse.Store
+	// db is the database the queries read.
+	db string
+}
+
+// New returns the analytics read model of store's database.
+func New(store *clickhouse.Store) *Reader { return &Reader{store: store, db: store.Database()} }
+
 // DefaultRoles are the commission roles counted as "our commission" when a
 // Filter names none: the creator's commission income.
 var DefaultRoles = []string{string(events.RoleCreator)}
-
-// CST is China Standard Time, the vendors' calendar: analytics days are CST days.
-var CST = time.FixedZone("CST", 8*3600)
 
 // Filter selects what the analytics queries look at.
 type Filter struct {
@@ -87,27 +106,27 @@ type Filter struct {
 
 // DayRange is the filter of whole CST days first..last (both included).
 func DayRange(first, last time.Time) Filter {
-	y, m, d := first.In(CST).Date()
-	from := time.Date(y, m, d, 0, 0, 0, 0, CST)
-	y, m, d = last.In(CST).Date()
-	to := time.Date(y, m, d+1, 0, 0, 0, 0, CST).Add(-time.Second)
+	y, m, d := first.In(wire.CST).Date()
+	from := time.Date(y, m, d, 0, 0, 0, 0, wire.CST)
+	y, m, d = last.In(wire.CST).Date()
+	to := time.Date(y, m, d+1, 0, 0, 0, 0, wire.CST).Add(-time.Second)
 	return Filter{From: from, To: to}
 }
 
 // AnalyticsQuery returns the named query of AnalyticsSQL expanded for the
-// store's database with time range tr and variables vars (see ExpandGrafana).
-func (s *Store) AnalyticsQuery(name string, tr TimeRange, vars Vars) (string, error) {
+// reader's database with time range tr and variables vars (see ExpandGrafana).
+func (s *Reader) AnalyticsQuery(name string, tr TimeRange, vars Vars) (string, error) {
 	q, ok := analyticsQueries[name]
 	if !ok {
 		return "", fmt.Errorf("no analytics query %q", name)
 	}
-	q = dbRefRE.ReplaceAllString(q, s.db+".")
+	q = clickhouse.ForDatabase(q, s.db)
 	return ExpandGrafana(q, tr, vars)
 }
 
 // run expands and runs the named analytics query for f (platforms resolved,
 // roles defaulted) with the extra variables, calling scan for every row.
-func (s *Store) run(ctx context.Context, name string, f Filter, extra Vars, scan func(driver.Rows) error) error {
+func (s *Reader) run(ctx context.Context, name string, f Filter, extra Vars, scan func(driver.Rows) error) error {
 	vars := Vars{"platform": f.Platforms, "role": f.Roles}
 	if len(vars["platform"]) == 0 {
 		all, err := s.Platforms(ctx)
@@ -127,10 +146,10 @@ func (s *Store) run(ctx context.Context, name string, f Filter, extra Vars, scan
 	}
 	tr := TimeRange{From: f.From, To: f.To}
 	if tr.From.IsZero() {
-		tr.From = minDateTime
+		tr.From = clickhouse.MinDateTime
 	}
 	if tr.To.IsZero() {
-		tr.To = maxDateTime
+		tr.To = clickhouse.MaxDateTime
 	}
 	q, err := s.AnalyticsQuery(name, tr, vars)
 	if err != nil {
@@ -139,39 +158,26 @@ func (s *Store) run(ctx context.Context, name string, f Filter, extra Vars, scan
 	return s.scanAll(ctx, name, q, scan)
 }
 
-func (s *Store) scanAll(ctx context.Context, name, q string, scan func(driver.Rows) error) error {
-	rows, err := s.conn.Query(ctx, q)
-	if err != nil {
-		return s.wrap("analytics "+name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return s.wrap("analytics "+name+": scan", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return s.wrap("analytics "+name, err)
-	}
-	return nil
+func (s *Reader) scanAll(ctx context.Context, name, q string, scan func(driver.Rows) error) error {
+	return s.store.ScanAll(ctx, "analytics "+name, q, scan)
 }
 
 // Platforms lists every platform with data, sorted.
-func (s *Store) Platforms(ctx context.Context) ([]string, error) {
+func (s *Reader) Platforms(ctx context.Context) ([]string, error) {
 	return s.strings(ctx, QueryPlatforms)
 }
 
 // IndicatorNames lists every Xingtu indicator name stored, sorted.
-func (s *Store) IndicatorNames(ctx context.Context) ([]string, error) {
+func (s *Reader) IndicatorNames(ctx context.Context) ([]string, error) {
 	return s.strings(ctx, QueryIndicatorNames)
 }
 
 // Periods lists every creator snapshot period stored, sorted.
-func (s *Store) Periods(ctx context.Context) ([]string, error) {
+func (s *Reader) Periods(ctx context.Context) ([]string, error) {
 	return s.strings(ctx, QueryPeriods)
 }
 
-func (s *Store) strings(ctx context.Context, name string) ([]string, error) {
+func (s *Reader) strings(ctx context.Context, name string) ([]string, error) {
 	q, err := s.AnalyticsQuery(name, TimeRange{}, nil)
 	if err != nil {
 		return nil, err
@@ -190,7 +196,7 @@ func (s *Store) strings(ctx context.Context, name string) ([]string, error) {
 
 // PayTimeRange reports the first and last pay time of the orders of
 // f.Platforms (f's times and roles are ignored); ok is false when there are none.
-func (s *Store) PayTimeRange(ctx context.Context, f Filter) (first, last time.Time, ok bool, err error) {
+func (s *Reader) PayTimeRange(ctx context.Context, f Filter) (first, last time.Time, ok bool, err error) {
 	err = s.run(ctx, QueryPayTimeRange, Filter{Platforms: f.Platforms}, nil, func(r driver.Rows) error {
 		var has uint8
 		if err := r.Scan(&has, &first, &last); err != nil {
@@ -289,7 +295,7 @@ type CommissionDay struct {
 
 // CommissionDaily runs commission_daily: commission per CST pay day ×
 // platform × account × creator × shop.
-func (s *Store) CommissionDaily(ctx context.Context, f Filter) ([]CommissionDay, error) {
+func (s *Reader) CommissionDaily(ctx context.Context, f Filter) ([]CommissionDay, error) {
 	var out []CommissionDay
 	err := s.run(ctx, QueryCommissionDaily, f, nil, func(r driver.Rows) error {
 		var d CommissionDay
@@ -311,7 +317,7 @@ type PlatformDay struct {
 }
 
 // CommissionByPlatformDay runs commission_by_platform_day.
-func (s *Store) CommissionByPlatformDay(ctx context.Context, f Filter) ([]PlatformDay, error) {
+func (s *Reader) CommissionByPlatformDay(ctx context.Context, f Filter) ([]PlatformDay, error) {
 	var out []PlatformDay
 	err := s.run(ctx, QueryCommissionByPlatformDay, f, nil, func(r driver.Rows) error {
 		var d PlatformDay
@@ -338,7 +344,7 @@ type RefundDay struct {
 }
 
 // RefundsDaily runs refunds_daily (roles are ignored).
-func (s *Store) RefundsDaily(ctx context.Context, f Filter) ([]RefundDay, error) {
+func (s *Reader) RefundsDaily(ctx context.Context, f Filter) ([]RefundDay, error) {
 	var out []RefundDay
 	err := s.run(ctx, QueryRefundsDaily, f, nil, func(r driver.Rows) error {
 		var (
@@ -380,7 +386,7 @@ type RefundAmountDay struct {
 }
 
 // RefundAmountsDaily runs refund_amounts_daily (roles are ignored).
-func (s *Store) RefundAmountsDaily(ctx context.Context, f Filter) ([]RefundAmountDay, error) {
+func (s *Reader) RefundAmountsDaily(ctx context.Context, f Filter) ([]RefundAmountDay, error) {
 	var out []RefundAmountDay
 	err := s.run(ctx, QueryRefundAmountsDaily, f, nil, func(r driver.Rows) error {
 		var (
@@ -417,7 +423,7 @@ type SettlementLag struct {
 }
 
 // SettlementLags runs settlement_lag (roles are ignored).
-func (s *Store) SettlementLags(ctx context.Context, f Filter) ([]SettlementLag, error) {
+func (s *Reader) SettlementLags(ctx context.Context, f Filter) ([]SettlementLag, error) {
 	var out []SettlementLag
 	err := s.run(ctx, QuerySettlementLag, f, nil, func(r driver.Rows) error {
 		var l SettlementLag
@@ -441,7 +447,7 @@ type TopCreator struct {
 }
 
 // TopCreators runs top_creators: the top creators by estimated commission.
-func (s *Store) TopCreators(ctx context.Context, f Filter, top int) ([]TopCreator, error) {
+func (s *Reader) TopCreators(ctx context.Context, f Filter, top int) ([]TopCreator, error) {
 	var out []TopCreator
 	err := s.run(ctx, QueryTopCreators, f, topVar(top), func(r driver.Rows) error {
 		var c TopCreator
@@ -463,7 +469,7 @@ type TopProduct struct {
 }
 
 // TopProducts runs top_products: the top products by estimated commission.
-func (s *Store) TopProducts(ctx context.Context, f Filter, top int) ([]TopProduct, error) {
+func (s *Reader) TopProducts(ctx context.Context, f Filter, top int) ([]TopProduct, error) {
 	var out []TopProduct
 	err := s.run(ctx, QueryTopProducts, f, topVar(top), func(r driver.Rows) error {
 		var p TopProduct
@@ -494,7 +500,7 @@ type PlanRateDay struct {
 }
 
 // PlanRatesDaily runs plan_rates_daily (f's times bound the observation time).
-func (s *Store) PlanRatesDaily(ctx context.Context, f Filter) ([]PlanRateDay, error) {
+func (s *Reader) PlanRatesDaily(ctx context.Context, f Filter) ([]PlanRateDay, error) {
 	var out []PlanRateDay
 	err := s.run(ctx, QueryPlanRatesDaily, f, nil, func(r driver.Rows) error {
 		var p PlanRateDay
@@ -520,7 +526,7 @@ type PlanRateChange struct {
 }
 
 // PlanRateChanges runs plan_rate_changes (f's times bound ChangedAt).
-func (s *Store) PlanRateChanges(ctx context.Context, f Filter) ([]PlanRateChange, error) {
+func (s *Reader) PlanRateChanges(ctx context.Context, f Filter) ([]PlanRateChange, error) {
 	var out []PlanRateChange
 	err := s.run(ctx, QueryPlanRateChanges, f, nil, func(r driver.Rows) error {
 		var c PlanRateChange
@@ -546,7 +552,7 @@ type IndicatorPoint struct {
 // CreatorIndicatorDaily runs creator_indicator_daily for one indicator in
 // the given periods (none: every period stored). f's times bound the
 // snapshot days (CST).
-func (s *Store) CreatorIndicatorDaily(ctx context.Context, f Filter, indicator string, periods []string) ([]IndicatorPoint, error) {
+func (s *Reader) CreatorIndicatorDaily(ctx context.Context, f Filter, indicator string, periods []string) ([]IndicatorPoint, error) {
 	if len(periods) == 0 {
 		var err error
 		if periods, err = s.Periods(ctx); err != nil {
@@ -580,7 +586,7 @@ type IngestHour struct {
 }
 
 // IngestHourly runs ingest_hourly (f's times bound ingested_at).
-func (s *Store) IngestHourly(ctx context.Context, f Filter) ([]IngestHour, error) {
+func (s *Reader) IngestHourly(ctx context.Context, f Filter) ([]IngestHour, error) {
 	var out []IngestHour
 	err := s.run(ctx, QueryIngestHourly, f, nil, func(r driver.Rows) error {
 		var h IngestHour
@@ -611,7 +617,7 @@ type SourceFreshness struct {
 func (f SourceFreshness) Source() string { return events.Source(f.Platform, f.Account) }
 
 // SourceFreshnesses runs source_freshness (f's times and roles are ignored).
-func (s *Store) SourceFreshnesses(ctx context.Context, f Filter) ([]SourceFreshness, error) {
+func (s *Reader) SourceFreshnesses(ctx context.Context, f Filter) ([]SourceFreshness, error) {
 	var out []SourceFreshness
 	err := s.run(ctx, QuerySourceFreshness, Filter{Platforms: f.Platforms}, nil, func(r driver.Rows) error {
 		var x SourceFreshness

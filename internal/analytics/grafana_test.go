@@ -1,4 +1,4 @@
-package clickhouse
+package analytics
 
 import (
 	"encoding/json"
@@ -13,7 +13,9 @@ import (
 	"github.com/shopspring/decimal"
 	"gopkg.in/yaml.v3"
 
-	"github.com/yongjin-dev/yongjin/internal/clickhouse/analyticsfixture"
+	"github.com/yongjin-dev/yongjin/internal/analytics/analyticsfixture"
+	"github.com/yongjin-dev/yongjin/internal/clickhouse"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // The shipped Grafana dashboard and its Kubernetes ConfigMap.
@@ -123,7 +125,7 @@ func formatCell(v any, dbType string) string {
 		if dbType == "Date" {
 			return x.Format(time.DateOnly)
 		}
-		return x.In(analyticsfixture.CST).Format(time.DateTime)
+		return x.In(wire.CST).Format(time.DateTime)
 	case *float64:
 		return strconv.FormatFloat(*x, 'f', -1, 64)
 	case *string:
@@ -133,9 +135,9 @@ func formatCell(v any, dbType string) string {
 }
 
 // runRows runs q and returns its rows as strings, with the column names.
-func runRows(t *testing.T, s *Store, q string) (cols []string, out [][]string) {
+func runRows(t *testing.T, s *testStore, q string) (cols []string, out [][]string) {
 	t.Helper()
-	rows, err := s.conn.Query(testCtx(t), q)
+	rows, err := s.Query(testCtx(t), "grafana panel", q)
 	if err != nil {
 		t.Fatalf("query failed: %v\n%s", err, q)
 	}
@@ -278,8 +280,8 @@ func TestGrafanaDashboardPanels(t *testing.T) {
 			}
 			continue
 		case "constant":
-			if v.Name != "database" || v.Query != DefaultDatabase {
-				t.Errorf("constant %s = %v; want database = %s", v.Name, v.Query, DefaultDatabase)
+			if v.Name != "database" || v.Query != clickhouse.DefaultDatabase {
+				t.Errorf("constant %s = %v; want database = %s", v.Name, v.Query, clickhouse.DefaultDatabase)
 			}
 			vars[v.Name] = []string{s.Database()}
 			continue
@@ -443,7 +445,7 @@ func checkIngestPanel(t *testing.T, rows [][]string, start, end time.Time) {
 	t.Helper()
 	totals := map[string]int64{}
 	for _, row := range rows {
-		hour, err := time.ParseInLocation(time.DateTime, row[0], analyticsfixture.CST)
+		hour, err := time.ParseInLocation(time.DateTime, row[0], wire.CST)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -465,7 +467,7 @@ func checkIngestedAt(t *testing.T, rows [][]string, start, end time.Time) [][]st
 	t.Helper()
 	out := make([][]string, len(rows))
 	for i, row := range rows {
-		at, err := time.ParseInLocation(time.DateTime, row[len(row)-1], analyticsfixture.CST)
+		at, err := time.ParseInLocation(time.DateTime, row[len(row)-1], wire.CST)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,9 @@
-package events
+// Package schemacompat is the schema compatibility gate of the event
+// contract: it compares each JSON Schema of pkg/events with its committed
+// baseline (pkg/events/schemas/baseline) and reports every breaking change.
+// Its tests run the gate over the embedded schemas; subscribers never need it,
+// so it lives outside pkg/events.
+package schemacompat
 
 import (
 	"bytes"
@@ -10,9 +15,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/yongjin-dev/yongjin/pkg/events"
 )
 
-// This file is the schema compatibility gate: a published event type is a
+// The gate: a published event type is a
 // promise to every subscriber, so its JSON Schema may only evolve in ways that
 // keep both the events already stored in the stream (replay) and the code
 // written against the earlier schema working.
@@ -255,7 +262,7 @@ const BaselineIDPrefix = "https://yongjin.dev/schemas/baseline/"
 // are returned as they are).
 func LiveID(id string) string {
 	if rest, ok := strings.CutPrefix(id, BaselineIDPrefix); ok {
-		return "https://yongjin.dev/schemas/" + rest
+		return events.SchemaBaseURI + rest
 	}
 	return id
 }

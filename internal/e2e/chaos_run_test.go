@@ -1,4 +1,6 @@
-package main
+//go:build chaos
+
+package e2e
 
 import (
 	"context"
@@ -26,8 +28,10 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/checkpoint"
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
+	"github.com/yongjin-dev/yongjin/internal/testenv"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/all"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // The sandbox data: orders paid over October 2026 (CST); the clock starts
@@ -36,12 +40,12 @@ import (
 // settlement) under the chaos; the last step is past every order's last
 // change (at most 52 days after payment).
 var (
-	payFrom    = time.Date(2026, 10, 1, 0, 0, 0, 0, sandbox.CST)
-	payTo      = time.Date(2026, 11, 1, 0, 0, 0, 0, sandbox.CST)
-	clockSteps = []time.Time{
-		time.Date(2026, 11, 1, 12, 0, 0, 0, sandbox.CST),
-		time.Date(2026, 11, 14, 12, 0, 0, 0, sandbox.CST),
-		time.Date(2026, 12, 28, 12, 0, 0, 0, sandbox.CST),
+	chaosPayFrom = time.Date(2026, 10, 1, 0, 0, 0, 0, wire.CST)
+	chaosPayTo   = time.Date(2026, 11, 1, 0, 0, 0, 0, wire.CST)
+	clockSteps   = []time.Time{
+		time.Date(2026, 11, 1, 12, 0, 0, 0, wire.CST),
+		time.Date(2026, 11, 14, 12, 0, 0, 0, wire.CST),
+		time.Date(2026, 12, 28, 12, 0, 0, 0, wire.CST),
 	}
 )
 
@@ -100,7 +104,7 @@ func (r *runner) setup(ctx context.Context) (*stack, error) {
 	c := r.cfg
 	for _, b := range []string{"nats-server", "sandbox", "poller", "normalizer", "sink"} {
 		if _, err := os.Stat(filepath.Join(c.bin, b)); err != nil {
-			return nil, fmt.Errorf("binary %s missing (run make chaos, which builds bin/): %v", b, err)
+			return nil, fmt.Errorf("binary %s missing in %s: %v", b, c.bin, err)
 		}
 	}
 	if filepath.Base(c.data) == "" || c.data == c.root || c.data == "/" {
@@ -117,20 +121,17 @@ func (r *runner) setup(ctx context.Context) (*stack, error) {
 	}
 	st := &stack{}
 	newProc := func(name, bin string) *proc {
-		return &proc{name: name, bin: filepath.Join(c.bin, bin), logPath: filepath.Join(logs, name+".log"), r: r}
+		return &proc{name: name, bin: filepath.Join(c.bin, bin), logPath: filepath.Join(logs, name+".log"), ownGroup: true, logf: r.logf}
 	}
 	st.nats, st.sandbox = newProc("nats-server", "nats-server"), newProc("sandbox", "sandbox")
 	st.normalizer, st.sink, st.poller = newProc("normalizer", "normalizer"), newProc("sink", "sink"), newProc("poller", "poller")
 
 	// NATS JetStream server process, file store under --data/nats.
-	ports := map[string]int{}
-	for _, k := range []string{"nats", "sandbox", "norm", "sink"} {
-		p, err := freePort()
-		if err != nil {
-			return st, err
-		}
-		ports[k] = p
+	free, err := testenv.FreePorts(4)
+	if err != nil {
+		return st, err
 	}
+	ports := map[string]int{"nats": free[0], "sandbox": free[1], "norm": free[2], "sink": free[3]}
 	st.natsURL = fmt.Sprintf("nats://127.0.0.1:%d", ports["nats"])
 	st.natsConf = filepath.Join(c.data, "nats.conf")
 	conf := fmt.Sprintf("server_name: yongjin-chaos\nlisten: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n}\n", ports["nats"], filepath.Join(c.data, "nats"))
@@ -165,7 +166,7 @@ func (r *runner) setup(ctx context.Context) (*stack, error) {
 		"--addr", fmt.Sprintf("127.0.0.1:%d", ports["sandbox"]),
 		"--seed", strconv.FormatUint(c.seed, 10),
 		"--orders", strconv.Itoa(c.orders),
-		"--from", payFrom.Format(time.RFC3339), "--to", payTo.Format(time.RFC3339),
+		"--from", chaosPayFrom.Format(time.RFC3339), "--to", chaosPayTo.Format(time.RFC3339),
 		"--clock", clockSteps[0].Format(time.RFC3339),
 		"--account", vendorsandbox.DemoAccount,
 		"--malformed-pages", "0", // set once the first full read is done (phase 1)
@@ -187,14 +188,14 @@ func (r *runner) setup(ctx context.Context) (*stack, error) {
 	if err := r.waitFor(ctx, "sandbox /_sandbox/healthz", 60*time.Second, 200*time.Millisecond, func(ctx context.Context) (bool, string) {
 		_, err := httpGet(ctx, st.sandboxURL+"/_sandbox/healthz")
 		if err != nil && !st.sandbox.running() {
-			return false, "sandbox exited: " + lastLine(st.sandbox.logPath)
+			return false, "sandbox exited: " + st.sandbox.lastLine()
 		}
 		return err == nil, errText(err)
 	}); err != nil {
 		return st, err
 	}
 	r.logf("sandbox %s up (pid %d): seed %d, %d orders per account paid %s..%s, clock %s, faults 5xx %.1f%% throttle %.1f%% slow %.1f%%×%s, %d malformed pages per order vendor, %d drifted douke records",
-		st.sandboxURL, st.sandbox.pid(), c.seed, c.orders, payFrom.Format(time.DateOnly), payTo.Add(-time.Second).Format(time.DateOnly),
+		st.sandboxURL, st.sandbox.pid(), c.seed, c.orders, chaosPayFrom.Format(time.DateOnly), chaosPayTo.Add(-time.Second).Format(time.DateOnly),
 		clockSteps[0].Format(time.DateTime), baseErrorRate5xx*100, baseThrottleRate*100, baseSlowRate*100, baseSlowFor, c.malformed, c.drifted)
 
 	// ClickHouse: a fresh database of the run's own (dropping a big one takes
@@ -217,7 +218,7 @@ func (r *runner) setup(ctx context.Context) (*stack, error) {
 	}
 	for i := range srcs {
 		s := &srcs[i]
-		s.Start = payFrom.Format(time.RFC3339)
+		s.Start = chaosPayFrom.Format(time.RFC3339)
 		s.RatePerSecond = 1000
 		switch s.Vendor {
 		case "douke":
@@ -303,7 +304,7 @@ func (r *runner) waitJetStream(ctx context.Context, st *stack, within time.Durat
 		defer cancel()
 		_, err := st.js.AccountInfo(actx)
 		if err != nil && !st.nats.running() {
-			return false, "nats-server is not running: " + lastLine(st.nats.logPath)
+			return false, "nats-server is not running: " + st.nats.lastLine()
 		}
 		return err == nil, errText(err)
 	})
@@ -427,7 +428,7 @@ func (r *runner) exercise(ctx context.Context, st *stack) {
 	}
 	final := clockSteps[len(clockSteps)-1]
 	st.poller.setSupervise(false)
-	if err := st.poller.stop(30 * time.Second); err != nil {
+	if err := st.poller.terminate(30 * time.Second); err != nil {
 		r.fail("poller clean stop on SIGTERM: %v", err)
 	} else {
 		held, err := r.heldLeases(ctx, st)
@@ -443,7 +444,7 @@ func (r *runner) exercise(ctx context.Context, st *stack) {
 	// 4. Verify.
 	r.verify(ctx, st, m, final)
 	for _, p := range []*proc{st.normalizer, st.sink} {
-		if err := p.stop(60 * time.Second); err != nil {
+		if err := p.terminate(60 * time.Second); err != nil {
 			r.fail("%s clean stop on SIGTERM: %v", p.name, err)
 		} else {
 			r.pass("%s stopped cleanly on SIGTERM", p.name)
@@ -458,7 +459,7 @@ func (r *runner) exercise(ctx context.Context, st *stack) {
 // 72 h look-back from its checkpoint) and starts the poller again.
 func (r *runner) outage(ctx context.Context, st *stack, target time.Time) error {
 	st.poller.setSupervise(false)
-	if err := st.poller.stop(30 * time.Second); err != nil {
+	if err := st.poller.terminate(30 * time.Second); err != nil {
 		return fmt.Errorf("stop the poller: %w", err)
 	}
 	srcs := append([]poller.Source(nil), st.sources...)
@@ -478,7 +479,7 @@ func (r *runner) outage(ctx context.Context, st *stack, target time.Time) error 
 	for _, part := range st.parts {
 		if cp, err := st.cps.Get(ctx, part.Key()); err == nil && part.Source.Vendor == "douke" {
 			behind = append(behind, fmt.Sprintf("%s checkpoint %s, %s behind (look-back %s)", part.Key(),
-				cp.Position.In(sandbox.CST).Format(time.DateTime), target.Sub(cp.Position).Round(time.Hour), part.Source.Lookback))
+				cp.Position.In(wire.CST).Format(time.DateTime), target.Sub(cp.Position).Round(time.Hour), part.Source.Lookback))
 		}
 	}
 	if err := r.setClock(ctx, st, target); err != nil {
@@ -738,5 +739,5 @@ func showTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.In(sandbox.CST).Format(time.DateTime)
+	return t.In(wire.CST).Format(time.DateTime)
 }

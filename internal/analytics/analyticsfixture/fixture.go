@@ -23,16 +23,14 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
-
-// CST is China Standard Time.
-var CST = time.FixedZone("CST", 8*3600)
 
 // Platforms are the platforms the data set covers, sorted.
 var Platforms = []string{"douke", "douyin-poi", "taobao-live", "xingtu"}
 
 // March returns 2024-03-day hh:mm CST.
-func March(day, hh, mm int) time.Time { return time.Date(2024, 3, day, hh, mm, 0, 0, CST) }
+func March(day, hh, mm int) time.Time { return time.Date(2024, 3, day, hh, mm, 0, 0, wire.CST) }
 
 // RangeFrom and RangeTo are the range most tests look at: 2024-03-01 to
 // 2024-03-03, whole CST days (RangeTo is 23:59:59).
@@ -77,7 +75,7 @@ var (
 	a5 = order{platform: "douke", account: AccountA, id: "A5", author: "au-1", authorName: "达人一", shop: "sh-1", shopName: "店铺一",
 		product: "p-1", productName: "商品一", paid: March(3, 9, 0), paidFen: 20000, creatorBP: 2000, liveBP: 500}
 	d0 = order{platform: "douke", account: AccountA, id: "D0", author: "au-1", authorName: "达人一", shop: "sh-1", shopName: "店铺一",
-		product: "p-1", productName: "商品一", paid: time.Date(2024, 2, 28, 10, 0, 0, 0, CST), paidFen: 1000, creatorBP: 2000, liveBP: 500}
+		product: "p-1", productName: "商品一", paid: time.Date(2024, 2, 28, 10, 0, 0, 0, wire.CST), paidFen: 1000, creatorBP: 2000, liveBP: 500}
 	t1 = order{platform: "taobao-live", account: AccountB, id: "T1", author: "nick-1", authorName: "nick-1",
 		product: "i-1", productName: "宝贝一", paid: March(1, 15, 0), paidFen: 6000, creatorBP: 1000, taobao: true}
 	t2 = order{platform: "taobao-live", account: AccountB, id: "T2", author: "nick-2", authorName: "nick-2",
@@ -216,7 +214,7 @@ func snap(author, period string, observed time.Time, indicators ...events.Indica
 	}
 	return mustEnvelope(events.CreatorOrderExperience{
 		Platform: "xingtu", Account: AccountA, AuthorID: author, Period: period,
-		SnapshotDate: observed.In(CST).Format(time.DateOnly), Indicators: indicators, Data: raw,
+		SnapshotDate: observed.In(wire.CST).Format(time.DateOnly), Indicators: indicators, Data: raw,
 		ObservedAt: at.UTC(), Version: at.UnixMilli(),
 	})
 }
@@ -275,12 +273,12 @@ func cat(parts ...[]events.Envelope) []events.Envelope {
 func Batches() [][]events.Envelope {
 	b1 := cat(a1v1.envelopes(), a2v1.envelopes(), a3v1.envelopes(), a3v1.envelopes(), t1v1.envelopes(), d0v1.envelopes(),
 		[]events.Envelope{
-			plan("spu-1", "pl-1", 1800, time.Date(2024, 2, 29, 8, 0, 0, 0, CST)),
+			plan("spu-1", "pl-1", 1800, time.Date(2024, 2, 29, 8, 0, 0, 0, wire.CST)),
 			plan("spu-1", "pl-1", 2000, March(1, 8, 0)),
 			plan("spu-1", "pl-2", 1500, March(1, 8, 0)),
 			plan("spu-2", "pl-3", 3000, March(1, 8, 0)),
 			snap("x-1", "DAY_30", March(1, 9, 0), ind(10, 25.5)...),
-			snap("x-2", "DAY_30", time.Date(2024, 2, 29, 9, 0, 0, 0, CST), ind(1, 8)...),
+			snap("x-2", "DAY_30", time.Date(2024, 2, 29, 9, 0, 0, 0, wire.CST), ind(1, 8)...),
 		})
 	b2 := cat(a1v2.envelopes(), a2v2.envelopes(), a4v1.envelopes(), a5v2.envelopes(), t2v1.envelopes(),
 		t1v1.envelopes(), // re-polled

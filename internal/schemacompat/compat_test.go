@@ -1,20 +1,33 @@
-package events
+package schemacompat
 
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io/fs"
 	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/yongjin-dev/yongjin/pkg/events"
 )
+
+// baselineDir holds the committed baselines of the published schemas.
+const baselineDir = "../../pkg/events/schemas/baseline"
+
+// schemaFiles lists the published schema files: the envelope first.
+func schemaFiles() []string {
+	files := []string{"envelope.v1.json"}
+	for _, k := range events.Kinds {
+		files = append(files, events.Type(k)+".json")
+	}
+	return files
+}
 
 // currentSchemas is the embedded schema directory as subscribers get it.
 func currentSchemas(t *testing.T) fs.FS {
 	t.Helper()
-	sub, err := fs.Sub(Schemas, "schemas")
+	sub, err := fs.Sub(events.Schemas, "schemas")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,12 +44,12 @@ func TestSchemasCompatibleWithBaseline(t *testing.T) {
 		t.Fatalf("no embedded schemas (%v)", err)
 	}
 	// every type this package emits has a schema, and so a baseline
-	for _, k := range Kinds {
-		if _, err := fs.Stat(cur, Type(k)+".json"); err != nil {
+	for _, k := range events.Kinds {
+		if _, err := fs.Stat(cur, events.Type(k)+".json"); err != nil {
 			t.Errorf("kind %s has no schema: %v", k, err)
 		}
 	}
-	for _, p := range CheckBaseline(os.DirFS("schemas/baseline"), cur) {
+	for _, p := range CheckBaseline(os.DirFS(baselineDir), cur) {
 		t.Error(p)
 	}
 	t.Logf("%d schemas checked against their baselines: %s", len(names), strings.Join(names, ", "))
@@ -45,7 +58,7 @@ func TestSchemasCompatibleWithBaseline(t *testing.T) {
 // mutateSchema decodes an embedded schema, lets edit change it and encodes it again.
 func mutateSchema(t *testing.T, name string, edit func(s map[string]any)) []byte {
 	t.Helper()
-	raw, err := Schemas.ReadFile("schemas/" + name)
+	raw, err := events.Schemas.ReadFile("schemas/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +204,7 @@ func TestCheckCompatibleReportsBreakingChanges(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			base, err := Schemas.ReadFile("schemas/" + tc.schema)
+			base, err := events.Schemas.ReadFile("schemas/" + tc.schema)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -273,7 +286,7 @@ func TestCheckCompatibleAcceptsAdditiveChanges(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			base, err := Schemas.ReadFile("schemas/" + tc.schema)
+			base, err := events.Schemas.ReadFile("schemas/" + tc.schema)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -298,7 +311,7 @@ func TestCheckCompatibleRecursiveSchema(t *testing.T) {
 }
 
 func TestCheckCompatibleBadInput(t *testing.T) {
-	ok, _ := Schemas.ReadFile("schemas/order.v1.json")
+	ok, _ := events.Schemas.ReadFile("schemas/order.v1.json")
 	if got := CheckCompatible([]byte(`{`), ok); len(got) != 1 || !strings.Contains(got[0], "baseline schema is not valid JSON") {
 		t.Errorf("bad baseline: %q", got)
 	}
@@ -316,7 +329,7 @@ func TestCheckCompatibleBadInput(t *testing.T) {
 // a published type that disappears or breaks.
 func TestCheckBaselineNewAndRemovedTypes(t *testing.T) {
 	cur := currentSchemas(t)
-	base := os.DirFS("schemas/baseline")
+	base := os.DirFS(baselineDir)
 	withV2 := fstest.MapFS{}
 	names, _ := fs.Glob(cur, "*.json")
 	for _, n := range names {
@@ -376,30 +389,6 @@ func TestCheckBaselineNewAndRemovedTypes(t *testing.T) {
 	}
 }
 
-func TestSchemaJSON(t *testing.T) {
-	for _, k := range Kinds {
-		b, err := SchemaJSON(Type(k))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s struct {
-			ID string `json:"$id"`
-		}
-		if err := json.Unmarshal(b, &s); err != nil || s.ID != SchemaURI(k) {
-			t.Errorf("SchemaJSON(%s): $id %q, %v; want %s", Type(k), s.ID, err, SchemaURI(k))
-		}
-	}
-	for _, name := range []string{"envelope", "envelope.v1"} {
-		if b, err := SchemaJSON(name); err != nil || !strings.Contains(string(b), "envelope.v1.json") {
-			t.Errorf("SchemaJSON(%s): %v", name, err)
-		}
-	}
-	_, err := SchemaJSON("order.v9")
-	if !errors.Is(err, ErrUnknownType) || !strings.Contains(err.Error(), "order.v1, commission.v1") {
-		t.Errorf("SchemaJSON(order.v9) = %v", err)
-	}
-}
-
 // TestSchemasCompatibleWithFirstPublication: the schemas stay a compatible
 // evolution of the first published v1 files (testdata/published-v1-first:
 // strict objects, no formats, an envelope without type bindings), so
@@ -411,7 +400,7 @@ func TestSchemasCompatibleWithFirstPublication(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cur, err := Schemas.ReadFile("schemas/" + name)
+		cur, err := events.Schemas.ReadFile("schemas/" + name)
 		if err != nil {
 			t.Fatal(err)
 		}

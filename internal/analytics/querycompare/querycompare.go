@@ -21,8 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yongjin-dev/yongjin/internal/analytics"
+	"github.com/yongjin-dev/yongjin/internal/analytics/analyticsfixture"
 	"github.com/yongjin-dev/yongjin/internal/clickhouse"
-	"github.com/yongjin-dev/yongjin/internal/clickhouse/analyticsfixture"
 )
 
 // Engine runs SQL on one server and answers in TabSeparatedWithNamesAndTypes.
@@ -87,21 +88,21 @@ func clientBin() ([]string, error) {
 type Query struct {
 	Name string
 	SQL  string
-	TR   clickhouse.TimeRange
-	Vars clickhouse.Vars
+	TR   analytics.TimeRange
+	Vars analytics.Vars
 }
 
 // Expand is the query as it runs against database db.
 func (q Query) Expand(db string) (string, error) {
-	vars := clickhouse.Vars{"database": {db}}
+	vars := analytics.Vars{"database": {db}}
 	for k, v := range q.Vars {
 		vars[k] = v
 	}
-	return clickhouse.ExpandGrafana(clickhouse.ForDatabase(q.SQL, db), q.TR, vars)
+	return analytics.ExpandGrafana(clickhouse.ForDatabase(q.SQL, db), q.TR, vars)
 }
 
 // FixtureRange is the analytics tests' range, 2024-03-01..03 CST.
-var FixtureRange = clickhouse.TimeRange{From: analyticsfixture.RangeFrom, To: analyticsfixture.RangeTo}
+var FixtureRange = analytics.TimeRange{From: analyticsfixture.RangeFrom, To: analyticsfixture.RangeTo}
 
 // Shipped lists every shipped query: analytics.sql and summary.sql by name,
 // then the Grafana dashboard's (the file dashboard) variable queries and
@@ -109,17 +110,17 @@ var FixtureRange = clickhouse.TimeRange{From: analyticsfixture.RangeFrom, To: an
 // creator, indicator order_cnt, period DAY_30, top 10) and the fixture's
 // range; a panel with a relative range of N days gets now-N days..now.
 func Shipped(dashboard string, now time.Time) ([]Query, error) {
-	vars := clickhouse.Vars{
+	vars := analytics.Vars{
 		"platform": analyticsfixture.Platforms, "role": {"creator"}, "indicator": {"order_cnt"},
 		"period": {"DAY_30"}, "top": {"10"},
 	}
 	var out []Query
-	analytics, err := clickhouse.ParseQueries(clickhouse.AnalyticsSQL)
+	byName, err := clickhouse.ParseQueries(analytics.AnalyticsSQL)
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range clickhouse.AnalyticsQueryNames {
-		out = append(out, Query{Name: "analytics.sql " + n, SQL: analytics[n], TR: FixtureRange, Vars: vars})
+	for _, n := range analytics.AnalyticsQueryNames {
+		out = append(out, Query{Name: "analytics.sql " + n, SQL: byName[n], TR: FixtureRange, Vars: vars})
 	}
 	summary, err := clickhouse.ParseQueries(clickhouse.SummarySQL)
 	if err != nil {
@@ -172,7 +173,7 @@ func Shipped(dashboard string, now time.Time) ([]Query, error) {
 					if err != nil || !strings.HasSuffix(p.TimeFrom, "d") {
 						return fmt.Errorf("panel %q: timeFrom %q is not in days", p.Title, p.TimeFrom)
 					}
-					tr = clickhouse.TimeRange{From: now.AddDate(0, 0, -n), To: now}
+					tr = analytics.TimeRange{From: now.AddDate(0, 0, -n), To: now}
 				}
 				out = append(out, Query{Name: "grafana panel " + p.Title, SQL: tg.RawSQL, TR: tr, Vars: vars})
 			}
