@@ -199,7 +199,7 @@ func runDemo(ctx context.Context, w io.Writer, o devstack.Config, advance time.D
 	if err != nil {
 		return err
 	}
-	step("polled the changes (douke by update time, Taobao by re-scanning its pay range, snapshots again): %d pages, %d records", s2.Pages, s2.Records)
+	step("polled the changes (douke and douke-csj by update time, Taobao by re-scanning its pay range, snapshots again): %d pages, %d records", s2.Pages, s2.Records)
 	step("waiting for the normalizer and the sink to catch up")
 	last := ""
 	if err := st.WaitCaughtUp(ctx, func(stage string, pending uint64) {

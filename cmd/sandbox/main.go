@@ -23,6 +23,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/cli"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
+	csjsandbox "github.com/yongjin-dev/yongjin/internal/sandbox/doukecsj"
 	douyinpoisandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douyinpoi"
 	taobaolivesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/taobaolive"
 	xingtusandbox "github.com/yongjin-dev/yongjin/internal/sandbox/xingtu"
@@ -52,6 +53,10 @@ Vendor endpoints:
   POST /oauth/client_token/      Douyin Open Platform client token (2 h of sandbox time)
   POST /poi/plan/list/           Douyin POI commission plans of an SPU (access-token header);
            GET /_sandbox/douyin-poi/spus lists the generated SPU IDs.
+  GET|POST /douke/csj_ordersearch veapi douke 穿山甲 order search: vekey, size 1..50,
+           cursor ("0" first, "" ends), start_time and end_time (CST date
+           string or Unix seconds, at most 90 days apart), time_type
+           pay|update, order_type, order_ids (≤10); data 10 s behind the clock.
   GET /api/douyin-xingtu/gw/api/aggregator/get_author_order_experience/v1
            JustOneAPI Xingtu creator order experience (token, oAuthorId, period);
            the generated author IDs are logged at start-up.
@@ -187,6 +192,7 @@ func parseFlags(args []string, stderr io.Writer) (opt options, code int, ok bool
 		{"douyin-client-key", "sandbox-client-key", "Douyin Open Platform client_key"},
 		{"douyin-client-secret", "sandbox-client-secret", "Douyin Open Platform client_secret"},
 		{"xingtu-token", "sandbox-token", "JustOneAPI token"},
+		{"douke-csj-vekey", "sandbox-csj-vekey", "vekey the douke-csj (csj_ordersearch) account accepts"},
 	} {
 		opt.creds[c.flag] = fs.String(c.flag, c.def, c.usage)
 	}
@@ -195,10 +201,10 @@ func parseFlags(args []string, stderr io.Writer) (opt options, code int, ok bool
 	fs.Float64Var(&f.ThrottleRate, "throttle-rate", f.ThrottleRate, "share of vendor requests answered with the throttle envelope (0..1)")
 	fs.Float64Var(&f.SlowRate, "slow-rate", f.SlowRate, "share of vendor requests delayed by --slow-for (0..1)")
 	fs.DurationVar(&f.SlowFor, "slow-for", 2*time.Second, "delay of a slow request")
-	fs.IntVar(&f.DriftedRecords, "drifted-records", f.DriftedRecords, "douke serves its first N orders with a type-drifted field (item_num 12.5), every time while the fault is on; the truth leaves them out, /_sandbox/stats lists them")
-	fs.IntVar(&f.RecordPadding, "record-padding", f.RecordPadding, "douke pads every order with N bytes (large pages, beyond the NATS max payload at 20 × 55 KB)")
+	fs.IntVar(&f.DriftedRecords, "drifted-records", f.DriftedRecords, "douke (and douke-csj) serve their first N orders with a type-drifted field (item_num 12.5), every time while the fault is on; the truth leaves them out, /_sandbox/stats lists them")
+	fs.IntVar(&f.RecordPadding, "record-padding", f.RecordPadding, "douke (and douke-csj) pad every order with N bytes (large pages, beyond the NATS max payload at 20 × 55 KB)")
 	fs.StringVar(&f.FailingItems, "failing-items", f.FailingItems, "comma-separated Douyin SPU IDs / Xingtu author IDs answered with the vendor's permanent error (left out of the truth)")
-	fs.IntVar(&f.MalformedPages, "malformed-pages", f.MalformedPages, "douke and taobao-live each corrupt their first N non-empty pages (one order without pay time; asked again, the page is correct); /_sandbox/stats lists them")
+	fs.IntVar(&f.MalformedPages, "malformed-pages", f.MalformedPages, "douke, taobao-live and douke-csj each corrupt their first N non-empty pages (one order without pay time; asked again, the page is correct); /_sandbox/stats lists them")
 	if code, ok := cli.ParseArgs(fs, "YONGJIN_SANDBOX", intro+sandbox.AdminHelp, args, stderr); !ok {
 		return opt, code, false
 	}
@@ -226,6 +232,7 @@ func (o options) config() (sandbox.Config, error) {
 		taobaolivesandbox.Account(o.account, c("taobao-app-key"), c("taobao-app-secret"), c("taobao-session")),
 		douyinpoisandbox.Account(o.account, c("douyin-client-key"), c("douyin-client-secret")),
 		xingtusandbox.Account(o.account, c("xingtu-token")),
+		csjsandbox.Account(o.account, c("douke-csj-vekey")),
 	}
 	return cfg, cfg.Validate()
 }

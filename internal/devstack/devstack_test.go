@@ -139,7 +139,7 @@ func TestPipelineMatchesSandboxTruth(t *testing.T) {
 	if n, err := st.DeadLetters(ctx); err != nil || n != 0 {
 		t.Fatalf("dead letters = %d, %v; want 0", n, err)
 	}
-	for _, v := range []string{"douke", "taobao-live", "douyin-poi", "xingtu"} {
+	for _, v := range []string{"douke", "taobao-live", "douyin-poi", "xingtu", "douke-csj"} {
 		if s := st.Sandbox.Stats(v); s.Errors5xx == 0 || s.Requests == 0 {
 			t.Fatalf("%s: no fault was injected (%+v); the test would not prove retries", v, s)
 		}

@@ -37,7 +37,7 @@ func (p *Poller) Parts(src Source) ([]Part, error) {
 		return nil, err
 	}
 	inc, ok := v.(vendors.Incremental)
-	if !ok {
+	if !ok || len(inc.IncrementalTimeTypes()) == 0 {
 		return []Part{{Source: src, Snapshot: true}}, nil
 	}
 	if tt := src.Params["time_type"]; tt != "" {

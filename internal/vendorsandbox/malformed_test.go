@@ -11,6 +11,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
+	csjsandbox "github.com/yongjin-dev/yongjin/internal/sandbox/doukecsj"
 	taobaolivesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/taobaolive"
 	"github.com/yongjin-dev/yongjin/internal/vendorsandbox"
 	"github.com/yongjin-dev/yongjin/pkg/events"
@@ -42,7 +43,7 @@ func TestMalformedPages(t *testing.T) {
 	reg := all.Registry()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	reasons := map[string]string{"douke": doukesandbox.MalformedReason, "taobao-live": taobaolivesandbox.MalformedReason}
+	reasons := map[string]string{"douke": doukesandbox.MalformedReason, "taobao-live": taobaolivesandbox.MalformedReason, "douke-csj": csjsandbox.MalformedReason}
 	for _, src := range srcs {
 		reason, orders := reasons[src.Vendor]
 		v, err := reg.Get(src.Vendor)

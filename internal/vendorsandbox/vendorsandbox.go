@@ -14,6 +14,7 @@ import (
 	"github.com/yongjin-dev/yongjin/internal/poller"
 	"github.com/yongjin-dev/yongjin/internal/sandbox"
 	doukesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douke"
+	csjsandbox "github.com/yongjin-dev/yongjin/internal/sandbox/doukecsj"
 	douyinpoisandbox "github.com/yongjin-dev/yongjin/internal/sandbox/douyinpoi"
 	taobaolivesandbox "github.com/yongjin-dev/yongjin/internal/sandbox/taobaolive"
 	xingtusandbox "github.com/yongjin-dev/yongjin/internal/sandbox/xingtu"
@@ -21,7 +22,7 @@ import (
 
 // Handlers are the sandbox protocols of every shipped vendor.
 func Handlers() []sandbox.VendorHandler {
-	return []sandbox.VendorHandler{doukesandbox.Handler{}, taobaolivesandbox.Handler{}, douyinpoisandbox.NewHandler(), xingtusandbox.Handler{}}
+	return []sandbox.VendorHandler{doukesandbox.Handler{}, taobaolivesandbox.Handler{}, douyinpoisandbox.NewHandler(), xingtusandbox.Handler{}, csjsandbox.Handler{}}
 }
 
 // NewServer builds a sandbox serving every vendor of cfg.Accounts' vendors
@@ -41,6 +42,7 @@ func DemoAccounts(secretSuffix string) []sandbox.Account {
 		taobaolivesandbox.Account(DemoAccount, "appkey-"+secretSuffix, "appsecret-"+secretSuffix, "session-"+secretSuffix),
 		douyinpoisandbox.Account(DemoAccount, "clientkey-"+secretSuffix, "clientsecret-"+secretSuffix),
 		xingtusandbox.Account(DemoAccount, "token-"+secretSuffix),
+		csjsandbox.Account(DemoAccount, "csjvekey-"+secretSuffix),
 	}
 }
 
@@ -70,7 +72,7 @@ func Sources(baseURL string, accounts []sandbox.Account, seed int64, secretDir s
 			src.Credentials[name] = poller.CredentialRef{File: path}
 		}
 		switch a.Vendor {
-		case "douke", "taobao-live":
+		case "douke", "taobao-live", "douke-csj":
 		case "douyin-poi":
 			src.Params["spu_ids"] = joinIDs(douyinpoisandbox.SPUs(seed, a.Name))
 		case "xingtu":
@@ -90,7 +92,7 @@ func Sources(baseURL string, accounts []sandbox.Account, seed int64, secretDir s
 // range is scanned again; snapshot vendors ignore windows.
 func ChangeWindow(src poller.Source, payFrom, since, now time.Time) (from, to time.Time, timeType string) {
 	switch src.Vendor {
-	case "douke":
+	case "douke", "douke-csj":
 		return since.Add(-time.Hour), now, "update"
 	case "taobao-live":
 		return payFrom, now, "pay"
@@ -101,7 +103,7 @@ func ChangeWindow(src poller.Source, payFrom, since, now time.Time) (from, to ti
 // InitialWindow says how to poll src for everything paid in [payFrom, now].
 func InitialWindow(src poller.Source, payFrom, now time.Time) (from, to time.Time, timeType string) {
 	switch src.Vendor {
-	case "douke", "taobao-live":
+	case "douke", "taobao-live", "douke-csj":
 		return payFrom, now, "pay"
 	}
 	return payFrom, now, ""

@@ -217,14 +217,42 @@ func SplitWindow(start, end time.Time, max time.Duration, timeType string) []Win
 // can window on. IncrementalTimeTypes lists the time types an incremental
 // poll covers, each with its own checkpoint (douke: "update"; Taobao TOP:
 // "pay" and "confirm", since it has no update-time filter). Vendors that do
-// not implement it are snapshot sources: each run fetches everything once.
+// not implement it, or list no time types (a Spec without
+// IncrementalTimeTypes), are snapshot sources: each run fetches everything
+// once.
 type Incremental interface {
 	IncrementalTimeTypes() []string
 }
 
 // Horizon is implemented by vendors that serve nothing before a fixed time
 // (douke: 2021-10-01 CST). The poller skips the part of a range before
-// Earliest loudly instead of failing on it.
+// Earliest loudly instead of failing on it; a zero Earliest is no horizon.
 type Horizon interface {
 	Earliest() time.Time
+}
+
+// WalkItems is the Walk of a snapshot source over items (SPUs, authors):
+// walk is called for each item in order except those w.SkipItem leaves
+// out. An item whose walk fails on its own (ItemFails) is recorded and the
+// walk goes on; the failures come back as ItemErrors. An error every item
+// would hit ends the walk at once and is returned as it is.
+func WalkItems(ctx context.Context, items []string, w Window, walk func(ctx context.Context, item string) error) error {
+	var failed ItemErrors
+	for _, item := range items {
+		if w.SkipItem != nil && w.SkipItem(item) {
+			continue
+		}
+		err := walk(ctx, item)
+		if err == nil {
+			continue
+		}
+		if !ItemFails(ctx, err) {
+			return err
+		}
+		failed = append(failed, ItemError{Item: item, Err: err})
+	}
+	if len(failed) > 0 {
+		return failed
+	}
+	return nil
 }

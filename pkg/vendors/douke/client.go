@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -70,83 +69,46 @@ var _ vendors.Fetcher = (*Fetcher)(nil)
 //   - PageSize: 0 means MaxPageSize; otherwise 1..MaxPageSize.
 //
 // Errors name the offending setting but never contain a credential.
-func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return newFetcher(cfg, nil) }
+func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return fetcherWith(cfg, nil) }
 
-// newFetcher is NewFetcher with a hook to adjust the HTTP core's config (tests
-// shorten backoff and lift the rate limit).
-func newFetcher(cfg vendors.SourceConfig, tune func(*client.Config)) (*Fetcher, error) {
+// fetcherWith is NewFetcher with test hooks (nil: production).
+func fetcherWith(cfg vendors.SourceConfig, h *client.Hooks) (*Fetcher, error) {
 	f := &Fetcher{base: url.Values{}, maxPages: MaxPages}
-	credNames := make([]string, 0, len(cfg.Credentials))
-	for name, v := range cfg.Credentials {
-		credNames = append(credNames, name)
-		if t := strings.TrimSpace(v); t != "" {
-			f.secrets = append(f.secrets, v, t)
-		}
+	creds, secrets, err := client.Credentials(Name, cfg.Credentials, []string{CredVekey}, []string{CredAccessToken})
+	if err != nil {
+		return nil, err
 	}
-	// longest first, so a secret containing another is redacted whole
-	sort.Slice(f.secrets, func(i, j int) bool { return len(f.secrets[i]) > len(f.secrets[j]) })
-	sort.Strings(credNames)
-	for _, name := range credNames {
-		if name != CredVekey && name != CredAccessToken {
-			return nil, fmt.Errorf("douke: unknown credential %q (known: %s, %s)", name, CredVekey, CredAccessToken)
-		}
+	f.secrets = secrets
+	for name, v := range creds {
+		f.base.Set(name, v)
 	}
-	vekey := strings.TrimSpace(cfg.Credentials[CredVekey])
-	if vekey == "" {
-		return nil, fmt.Errorf("douke: missing credential %q", CredVekey)
-	}
-	f.base.Set("vekey", vekey)
-	if tok := strings.TrimSpace(cfg.Credentials[CredAccessToken]); tok != "" {
-		f.base.Set("access_token", tok)
-	}
-
-	var err error
 	if f.endpoint, err = client.EndpointURL(Name, cfg.BaseURL, DefaultBaseURL, Path, f.secrets...); err != nil {
 		return nil, err
 	}
 	if f.size, err = client.PageSize(Name, cfg.PageSize, MaxPageSize); err != nil {
 		return nil, err
 	}
-
 	if err := f.setParams(cfg.Params); err != nil {
 		return nil, errors.New(client.Redact(err.Error(), f.secrets...))
 	}
-
-	cc := client.Config{HTTPClient: cfg.HTTPClient, Secrets: f.secrets, RatePerSecond: cfg.RatePerSecond, OnRetry: cfg.OnRetry}
-	if tune != nil {
-		tune(&cc)
-	}
-	f.core = client.New(cc)
+	f.core = h.Core(client.Config{HTTPClient: cfg.HTTPClient, Secrets: f.secrets, RatePerSecond: cfg.RatePerSecond, OnRetry: cfg.OnRetry})
 	return f, nil
 }
 
 // setParams validates the configured vendor parameters into f.
 func (f *Fetcher) setParams(params map[string]string) error {
-	names := make([]string, 0, len(params))
-	for n := range params {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		rule, ok := paramRules[name]
-		if !ok {
-			return fmt.Errorf("douke: unknown param %q (known: %s)", name, strings.Join(paramNames(), ", "))
-		}
-		v := strings.TrimSpace(params[name])
-		if v == "" {
-			return fmt.Errorf("douke: param %s: empty value (omit it instead)", name)
-		}
-		nv, err := rule(v)
+	return client.Params(Name, params, paramNames(), func(name, v string) error {
+		nv, err := paramRules[name](v)
 		if err != nil {
-			return fmt.Errorf("douke: param %s: %v", name, err)
+			return err
 		}
 		if name == "time_type" {
 			f.timeType = nv
-			continue
+		} else {
+			f.base.Set(name, nv)
 		}
-		f.base.Set(name, nv)
-	}
-	return nil
+		return nil
+	})
 }
 
 func oneOf(allowed ...string) func(string) (string, error) {
@@ -283,95 +245,63 @@ func (f *Fetcher) windowQuery(w vendors.Window) (url.Values, error) {
 	return q, nil
 }
 
+// Answer is what paging needs of one veapi answer: its envelope, its number
+// of records and data.orders raw (undecoded).
+type Answer struct {
+	Page    *Page
+	Records int
+	Orders  []byte
+}
+
+// DecodeAnswer decodes what paging needs of one answer (DecodePaging) and
+// counts its records without decoding them; errors are DecodePaging's, or
+// the count's.
+func DecodeAnswer(r client.Response) (Answer, error) {
+	p, orders, err := DecodePaging(r.Body)
+	if err != nil {
+		return Answer{}, err
+	}
+	n, err := client.CountElements(orders)
+	return Answer{Page: p, Records: n, Orders: orders}, err
+}
+
 // fetch requests one page and returns its envelope (cursor; records are not
 // decoded: see DecodePaging), its number of records, data.orders raw and the
 // raw response.
 func (f *Fetcher) fetch(ctx context.Context, q url.Values, cursor string) (*Page, int, []byte, client.Response, error) {
-	var page *Page
-	var n int
-	var raw []byte
-	check := func(r client.Response) error {
-		p, orders, err := DecodePaging(r.Body)
-		if err == nil {
-			n, err = client.CountElements(orders)
-		}
-		if err != nil {
-			return classify(err)
-		}
-		page, raw = p, orders
-		return nil
-	}
-	newReq := func(ctx context.Context) (*http.Request, error) {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		v.Set("cursor", cursor)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.endpoint+"?"+v.Encode(), nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Accept", "application/json")
-		return req, nil
-	}
-	resp, err := f.core.Do(ctx, newReq, check)
-	if err != nil {
-		return nil, 0, nil, resp, err
-	}
-	if page == nil { // cannot happen: Do succeeds only after check passed
-		return nil, 0, nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
-	}
-	return page, n, raw, resp, nil
+	pg, resp, err := client.Fetch(ctx, f.core, client.GetQuery(f.endpoint, q, "cursor", cursor), DecodeAnswer, classify)
+	return pg.Page, pg.Records, pg.Orders, resp, err
 }
 
-// Keywords (lower case) that classify a veapi error message. veapi documents no
-// error codes, so classification is by message; rate limiting is tested first
-// ("vekey调用过于频繁" is a throttle, not a bad key), then authorisation, then
-// transient server trouble; anything else is permanent.
-var (
-	rateLimitWords    = []string{"频繁", "频率", "限流", "超限", "上限", "limit", "too many", "qps"}
-	unauthorizedWords = []string{"vekey", "key", "token", "授权", "秘钥", "密钥", "权限", "unauthori", "authoriz", "authent"}
-	transientWords    = []string{"繁忙", "超时", "稍后", "busy", "timeout", "timed out", "try again"}
-	// Codes (as sent in "error") that mean the same regardless of the message;
-	// HTTP-like values are the only ones worth guessing.
-	rateLimitCodes    = map[string]bool{"429": true}
-	unauthorizedCodes = map[string]bool{"401": true, "403": true}
-)
-
-// classify maps a DecodePage error of an HTTP 2xx answer to a client error:
-//   - an *APIError whose code is 429 or whose msg mentions 频繁/频率/限流/超限/
-//     上限/limit/too many/qps → *client.RateLimitedError (RetryAfter 1 s);
+// Faults is veapi's error taxonomy (kol_OrderAds and csj_ordersearch share
+// the gateway and its envelope). veapi documents no error codes, so it is by
+// message; rate limiting is tested first ("vekey调用过于频繁" is a throttle,
+// not a bad key), then authorisation, then transient server trouble;
+// anything else is permanent. The only codes (as sent in "error") trusted
+// regardless of the message are HTTP-like ones:
+//   - code 429 or msg mentioning 频繁/频率/限流/超限/上限/limit/too many/qps →
+//     *client.RateLimitedError (RetryAfter 1 s: veapi does not say; a guess);
 //   - else code 401/403 or msg mentioning vekey/key/token/授权/秘钥/密钥/权限/
 //     unauthori/authoriz/authent (not bare "auth": "author_openid" is a
 //     parameter) → client.ErrUnauthorized;
 //   - else msg mentioning 繁忙/超时/稍后/busy/timeout/timed out/try again →
 //     client.ErrTransient;
-//   - else → client.ErrPermanent;
-//   - an undecodable body (vendors.ErrMalformedPage, e.g. a truncated page) →
-//     client.ErrTransient.
+//   - else → client.ErrPermanent.
 //
 // Vendor errors keep the *APIError in the chain (code and msg in the text).
-func classify(err error) error {
-	var ae *APIError
-	if !errors.As(err, &ae) {
-		return fmt.Errorf("%w: undecodable 200 body: %v", client.ErrTransient, err)
-	}
-	msg := strings.ToLower(ae.Msg)
-	has := func(words []string) bool {
-		for _, w := range words {
-			if strings.Contains(msg, w) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case rateLimitCodes[ae.Code] || has(rateLimitWords):
-		return &client.RateLimitedError{RetryAfter: rateLimitRetryAfter, Detail: ae.Error()}
-	case unauthorizedCodes[ae.Code] || has(unauthorizedWords):
-		return fmt.Errorf("%w: %w", client.ErrUnauthorized, ae)
-	case has(transientWords):
-		return fmt.Errorf("%w: %w", client.ErrTransient, ae)
-	}
-	return fmt.Errorf("%w: %w", client.ErrPermanent, ae)
+var Faults = client.Taxonomy[*APIError, string]{
+	Code: func(e *APIError) string { return e.Code },
+	Text: func(e *APIError) string { return e.Msg },
+	Rules: []client.Rule[*APIError, string]{
+		{Class: client.RateLimited, RetryAfter: rateLimitRetryAfter, Codes: []string{"429"},
+			Words: []string{"频繁", "频率", "限流", "超限", "上限", "limit", "too many", "qps"}},
+		{Class: client.Unauthorized, Codes: []string{"401", "403"},
+			Words: []string{"vekey", "key", "token", "授权", "秘钥", "密钥", "权限", "unauthori", "authoriz", "authent"}},
+		{Class: client.Transient, Words: []string{"繁忙", "超时", "稍后", "busy", "timeout", "timed out", "try again"}},
+	},
 }
+
+// classify maps a DecodePage error of an HTTP 2xx answer to a client error
+// by Faults; an undecodable body (vendors.ErrMalformedPage, e.g. a truncated
+// page) is client.ErrTransient.
+func classify(err error) error { return Faults.Classify(err) }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 const (
@@ -112,12 +113,7 @@ func (f *fakeVeapi) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // fastCore lifts the rate limit and shortens backoff for tests.
-func fastCore(c *client.Config) {
-	c.RatePerSecond = 1000
-	c.Burst = 100
-	c.InitialBackoff = time.Millisecond
-	c.MaxBackoff = 5 * time.Millisecond
-}
+var fastCore = vendorstest.FastCore
 
 var testWindow = vendors.Window{
 	Start:    time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC),
@@ -135,14 +131,14 @@ func newTestFetcher(t *testing.T, baseURL string, mod func(*vendors.SourceConfig
 	if mod != nil {
 		mod(&cfg)
 	}
-	f, err := newFetcher(cfg, func(c *client.Config) {
+	f, err := fetcherWith(cfg, &client.Hooks{Tune: func(c *client.Config) {
 		fastCore(c)
 		if tune != nil {
 			tune(c)
 		}
-	})
+	}})
 	if err != nil {
-		t.Fatalf("newFetcher: %v", err)
+		t.Fatalf("fetcherWith: %v", err)
 	}
 	return f
 }

@@ -16,7 +16,8 @@
 //   - normalize.go: the pure mapping of a raw page to canonical events: per
 //     order one order.v1 event and exactly four commission.v1 events (creator,
 //     live_channel, shop, platform_fee).
-//   - vendor.go: Vendor, which ties the parts to the vendors.Vendor interface.
+//   - vendor.go: Spec, the declaration from which the generic vendors.Adapter
+//     (Vendor) ties the parts to the vendors.Vendor interface.
 //
 // Vendor wall-clock times ("2006-01-02 15:04:05") are China Standard Time
 // (UTC+8) and are converted to UTC before they enter an event. Amounts are

@@ -1,12 +1,11 @@
 package douke
 
 import (
-	"fmt"
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
-	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
@@ -21,58 +20,12 @@ const TimeLayout = wire.TimeLayout
 // error wrapping vendors.ErrVendorError; an undecodable page, an order MapOrder
 // rejects or a raw page without an account label returns an error wrapping
 // vendors.ErrMalformedPage (naming the order's index and the reason).
-func Normalize(p events.RawPage) ([]events.Envelope, error) {
-	recs, err := NormalizeRecords(p)
-	if err != nil {
-		return nil, err
-	}
-	return vendors.PageEvents(recs)
-}
+func Normalize(p events.RawPage) ([]events.Envelope, error) { return orderPages.Normalize(p) }
 
-// NormalizeRecords maps one raw kol_OrderAds page order by order (see
-// vendors.RecordNormalizer): one vendors.Record per element of data.orders,
-// each with its five envelopes or, for an order that does not decode or that
-// MapOrder rejects, its error. The page fails as a whole only for a vendor
-// error envelope, an undecodable envelope or a missing account label.
-func NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
-	return normalizeRecords(p, wire.OrderRecords[Order])
-}
-
-// NormalizeCarriedRecords is NormalizeRecords without the commission.v1
-// envelopes, which it does not build (see vendors.CarriedRecordNormalizer):
-// each good record holds only its order.v1 envelope, which carries the
-// order's lines.
-func NormalizeCarriedRecords(p events.RawPage) ([]vendors.Record, error) {
-	return normalizeRecords(p, wire.CarriedOrderRecords[Order])
-}
-
-// normalizeRecords decodes p and maps its orders with records
-// (wire.OrderRecords or wire.CarriedOrderRecords).
-func normalizeRecords(p events.RawPage, records func(string, []Order, func(int) error, func(Order) (events.Order, []events.CommissionLine, error)) []vendors.Record) ([]vendors.Record, error) {
-	page, err := wire.DecodeRaw(p, DecodePage)
-	var orders []Order
-	if page != nil {
-		orders = page.Orders
-	}
-	orders, badAt, err := wire.RecordList(orders, err)
-	if err != nil {
-		return nil, fmt.Errorf("douke normalize: %w", err)
-	}
-	return records("douke normalize: data.orders", orders, badAt, func(o Order) (events.Order, []events.CommissionLine, error) {
-		return MapOrder(p.Account, o, p.FetchedAt)
-	}), nil
-}
-
-// NormalizeRecords implements vendors.RecordNormalizer (see NormalizeRecords).
-func (Vendor) NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
-	return NormalizeRecords(p)
-}
-
-// NormalizeCarriedRecords implements vendors.CarriedRecordNormalizer (see
-// NormalizeCarriedRecords).
-func (Vendor) NormalizeCarriedRecords(p events.RawPage) ([]vendors.Record, error) {
-	return NormalizeCarriedRecords(p)
-}
+// orderPages decodes pages and maps their orders (see wire.OrderPages); it
+// is the Spec's normalizer, record by record and with carried lines too.
+var orderPages = wire.OrderPages[*Page, Order]{Vendor: Name, List: "data.orders", Decode: DecodePage, Map: MapOrder,
+	Orders: func(p *Page) []Order { return p.Orders }}
 
 // MapOrder maps one wire order of account to its canonical Order and its four
 // CommissionLines, always in the order creator, live_channel, shop,
@@ -100,31 +53,17 @@ func (Vendor) NormalizeCarriedRecords(p events.RawPage) ([]vendors.Record, error
 // (the fetch time plus a day; a zero fetchedAt bounds times by storage
 // only), or a quantity, base amount or rate is negative.
 func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []events.CommissionLine, error) {
-	if err := wire.CheckAccount(account); err != nil {
-		return events.Order{}, nil, err
-	}
-	id, err := wire.Key("order", "order_id", string(o.OrderID))
+	id, bad, err := wire.OrderID(account, "order_id", string(o.OrderID))
 	if err != nil {
 		return events.Order{}, nil, err
 	}
-	bad := func(format string, args ...any) error {
-		return wire.Malformed("order %s: %s", id, fmt.Sprintf(format, args...))
-	}
 
 	f := wire.Fields{NotAfter: wire.NotAfter(fetchedAt)}
-	paid := f.Time("pay_success_time", string(o.PaySuccessTime))
-	updated := f.Time("update_time", string(o.UpdateTime))
-	received := f.Time("confirm_time", string(o.ConfirmTime))
-	settled := f.Time("settle_time", string(o.SettleTime))
-	refunded := f.Time("refund_time", string(o.RefundTime))
-	if f.Err != nil {
-		return events.Order{}, nil, bad("%v", f.Err)
+	t, err := ReadTimes(&f, o.PaySuccessTime, o.UpdateTime, o.ConfirmTime, o.SettleTime, o.RefundTime)
+	if err != nil {
+		return events.Order{}, nil, bad("%v", err)
 	}
-	if paid == nil {
-		return events.Order{}, nil, bad("missing pay_success_time")
-	}
-	latest := wire.RecordVersion(*paid, updated, received, settled, refunded)
-	updated = &latest
+	paid, updated, received, settled, refunded := &t.Paid, &t.Updated, t.Received, t.Settled, t.Refunded
 
 	f.NonNegative("item_num", int64(o.ItemNum))
 	f.NonNegative("total_pay_amount", int64(o.TotalPayAmount))
@@ -136,7 +75,7 @@ func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []eve
 		return events.Order{}, nil, bad("%v", f.Err)
 	}
 
-	status := mapStatus(string(o.FlowPoint))
+	status := MapStatus(string(o.FlowPoint))
 	version := updated.UnixMilli()
 	ord := events.Order{
 		Platform:         Name,
@@ -168,21 +107,7 @@ func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []eve
 		Version:                     version,
 	}
 	line := func(role events.Role, rate, est, settled, fee FlexInt) events.CommissionLine {
-		return events.CommissionLine{
-			Platform:     Name,
-			Account:      account,
-			OrderID:      id,
-			Role:         role,
-			RateBP:       int64(rate),
-			Currency:     events.CurrencyCNY,
-			EstimatedFen: int64(est),
-			SettledFen:   int64(settled),
-			FeeFen:       int64(fee),
-			OrderStatus:  status,
-			PaidAt:       *paid,
-			UpdatedAt:    *updated,
-			Version:      version,
-		}
+		return wire.Line(ord, role, int64(rate), int64(est), int64(settled), int64(fee))
 	}
 	lines := []events.CommissionLine{
 		line(events.RoleCreator, o.CommissionRate, o.EstimatedCommission, o.RealCommission, 0),
@@ -193,8 +118,37 @@ func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []eve
 	return ord, lines, nil
 }
 
-// mapStatus maps a flow_point to the common life cycle.
-func mapStatus(flowPoint string) events.Status {
+// Times are a veapi order's life-cycle times (kol_OrderAds and
+// csj_ordersearch send the same five), in UTC: Updated is the order's
+// version time, the latest of them all (wire.RecordVersion); the pointers
+// are nil until the event happened.
+type Times struct {
+	Paid, Updated               time.Time
+	Received, Settled, Refunded *time.Time
+}
+
+// ReadTimes reads pay_success_time (required), update_time, confirm_time,
+// settle_time and refund_time with f's rules (CST wall clock; "", null or
+// "0000-00-00 00:00:00" is not yet). The error is f's first, naming the
+// field, or "missing pay_success_time".
+func ReadTimes(f *wire.Fields, pay, update, confirm, settle, refund FlexString) (Times, error) {
+	paid := f.Time("pay_success_time", string(pay))
+	updated := f.Time("update_time", string(update))
+	t := Times{Received: f.Time("confirm_time", string(confirm)), Settled: f.Time("settle_time", string(settle)), Refunded: f.Time("refund_time", string(refund))}
+	if f.Err != nil {
+		return Times{}, f.Err
+	}
+	if paid == nil {
+		return Times{}, errors.New("missing pay_success_time")
+	}
+	t.Paid, t.Updated = *paid, wire.RecordVersion(*paid, updated, t.Received, t.Settled, t.Refunded)
+	return t, nil
+}
+
+// MapStatus maps a veapi flow_point (kol_OrderAds and csj_ordersearch alike)
+// to the common life cycle: PAY_SUCC paid, CONFIRM received, SETTLE settled,
+// REFUND refunded (case and spaces ignored), anything else unknown.
+func MapStatus(flowPoint string) events.Status {
 	switch strings.ToUpper(strings.TrimSpace(flowPoint)) {
 	case "PAY_SUCC":
 		return events.StatusPaid

@@ -17,19 +17,9 @@ import (
 var readTestdata = vendorstest.ReadTestdata
 
 func rawPage(body []byte) events.RawPage {
-	return events.RawPage{
-		SourceID:    "douke-demo",
-		Vendor:      Name,
-		Endpoint:    Endpoint,
-		Account:     "demo",
-		WindowStart: time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC),
-		WindowEnd:   time.Date(2023, 3, 31, 0, 0, 0, 0, time.UTC),
-		TimeType:    "update",
-		Cursor:      "0",
-		HTTPStatus:  200,
-		FetchedAt:   time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC),
-		Body:        body,
-	}
+	p := vendorstest.RawPage(Name, Endpoint, "0", time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC), body)
+	p.WindowStart, p.WindowEnd, p.TimeType = time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2023, 3, 31, 0, 0, 0, 0, time.UTC), "update"
+	return p
 }
 
 func TestGolden(t *testing.T) {

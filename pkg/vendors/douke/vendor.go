@@ -3,7 +3,6 @@ package douke
 import (
 	"time"
 
-	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
 
@@ -16,34 +15,26 @@ const Endpoint = "kol_orderads"
 // MaxWindow is the longest window one kol_OrderAds query may span (90 days).
 const MaxWindow = 90 * 24 * time.Hour
 
-// Vendor is the douke kol_OrderAds vendor. It is stateless; the zero value is
-// ready to use.
-type Vendor struct{}
+// Spec declares the douke kol_OrderAds vendor: veapi filters on the
+// alliance-side update time, which moves whenever an order changes
+// (incremental time type "update"), and serves nothing before 2021-10-01
+// 00:00:00 CST.
+var Spec = vendors.Spec{
+	Name: Name, Endpoint: Endpoint, MaxWindow: MaxWindow,
+	IncrementalTimeTypes: []string{"update"}, Earliest: earliest,
+	NewFetcher: vendors.FetcherOf(NewFetcher), Normalize: Normalize,
+	NormalizeRecords: orderPages.Records, NormalizeCarriedRecords: orderPages.CarriedRecords,
+}
 
-var _ vendors.Vendor = Vendor{}
+// declared is the marker whose Spec method returns Spec.
+type declared struct{}
+
+// Spec returns the package's Spec.
+func (declared) Spec() *vendors.Spec { return &Spec }
+
+// Vendor is the douke kol_OrderAds vendor (the generic adapter over Spec).
+// It is stateless; the zero value is ready to use.
+type Vendor = vendors.Adapter[declared]
 
 // New returns the douke vendor.
 func New() Vendor { return Vendor{} }
-
-// Name returns "douke".
-func (Vendor) Name() string { return Name }
-
-// Endpoint returns "kol_orderads".
-func (Vendor) Endpoint() string { return Endpoint }
-
-// MaxWindow returns 90 days, the longest window veapi accepts.
-func (Vendor) MaxWindow() time.Duration { return MaxWindow }
-
-// NewFetcher validates cfg and returns a Fetcher for one account (see
-// NewFetcher in client.go for the rules).
-func (Vendor) NewFetcher(cfg vendors.SourceConfig) (vendors.Fetcher, error) {
-	f, err := NewFetcher(cfg)
-	if err != nil {
-		return nil, err // not a typed nil inside the interface
-	}
-	return f, nil
-}
-
-// Normalize maps one raw page to canonical events (see the package-level
-// Normalize).
-func (Vendor) Normalize(p events.RawPage) ([]events.Envelope, error) { return Normalize(p) }

@@ -1,12 +1,10 @@
 package douyinpoi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -100,43 +98,19 @@ var _ vendors.Fetcher = (*Fetcher)(nil)
 // Fetchers with the same base URL and app credentials share one process-wide
 // TokenSource (the platform keeps at most two tokens of an app alive).
 // Errors name the offending setting but never contain a credential.
-func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return newFetcher(cfg, nil) }
+func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return fetcherWith(cfg, nil) }
 
-// fetcherHooks adjust a Fetcher for tests.
-type fetcherHooks struct {
-	// tune adjusts both HTTP cores' config (backoff, rate limit).
-	tune func(*client.Config)
-	// now is the private token source's clock (nil: time.Now).
-	now func() time.Time
-}
-
-// newFetcher is NewFetcher; with hooks the token source is private to the
-// Fetcher and built with the hooks.
-func newFetcher(cfg vendors.SourceConfig, hooks *fetcherHooks) (*Fetcher, error) {
+// fetcherWith is NewFetcher with test hooks; with hooks (non-nil) the token
+// source is private to the Fetcher and built with them (Tune, Now).
+func fetcherWith(cfg vendors.SourceConfig, h *client.Hooks) (*Fetcher, error) {
 	f := &Fetcher{}
-	names := make([]string, 0, len(cfg.Credentials))
-	var secrets []string
-	for name, v := range cfg.Credentials {
-		names = append(names, name)
-		secrets = append(secrets, v, strings.TrimSpace(v))
+	creds, secrets, err := client.Credentials(Name, cfg.Credentials, []string{CredClientKey, CredClientSecret}, nil)
+	if err != nil {
+		return nil, err
 	}
-	f.secrets = longestFirst(secrets...)
-	sort.Strings(names)
-	for _, name := range names {
-		if name != CredClientKey && name != CredClientSecret {
-			return nil, fmt.Errorf("douyin-poi: unknown credential %q (known: %s, %s)", name, CredClientKey, CredClientSecret)
-		}
-	}
-	key := strings.TrimSpace(cfg.Credentials[CredClientKey])
-	secret := strings.TrimSpace(cfg.Credentials[CredClientSecret])
-	if key == "" {
-		return nil, fmt.Errorf("douyin-poi: missing credential %q", CredClientKey)
-	}
-	if secret == "" {
-		return nil, fmt.Errorf("douyin-poi: missing credential %q", CredClientSecret)
-	}
+	f.secrets = secrets
+	key, secret := creds[CredClientKey], creds[CredClientSecret]
 
-	var err error
 	if f.endpoint, err = endpointURL(cfg.BaseURL, PlanPath, f.secrets...); err != nil {
 		return nil, err
 	}
@@ -149,18 +123,17 @@ func newFetcher(cfg vendors.SourceConfig, hooks *fetcherHooks) (*Fetcher, error)
 	cc := client.Config{HTTPClient: cfg.HTTPClient, Secrets: f.secrets, RatePerSecond: cfg.RatePerSecond}
 	if onRetry := cfg.OnRetry; onRetry != nil {
 		// the core knows the credentials but not the rotating access token
-		cc.OnRetry = func(err error, wait time.Duration) { onRetry(redact(err, f.tokens.recentTokens()...), wait) }
-	}
-	if hooks != nil && hooks.tune != nil {
-		hooks.tune(&cc)
-	}
-	f.core = client.New(cc)
-	if hooks != nil {
-		tc := client.Config{HTTPClient: cfg.HTTPClient}
-		if hooks.tune != nil {
-			hooks.tune(&tc)
+		cc.OnRetry = func(err error, wait time.Duration) {
+			onRetry(client.RedactError(err, f.tokens.recentTokens()...), wait)
 		}
-		f.tokens = newTokenSource(tokenURL, key, secret, tc, hooks.now)
+	}
+	f.core = h.Core(cc)
+	if h != nil {
+		tc := client.Config{HTTPClient: cfg.HTTPClient}
+		if h.Tune != nil {
+			h.Tune(&tc)
+		}
+		f.tokens = newTokenSource(tokenURL, key, secret, tc, h.Now)
 	} else {
 		f.tokens = sharedTokenSource(tokenURL, key, secret, cfg.HTTPClient)
 	}
@@ -174,18 +147,8 @@ func endpointURL(base, path string, secrets ...string) (string, error) {
 
 // setParams validates the configured parameters into f.
 func (f *Fetcher) setParams(params map[string]string, pageSize int) error {
-	names := make([]string, 0, len(params))
-	for n := range params {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if n != ParamSPUIDs && n != ParamPageSize {
-			return fmt.Errorf("douyin-poi: unknown param %q (known: %s, %s)", n, ParamPageSize, ParamSPUIDs)
-		}
-		if strings.TrimSpace(params[n]) == "" {
-			return fmt.Errorf("douyin-poi: param %s: empty value (omit it instead)", n)
-		}
+	if err := client.Params(Name, params, []string{ParamSPUIDs, ParamPageSize}, nil); err != nil {
+		return err
 	}
 	if pageSize < 0 || pageSize > MaxPageSize {
 		return fmt.Errorf("douyin-poi: page size %d: want 1..%d (0 = %d)", pageSize, MaxPageSize, MaxPageSize)
@@ -254,24 +217,7 @@ func (f *Fetcher) PageSize() int { return f.size }
 // failed emit, shutdown) ends the walk at once. SPUs for which w.SkipItem
 // returns true are not requested.
 func (f *Fetcher) Walk(ctx context.Context, w vendors.Window, emit func(context.Context, vendors.Page) error) error {
-	var failed vendors.ItemErrors
-	for _, spu := range f.spuIDs {
-		if w.SkipItem != nil && w.SkipItem(spu) {
-			continue
-		}
-		err := f.walkSPU(ctx, spu, emit)
-		if err == nil {
-			continue
-		}
-		if !vendors.ItemFails(ctx, err) {
-			return err
-		}
-		failed = append(failed, vendors.ItemError{Item: spu, Err: err})
-	}
-	if len(failed) > 0 {
-		return failed
-	}
-	return nil
+	return vendors.WalkItems(ctx, f.spuIDs, w, func(ctx context.Context, item string) error { return f.walkSPU(ctx, item, emit) })
 }
 
 // walkSPU fetches and emits every plan page of one SPU.
@@ -328,7 +274,7 @@ func (f *Fetcher) fetch(ctx context.Context, spu string, pageNo int) (*Page, int
 			f.tokens.Invalidate(tok)
 			continue
 		}
-		return page, n, resp, redact(err, append(f.tokens.recentTokens(), tok)...)
+		return page, n, resp, client.RedactError(err, append(f.tokens.recentTokens(), tok)...)
 	}
 }
 
@@ -336,37 +282,26 @@ func (f *Fetcher) fetch(ctx context.Context, spu string, pageNo int) (*Page, int
 // Only the envelope and paging are decoded (DecodePaging): a plan of a
 // drifted type is published like any other and judged by the normalizer.
 func (f *Fetcher) fetchWith(ctx context.Context, tok string, body []byte) (*Page, int, client.Response, error) {
-	var page *Page
-	var n int
-	check := func(r client.Response) error {
-		p, list, err := DecodePaging(r.Body)
-		if err == nil {
-			n, err = client.CountElements(list)
-		}
-		if err != nil {
-			return classify(err)
-		}
-		page = p
-		return nil
-	}
 	newReq := func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.endpoint, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("access-token", tok)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json")
-		return req, nil
+		return client.NewRequest(ctx, http.MethodPost, f.endpoint, body, "access-token", tok, "Content-Type", "application/json")
 	}
-	resp, err := f.core.Do(ctx, newReq, check)
+	a, resp, err := client.Fetch(ctx, f.core, newReq, decodeAnswer, classify)
+	return a.page, a.n, resp, err
+}
+
+// answer is one plan answer's envelope and its number of plans.
+type answer struct {
+	page *Page
+	n    int
+}
+
+func decodeAnswer(r client.Response) (answer, error) {
+	p, list, err := DecodePaging(r.Body)
 	if err != nil {
-		return nil, 0, resp, err
+		return answer{}, err
 	}
-	if page == nil { // cannot happen: Do succeeds only after check passed
-		return nil, 0, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
-	}
-	return page, n, resp, nil
+	n, err := client.CountElements(list)
+	return answer{page: p, n: n}, err
 }
 
 // tokenRejectedError is a plan-API answer refusing the access token (2190002,
@@ -396,64 +331,18 @@ func (e *tokenRejectedError) Unwrap() []error { return []error{client.ErrUnautho
 //   - an undecodable body (vendors.ErrMalformedPage) → client.ErrTransient.
 //
 // Vendor errors keep the *APIError in the chain (codes, descriptions, logid).
-func classify(err error) error {
-	var ae *APIError
-	if !errors.As(err, &ae) {
-		return fmt.Errorf("%w: undecodable 200 body: %v", client.ErrTransient, err)
-	}
-	switch ae.Code {
-	case CodeBusy:
-		return &client.RateLimitedError{Detail: ae.Error()}
-	case CodeQuota:
-		return &client.RateLimitedError{RetryAfter: QuotaRetryAfter, Detail: ae.Error()}
-	case CodeTokenLimit:
-		return &client.RateLimitedError{RetryAfter: TokenLimitRetryAfter, Detail: ae.Error()}
-	case CodeTokenInvalid, CodeTokenExpired, CodeTokenInvalidOAuth:
-		return &tokenRejectedError{api: ae}
-	case CodeNoPermission, CodeUserBanned, CodeNotAuthorised, CodeNoCapability, CodeTokenMismatch, CodeBadClientKey, CodeBadClientSecret:
-		return fmt.Errorf("%w: %w", client.ErrUnauthorized, ae)
-	}
-	return fmt.Errorf("%w: %w", client.ErrPermanent, ae)
-}
+func classify(err error) error { return faults.Classify(err) }
 
-// longestFirst returns the non-empty values, longest first (so a secret
-// containing another is redacted whole), without duplicates.
-func longestFirst(vs ...string) []string {
-	var out []string
-	for _, v := range vs {
-		if v == "" {
-			continue
-		}
-		dup := false
-		for _, o := range out {
-			dup = dup || o == v
-		}
-		if !dup {
-			out = append(out, v)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
-
-// redactedError hides secrets in an error's text while keeping errors.Is/As.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redact hides the given secrets (e.g. the current access token, which the
-// HTTP core does not know) in err's text; nil stays nil.
-func redact(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	msg := client.Redact(err.Error(), longestFirst(secrets...)...)
-	if msg == err.Error() {
-		return err
-	}
-	return &redactedError{msg: msg, err: err}
+// faults is the Douyin Open Platform's error taxonomy (see classify).
+var faults = client.Taxonomy[*APIError, int64]{
+	Code: func(e *APIError) int64 { return e.Code },
+	Rules: []client.Rule[*APIError, int64]{
+		{Class: client.RateLimited, Codes: []int64{CodeBusy}},
+		{Class: client.RateLimited, Codes: []int64{CodeQuota}, RetryAfter: QuotaRetryAfter},
+		{Class: client.RateLimited, Codes: []int64{CodeTokenLimit}, RetryAfter: TokenLimitRetryAfter},
+		{Codes: []int64{CodeTokenInvalid, CodeTokenExpired, CodeTokenInvalidOAuth},
+			Then: func(e *APIError, _ error) error { return &tokenRejectedError{api: e} }},
+		{Class: client.Unauthorized, Codes: []int64{CodeNoPermission, CodeUserBanned, CodeNotAuthorised, CodeNoCapability,
+			CodeTokenMismatch, CodeBadClientKey, CodeBadClientSecret}},
+	},
 }

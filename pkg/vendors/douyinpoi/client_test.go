@@ -117,14 +117,14 @@ func newTestFetcher(t *testing.T, api *fakeAPI, mod func(*vendors.SourceConfig),
 	if mod != nil {
 		mod(&cfg)
 	}
-	f, err := newFetcher(cfg, &fetcherHooks{tune: func(c *client.Config) {
+	f, err := fetcherWith(cfg, &client.Hooks{Tune: func(c *client.Config) {
 		fastCore(c)
 		if tune != nil {
 			tune(c)
 		}
 	}})
 	if err != nil {
-		t.Fatalf("newFetcher: %v", err)
+		t.Fatalf("fetcherWith: %v", err)
 	}
 	return f
 }

@@ -129,11 +129,6 @@ func NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
 	return out, nil
 }
 
-// NormalizeRecords implements vendors.RecordNormalizer (see NormalizeRecords).
-func (Vendor) NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
-	return NormalizeRecords(p)
-}
-
 // ObservedAt reads extra.now: a Unix time in seconds, or in milliseconds when
 // above 10^12, that lies in [2000-01-01, 2105-12-31 23:59:59]. It returns the time in
 // UTC and true, or false for anything else (absent, not an integer,

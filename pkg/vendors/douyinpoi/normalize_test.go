@@ -18,17 +18,9 @@ const testSPU = "7089053269443495980"
 var testFetchedAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func rawPage(body []byte) events.RawPage {
-	return events.RawPage{
-		SourceID:   "douyin-poi-demo",
-		Vendor:     Name,
-		Endpoint:   Endpoint,
-		Account:    "demo",
-		Cursor:     testSPU + ":1",
-		HTTPStatus: 200,
-		FetchedAt:  testFetchedAt,
-		Params:     map[string]string{ParamSPUID: testSPU},
-		Body:       body,
-	}
+	p := vendorstest.RawPage(Name, Endpoint, testSPU+":1", testFetchedAt, body)
+	p.Params = map[string]string{ParamSPUID: testSPU}
+	return p
 }
 
 func TestGolden(t *testing.T) {

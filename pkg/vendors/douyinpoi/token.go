@@ -1,7 +1,6 @@
 package douyinpoi
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -93,7 +92,7 @@ func newTokenSource(tokenURL, key, secret string, cc client.Config, now func() t
 	if now == nil {
 		now = time.Now
 	}
-	cc.Secrets = append(cc.Secrets, longestFirst(key, secret)...)
+	cc.Secrets = append(cc.Secrets, client.LongestFirst(key, secret)...)
 	return &TokenSource{core: client.New(cc), url: tokenURL, key: key, secret: secret, now: now}
 }
 
@@ -228,29 +227,13 @@ func (s *TokenSource) fetch(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("douyin-poi client_token: %w: encode request: %v", client.ErrPermanent, err)
 	}
-	var tok *Token
-	check := func(r client.Response) error {
-		t, err := DecodeToken(r.Body)
-		if err != nil {
-			return classify(err)
-		}
-		tok = t
-		return nil
-	}
 	newReq := func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json")
-		return req, nil
+		return client.NewRequest(ctx, http.MethodPost, s.url, body, "Content-Type", "application/json")
 	}
-	if _, err := s.core.Do(ctx, newReq, check); err != nil {
+	decode := func(r client.Response) (*Token, error) { return DecodeToken(r.Body) }
+	tok, _, err := client.Fetch(ctx, s.core, newReq, decode, classify)
+	if err != nil {
 		return nil, fmt.Errorf("douyin-poi client_token: %w", err)
-	}
-	if tok == nil { // cannot happen: Do succeeds only after check passed
-		return nil, fmt.Errorf("douyin-poi client_token: %w: response was not checked", client.ErrTransient)
 	}
 	return tok, nil
 }

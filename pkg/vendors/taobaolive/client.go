@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,20 +75,13 @@ type Fetcher struct {
 	adUserNick                 string
 	size                       int
 
-	now    func() time.Time
-	dates  *dateTransport
-	offset atomic.Int64 // nanoseconds added to now() for the timestamp
+	now       func() time.Time
+	dates     *dateTransport
+	apiFaults client.Taxonomy[*APIError, string]
+	offset    atomic.Int64 // nanoseconds added to now() for the timestamp
 }
 
 var _ vendors.Fetcher = (*Fetcher)(nil)
-
-// options are test hooks.
-type options struct {
-	// tune adjusts the HTTP core's config (tests shorten backoff).
-	tune func(*client.Config)
-	// now replaces time.Now for timestamps.
-	now func() time.Time
-}
 
 // NewFetcher validates cfg and returns a Fetcher.
 //
@@ -110,38 +102,16 @@ type options struct {
 //   - PageSize: 0 means MaxPageSize; otherwise 1..MaxPageSize.
 //
 // Errors name the offending setting but never contain a credential.
-func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return newFetcher(cfg, options{}) }
+func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return fetcherWith(cfg, nil) }
 
-func newFetcher(cfg vendors.SourceConfig, opt options) (*Fetcher, error) {
-	f := &Fetcher{signMethod: SignHMACSHA256, tcpType: strconv.Itoa(DefaultTCPType), orderStatus: "-1", now: opt.now}
-	if f.now == nil {
-		f.now = time.Now
+// fetcherWith is NewFetcher with test hooks (nil: production).
+func fetcherWith(cfg vendors.SourceConfig, h *client.Hooks) (*Fetcher, error) {
+	f := &Fetcher{signMethod: SignHMACSHA256, tcpType: strconv.Itoa(DefaultTCPType), orderStatus: "-1", now: h.Clock()}
+	creds, secrets, err := client.Credentials(Name, cfg.Credentials, []string{CredAppKey, CredAppSecret, CredSession}, nil)
+	if err != nil {
+		return nil, err
 	}
-	names := make([]string, 0, len(cfg.Credentials))
-	for name, v := range cfg.Credentials {
-		names = append(names, name)
-		if t := strings.TrimSpace(v); t != "" {
-			f.secrets = append(f.secrets, v, t)
-		}
-	}
-	// longest first, so a secret containing another is redacted whole
-	sort.Slice(f.secrets, func(i, j int) bool { return len(f.secrets[i]) > len(f.secrets[j]) })
-	sort.Strings(names)
-	for _, name := range names {
-		if name != CredAppKey && name != CredAppSecret && name != CredSession {
-			return nil, fmt.Errorf("taobao-live: unknown credential %q (known: %s, %s, %s)",
-				client.Redact(name, f.secrets...), CredAppKey, CredAppSecret, CredSession)
-		}
-	}
-	for _, c := range []struct {
-		name string
-		dst  *string
-	}{{CredAppKey, &f.appKey}, {CredAppSecret, &f.appSecret}, {CredSession, &f.session}} {
-		*c.dst = strings.TrimSpace(cfg.Credentials[c.name])
-		if *c.dst == "" {
-			return nil, fmt.Errorf("taobao-live: missing credential %q", c.name)
-		}
-	}
+	f.secrets, f.appKey, f.appSecret, f.session = secrets, creds[CredAppKey], creds[CredAppSecret], creds[CredSession]
 
 	base, err := client.EndpointURL(Name, cfg.BaseURL, DefaultBaseURL, "", f.secrets...)
 	if err != nil {
@@ -158,22 +128,12 @@ func newFetcher(cfg vendors.SourceConfig, opt options) (*Fetcher, error) {
 		return nil, errors.New(client.Redact(err.Error(), f.secrets...))
 	}
 
-	hc := &http.Client{Timeout: 30 * time.Second}
-	if cfg.HTTPClient != nil {
-		c := *cfg.HTTPClient
-		hc = &c
-	}
-	rt := hc.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
-	f.dates = &dateTransport{base: rt, now: f.now}
-	hc.Transport = f.dates
-	cc := client.Config{HTTPClient: hc, Secrets: f.secrets, RatePerSecond: cfg.RatePerSecond, OnRetry: cfg.OnRetry}
-	if opt.tune != nil {
-		opt.tune(&cc)
-	}
-	f.core = client.New(cc)
+	hc := client.WithTransport(cfg.HTTPClient, func(rt http.RoundTripper) http.RoundTripper {
+		f.dates = &dateTransport{base: rt, now: f.now}
+		return f.dates
+	})
+	f.core = h.Core(client.Config{HTTPClient: hc, Secrets: f.secrets, RatePerSecond: cfg.RatePerSecond, OnRetry: cfg.OnRetry})
+	f.apiFaults = f.apiTaxonomy()
 	return f, nil
 }
 
@@ -233,28 +193,12 @@ func positiveInt(v string) (string, error) {
 }
 
 func (f *Fetcher) setParams(params map[string]string) error {
-	names := make([]string, 0, len(params))
-	for n := range params {
-		names = append(names, n)
+	known := make([]string, 0, len(paramRules))
+	for k := range paramRules {
+		known = append(known, k)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		rule, ok := paramRules[name]
-		if !ok {
-			known := make([]string, 0, len(paramRules))
-			for k := range paramRules {
-				known = append(known, k)
-			}
-			sort.Strings(known)
-			return fmt.Errorf("taobao-live: unknown param %q (known: %s)", wire.Clip(name, 40), strings.Join(known, ", "))
-		}
-		v := strings.TrimSpace(params[name])
-		if v == "" {
-			return fmt.Errorf("taobao-live: param %s: empty value (omit it instead)", name)
-		}
-		if err := rule(f, v); err != nil {
-			return fmt.Errorf("taobao-live: param %s: %v", name, err)
-		}
+	if err := client.Params(Name, params, known, func(name, v string) error { return paramRules[name](f, v) }); err != nil {
+		return err
 	}
 	if dt, tt := strings.TrimSpace(params["date_type"]), strings.TrimSpace(params["time_type"]); dt != "" && tt != "" &&
 		(dt == "0") != (tt == "pay") {
@@ -422,37 +366,27 @@ func (f *Fetcher) signedForm(reqJSON string) (url.Values, error) {
 // raw (not decoded: see DecodePaging) and the raw response.
 func (f *Fetcher) fetch(ctx context.Context, win window, pageNo int) (*Page, []json.RawMessage, client.Response, error) {
 	reqJSON := f.requestJSON(win, pageNo)
-	var page *Page
-	var raws []json.RawMessage
-	check := func(r client.Response) error {
-		p, rs, err := DecodePaging(r.Body)
-		if err != nil {
-			return f.classify(err)
-		}
-		page, raws = p, rs
-		return nil
-	}
 	newReq := func(ctx context.Context) (*http.Request, error) {
 		form, err := f.signedForm(reqJSON)
 		if err != nil {
 			return nil, err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.endpoint, strings.NewReader(form.Encode()))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
-		req.Header.Set("Accept", "application/json")
-		return req, nil
+		return client.NewRequest(ctx, http.MethodPost, f.endpoint, []byte(form.Encode()),
+			"Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
 	}
-	resp, err := f.core.Do(ctx, newReq, check)
-	if err != nil {
-		return nil, nil, resp, err
-	}
-	if page == nil { // cannot happen: Do succeeds only after check passed
-		return nil, nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
-	}
-	return page, raws, resp, nil
+	a, resp, err := client.Fetch(ctx, f.core, newReq, decodeAnswer, f.classify)
+	return a.page, a.raws, resp, err
+}
+
+// answer is one answer's envelope and paging with its records raw.
+type answer struct {
+	page *Page
+	raws []json.RawMessage
+}
+
+func decodeAnswer(r client.Response) (answer, error) {
+	p, rs, err := DecodePaging(r.Body)
+	return answer{page: p, raws: rs}, err
 }
 
 // Platform codes (error_response.code) that mean the credentials or their
@@ -460,17 +394,7 @@ func (f *Fetcher) fetch(ctx context.Context, win window, pageNo int) (*Page, []j
 // missing/invalid signature (a wrong app secret), 26/27 missing/invalid
 // session, 28/29 missing/invalid app key, 42 insufficient session
 // permissions, 53 insufficient security level.
-var unauthorizedCodes = map[string]bool{
-	"11": true, "12": true, "24": true, "25": true, "26": true, "27": true,
-	"28": true, "29": true, "42": true, "53": true,
-}
-
-// Lower-case keywords that classify a result.success=false message.
-var (
-	businessRateLimitWords = []string{"限流", "流控", "频繁", "limited", "too many", "qps", "flow control"}
-	businessTransientWords = []string{"系统错误", "系统异常", "系统繁忙", "服务异常", "服务不可用", "繁忙", "超时", "稍后",
-		"system error", "system busy", "busy", "timeout", "timed out", "try again", "service unavailable"}
-)
+var unauthorizedCodes = []string{"11", "12", "24", "25", "26", "27", "28", "29", "42", "53"}
 
 var banRe = regexp.MustCompile(`(?i)last\s+for\s+(\d+)\s+more\s+second`)
 
@@ -510,46 +434,44 @@ func banWait(subMsg string) time.Duration {
 // Vendor errors keep the *APIError or *BusinessError in the chain (codes
 // and messages in the text), except in a RateLimitedError's Detail.
 func (f *Fetcher) classify(err error) error {
-	var ae *APIError
-	var be *BusinessError
-	switch {
-	case errors.As(err, &ae):
-		sub := strings.ToLower(ae.SubCode)
-		switch {
-		case ae.Code == "7" || strings.HasPrefix(sub, "accesscontrol.limited-by") || strings.Contains(sub, "business_limit_control"):
-			return &client.RateLimitedError{RetryAfter: banWait(ae.SubMsg), Detail: ae.Error()}
-		case unauthorizedCodes[ae.Code] || strings.Contains(sub, "session"):
-			return fmt.Errorf("%w: %w", client.ErrUnauthorized, ae)
-		case ae.Code == "31":
-			if f.resync() {
-				return fmt.Errorf("%w: %w (timestamp corrected to the gateway's clock, offset %s)",
-					client.ErrTransient, ae, time.Duration(f.offset.Load()).Round(time.Second))
-			}
-			return fmt.Errorf("%w: %w", client.ErrPermanent, ae)
-		case ae.Code == "10" || strings.HasPrefix(sub, "isp."):
-			return fmt.Errorf("%w: %w", client.ErrTransient, ae)
-		}
-		return fmt.Errorf("%w: %w", client.ErrPermanent, ae)
-	case errors.As(err, &be):
-		msg := strings.ToLower(be.MsgCode + " " + be.MsgInfo)
-		if containsAny(msg, businessRateLimitWords) {
-			return &client.RateLimitedError{RetryAfter: time.Second, Detail: be.Error()}
-		}
-		if containsAny(msg, businessTransientWords) {
-			return fmt.Errorf("%w: %w", client.ErrTransient, be)
-		}
-		return fmt.Errorf("%w: %w", client.ErrPermanent, be)
+	if c, ok := f.apiFaults.Match(err); ok {
+		return c
 	}
-	return fmt.Errorf("%w: undecodable 200 body: %v", client.ErrTransient, err)
+	return businessFaults.Classify(err)
 }
 
-func containsAny(s string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
+// apiTaxonomy is the error_response taxonomy of f (code 31 corrects f's clock).
+func (f *Fetcher) apiTaxonomy() client.Taxonomy[*APIError, string] {
+	sub := func(e *APIError) string { return strings.ToLower(e.SubCode) }
+	return client.Taxonomy[*APIError, string]{
+		Code: func(e *APIError) string { return e.Code },
+		Text: sub,
+		Rules: []client.Rule[*APIError, string]{
+			{Class: client.RateLimited, Codes: []string{"7"}, Wait: func(e *APIError) time.Duration { return banWait(e.SubMsg) },
+				Match: func(e *APIError) bool {
+					return strings.HasPrefix(sub(e), "accesscontrol.limited-by") || strings.Contains(sub(e), "business_limit_control")
+				}},
+			{Class: client.Unauthorized, Codes: unauthorizedCodes, Words: []string{"session"}},
+			{Codes: []string{"31"}, Then: func(e *APIError, permanent error) error {
+				if f.resync() {
+					return fmt.Errorf("%w: %w (timestamp corrected to the gateway's clock, offset %s)",
+						client.ErrTransient, e, time.Duration(f.offset.Load()).Round(time.Second))
+				}
+				return permanent
+			}},
+			{Class: client.Transient, Codes: []string{"10"}, Match: func(e *APIError) bool { return strings.HasPrefix(sub(e), "isp.") }},
+		},
 	}
-	return false
+}
+
+// businessFaults is the result.success=false taxonomy, by msg_code and msg_info.
+var businessFaults = client.Taxonomy[*BusinessError, string]{
+	Text: func(e *BusinessError) string { return e.MsgCode + " " + e.MsgInfo },
+	Rules: []client.Rule[*BusinessError, string]{
+		{Class: client.RateLimited, RetryAfter: time.Second, Words: []string{"限流", "流控", "频繁", "limited", "too many", "qps", "flow control"}},
+		{Class: client.Transient, Words: []string{"系统错误", "系统异常", "系统繁忙", "服务异常", "服务不可用", "繁忙", "超时", "稍后",
+			"system error", "system busy", "busy", "timeout", "timed out", "try again", "service unavailable"}},
+	},
 }
 
 // resync adopts the clock offset the last answer's Date header showed and

@@ -23,6 +23,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
@@ -180,12 +181,7 @@ func (f *fakeTOP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // fastCore lifts the rate limit and shortens backoff for tests.
-func fastCore(c *client.Config) {
-	c.RatePerSecond = 1000
-	c.Burst = 100
-	c.InitialBackoff = time.Millisecond
-	c.MaxBackoff = 5 * time.Millisecond
-}
+var fastCore = vendorstest.FastCore
 
 var testWindow = vendors.Window{
 	Start:    time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC),
@@ -199,7 +195,7 @@ func newTestFetcher(t *testing.T, baseURL string, mod func(*vendors.SourceConfig
 	if mod != nil {
 		mod(&cfg)
 	}
-	f, err := newFetcher(cfg, options{tune: fastCore, now: func() time.Time { return testNow }})
+	f, err := fetcherWith(cfg, &client.Hooks{Tune: fastCore, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatalf("newFetcher: %v", err)
 	}

@@ -26,7 +26,8 @@
 //     one JSON object string. TOP's error_response codes and result.success
 //     are classified as unauthorized, rate limited, transient or permanent.
 //   - normalize.go: the pure mapping of a raw page to canonical events.
-//   - vendor.go: Vendor, tying the parts to vendors.Vendor.
+//   - vendor.go: Spec, from which vendors.Adapter (Vendor) ties the parts to
+//     vendors.Vendor.
 //
 // The sandbox protocol handler and its ground truth are
 // internal/sandbox/taobaolive.

@@ -1,12 +1,10 @@
 package taobaolive
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
-	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
@@ -67,58 +65,12 @@ func MapStatus(v string) events.Status {
 // undecodable page, an order MapOrder rejects or a raw page without an
 // account label returns an error wrapping vendors.ErrMalformedPage (naming
 // the element's index and the reason).
-func Normalize(p events.RawPage) ([]events.Envelope, error) {
-	recs, err := NormalizeRecords(p)
-	if err != nil {
-		return nil, err
-	}
-	return vendors.PageEvents(recs)
-}
+func Normalize(p events.RawPage) ([]events.Envelope, error) { return orderPages.Normalize(p) }
 
-// NormalizeRecords maps one raw querypredictorderlist page order by order
-// (see vendors.RecordNormalizer): one vendors.Record per element, each with
-// its three envelopes or, for an element that does not decode or that
-// MapOrder rejects, its error. The page fails as a whole only for a vendor
-// error, an undecodable envelope or a missing account label.
-func NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
-	return normalizeRecords(p, wire.OrderRecords[Order])
-}
-
-// NormalizeCarriedRecords is NormalizeRecords without the commission.v1
-// envelopes, which it does not build (see vendors.CarriedRecordNormalizer):
-// each good record holds only its order.v1 envelope, which carries the
-// order's lines.
-func NormalizeCarriedRecords(p events.RawPage) ([]vendors.Record, error) {
-	return normalizeRecords(p, wire.CarriedOrderRecords[Order])
-}
-
-// normalizeRecords decodes p and maps its orders with records
-// (wire.OrderRecords or wire.CarriedOrderRecords).
-func normalizeRecords(p events.RawPage, records func(string, []Order, func(int) error, func(Order) (events.Order, []events.CommissionLine, error)) []vendors.Record) ([]vendors.Record, error) {
-	page, err := wire.DecodeRaw(p, DecodePage)
-	var orders []Order
-	if page != nil {
-		orders = page.Orders
-	}
-	orders, badAt, err := wire.RecordList(orders, err)
-	if err != nil {
-		return nil, fmt.Errorf("taobao-live normalize: %w", err)
-	}
-	return records("taobao-live normalize: elements", orders, badAt, func(o Order) (events.Order, []events.CommissionLine, error) {
-		return MapOrder(p.Account, o, p.FetchedAt)
-	}), nil
-}
-
-// NormalizeRecords implements vendors.RecordNormalizer (see NormalizeRecords).
-func (Vendor) NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
-	return NormalizeRecords(p)
-}
-
-// NormalizeCarriedRecords implements vendors.CarriedRecordNormalizer (see
-// NormalizeCarriedRecords).
-func (Vendor) NormalizeCarriedRecords(p events.RawPage) ([]vendors.Record, error) {
-	return NormalizeCarriedRecords(p)
-}
+// orderPages decodes pages and maps their orders (see wire.OrderPages); it
+// is the Spec's normalizer, record by record and with carried lines too.
+var orderPages = wire.OrderPages[*Page, Order]{Vendor: Name, List: "elements", Decode: DecodePage, Map: MapOrder,
+	Orders: func(p *Page) []Order { return p.Orders }}
 
 // MapOrder maps one wire order of account to its canonical Order and its two
 // CommissionLines, always creator then service_provider (zero amounts
@@ -152,15 +104,9 @@ func (Vendor) NormalizeCarriedRecords(p events.RawPage) ([]vendors.Record, error
 // bounds times by storage only), or buy_amount, order_amount,
 // order_commission_amount or refund_amount is negative.
 func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []events.CommissionLine, error) {
-	if err := wire.CheckAccount(account); err != nil {
-		return events.Order{}, nil, err
-	}
-	id, err := wire.Key("order", "biz_order_id", string(o.BizOrderID))
+	id, bad, err := wire.OrderID(account, "biz_order_id", string(o.BizOrderID))
 	if err != nil {
 		return events.Order{}, nil, err
-	}
-	bad := func(format string, args ...any) error {
-		return wire.Malformed("order %s: %s", id, fmt.Sprintf(format, args...))
 	}
 	f := wire.Fields{NotAfter: wire.NotAfter(fetchedAt)}
 	paid := f.Time("order_paid_time", string(o.OrderPaidTime))
@@ -220,19 +166,7 @@ func MapOrder(account string, o Order, fetchedAt time.Time) (events.Order, []eve
 		Version:                     version,
 	}
 	line := func(role events.Role, rate, est int64) events.CommissionLine {
-		return events.CommissionLine{
-			Platform:     Name,
-			Account:      account,
-			OrderID:      id,
-			Role:         role,
-			RateBP:       rate,
-			Currency:     events.CurrencyCNY,
-			EstimatedFen: est,
-			OrderStatus:  status,
-			PaidAt:       *paid,
-			UpdatedAt:    *updated,
-			Version:      version,
-		}
+		return wire.Line(ord, role, rate, est, 0, 0)
 	}
 	var spRate int64
 	if o.ExtendInfo.HasOuterAdUserDivRatio {

@@ -14,19 +14,9 @@ import (
 var readTestdata = vendorstest.ReadTestdata
 
 func rawPage(body []byte) events.RawPage {
-	return events.RawPage{
-		SourceID:    "taobao-live-demo",
-		Vendor:      Name,
-		Endpoint:    Endpoint,
-		Account:     "demo",
-		WindowStart: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC),
-		WindowEnd:   time.Date(2026, 10, 8, 0, 0, 0, 0, time.UTC),
-		TimeType:    "pay",
-		Cursor:      "1",
-		HTTPStatus:  200,
-		FetchedAt:   time.Date(2026, 10, 13, 0, 0, 0, 0, time.UTC),
-		Body:        body,
-	}
+	p := vendorstest.RawPage(Name, Endpoint, "1", time.Date(2026, 10, 13, 0, 0, 0, 0, time.UTC), body)
+	p.WindowStart, p.WindowEnd, p.TimeType = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 8, 0, 0, 0, 0, time.UTC), "pay"
+	return p
 }
 
 // TestGolden normalizes the testdata pages and compares the events with the

@@ -3,7 +3,6 @@ package taobaolive
 import (
 	"time"
 
-	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
 
@@ -20,43 +19,26 @@ const Endpoint = "querypredictorderlist"
 // shift while orders arrive) short-lived.
 const MaxWindow = 7 * 24 * time.Hour
 
-// Vendor is the Taobao Live querypredictorderlist vendor. It is stateless;
-// the zero value is ready to use.
-type Vendor struct{}
+// Spec declares the Taobao Live vendor. TOP cannot filter on the
+// modification time, so incremental polls scan pay-time ("pay", date_type 0)
+// and confirm-receipt-time ("confirm", date_type 1) windows, each with its
+// own checkpoint; modify_time orders the states found.
+var Spec = vendors.Spec{
+	Name: Name, Endpoint: Endpoint, MaxWindow: MaxWindow,
+	IncrementalTimeTypes: []string{"pay", "confirm"},
+	NewFetcher:           vendors.FetcherOf(NewFetcher), Normalize: Normalize,
+	NormalizeRecords: orderPages.Records, NormalizeCarriedRecords: orderPages.CarriedRecords,
+}
 
-var (
-	_ vendors.Vendor      = Vendor{}
-	_ vendors.Incremental = Vendor{}
-)
+// declared is the marker whose Spec method returns Spec.
+type declared struct{}
+
+// Spec returns the package's Spec.
+func (declared) Spec() *vendors.Spec { return &Spec }
+
+// Vendor is the Taobao Live querypredictorderlist vendor (the generic
+// adapter over Spec). It is stateless; the zero value is ready to use.
+type Vendor = vendors.Adapter[declared]
 
 // New returns the Taobao Live vendor.
 func New() Vendor { return Vendor{} }
-
-// Name returns "taobao-live".
-func (Vendor) Name() string { return Name }
-
-// Endpoint returns "querypredictorderlist".
-func (Vendor) Endpoint() string { return Endpoint }
-
-// MaxWindow returns seven days (see the MaxWindow constant).
-func (Vendor) MaxWindow() time.Duration { return MaxWindow }
-
-// NewFetcher validates cfg and returns a Fetcher for one account (see
-// NewFetcher in client.go for the rules).
-func (Vendor) NewFetcher(cfg vendors.SourceConfig) (vendors.Fetcher, error) {
-	f, err := NewFetcher(cfg)
-	if err != nil {
-		return nil, err // not a typed nil inside the interface
-	}
-	return f, nil
-}
-
-// Normalize maps one raw page to canonical events (see the package-level
-// Normalize).
-func (Vendor) Normalize(p events.RawPage) ([]events.Envelope, error) { return Normalize(p) }
-
-// IncrementalTimeTypes implements vendors.Incremental: TOP cannot filter on
-// the modification time, so incremental polls scan pay-time ("pay",
-// date_type 0) and confirm-receipt-time ("confirm", date_type 1) windows,
-// each with its own checkpoint; modify_time orders the states found.
-func (Vendor) IncrementalTimeTypes() []string { return []string{"pay", "confirm"} }

@@ -17,9 +17,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
 )
 
 // Update is the -update flag of every test binary that imports vendorstest:
@@ -291,4 +293,22 @@ func BenchmarkNormalize(b *testing.B, name string, normalize func(body []byte) (
 		}
 	}
 	b.ReportMetric(float64(b.N*records)/b.Elapsed().Seconds(), "records/s")
+}
+
+// RawPage is a vendor test's raw page as the poller would publish it:
+// source "<vendor>-demo", account "demo", HTTP 200, with the given cursor,
+// fetch time and body (a test sets the window, time type or params it
+// needs on the result).
+func RawPage(vendor, endpoint, cursor string, fetchedAt time.Time, body []byte) events.RawPage {
+	return events.RawPage{SourceID: vendor + "-demo", Vendor: vendor, Endpoint: endpoint, Account: "demo",
+		Cursor: cursor, HTTPStatus: 200, FetchedAt: fetchedAt, Body: body}
+}
+
+// FastCore tunes a test's HTTP core: a high rate limit and millisecond
+// backoff, so retries cost the test nothing.
+func FastCore(c *client.Config) {
+	c.RatePerSecond = 1000
+	c.Burst = 100
+	c.InitialBackoff = time.Millisecond
+	c.MaxBackoff = 5 * time.Millisecond
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
@@ -80,33 +79,18 @@ var _ vendors.Fetcher = (*Fetcher)(nil)
 //   - PageSize is ignored (the endpoint has no paging).
 //
 // Errors name the offending setting but never contain the token.
-func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return newFetcher(cfg, nil) }
+func NewFetcher(cfg vendors.SourceConfig) (*Fetcher, error) { return fetcherWith(cfg, nil) }
 
-// newFetcher is NewFetcher with a hook to adjust the HTTP core's config and
-// the fetcher (tests shorten backoff, lift the rate limit and fix the clock).
-func newFetcher(cfg vendors.SourceConfig, tune func(*client.Config, *Fetcher)) (*Fetcher, error) {
-	f := &Fetcher{now: time.Now, rateLimitWait: rateLimitRetryAfter}
-	names := make([]string, 0, len(cfg.Credentials))
-	for name, v := range cfg.Credentials {
-		names = append(names, name)
-		if t := strings.TrimSpace(v); t != "" {
-			f.secrets = append(f.secrets, v, t)
-		}
+// fetcherWith is NewFetcher with test hooks (nil: production): Now is the
+// clock of the daily-quota wait, Wait the wait of a code-302 answer.
+func fetcherWith(cfg vendors.SourceConfig, h *client.Hooks) (*Fetcher, error) {
+	f := &Fetcher{now: h.Clock(), rateLimitWait: h.WaitOr(rateLimitRetryAfter)}
+	creds, secrets, err := client.Credentials(Name, cfg.Credentials, []string{CredToken}, nil)
+	if err != nil {
+		return nil, err
 	}
-	// longest first, so a secret containing another is redacted whole
-	sort.Slice(f.secrets, func(i, j int) bool { return len(f.secrets[i]) > len(f.secrets[j]) })
-	sort.Strings(names)
-	for _, name := range names {
-		if name != CredToken {
-			return nil, fmt.Errorf("xingtu: unknown credential %q (known: %s)", client.Redact(name, f.secrets...), CredToken)
-		}
-	}
-	f.token = strings.TrimSpace(cfg.Credentials[CredToken])
-	if f.token == "" {
-		return nil, fmt.Errorf("xingtu: missing credential %q", CredToken)
-	}
+	f.secrets, f.token = secrets, creds[CredToken]
 
-	var err error
 	if f.endpoint, err = client.EndpointURL(Name, cfg.BaseURL, DefaultBaseURL, Path, f.secrets...); err != nil {
 		return nil, err
 	}
@@ -115,38 +99,15 @@ func newFetcher(cfg vendors.SourceConfig, tune func(*client.Config, *Fetcher)) (
 		return nil, errors.New(client.Redact(err.Error(), f.secrets...))
 	}
 
-	hc := &http.Client{Timeout: 30 * time.Second}
-	if cfg.HTTPClient != nil {
-		c := *cfg.HTTPClient
-		hc = &c
-	}
-	next := hc.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	hc.Transport = &envelopeStatusTransport{next: next}
-	cc := client.Config{HTTPClient: hc, Secrets: f.secrets, RatePerSecond: cfg.RatePerSecond, OnRetry: cfg.OnRetry}
-	if tune != nil {
-		tune(&cc, f)
-	}
-	f.core = client.New(cc)
+	hc := client.WithTransport(cfg.HTTPClient, func(next http.RoundTripper) http.RoundTripper { return &envelopeStatusTransport{next: next} })
+	f.core = h.Core(client.Config{HTTPClient: hc, Secrets: f.secrets, RatePerSecond: cfg.RatePerSecond, OnRetry: cfg.OnRetry})
 	return f, nil
 }
 
 // setParams validates the configured parameters into f.
 func (f *Fetcher) setParams(params map[string]string) error {
-	names := make([]string, 0, len(params))
-	for n := range params {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if name != ParamAuthorIDs && name != ParamPeriods {
-			return fmt.Errorf("xingtu: unknown param %q (known: %s, %s)", name, ParamAuthorIDs, ParamPeriods)
-		}
-		if strings.TrimSpace(params[name]) == "" {
-			return fmt.Errorf("xingtu: param %s: empty value (omit it instead)", name)
-		}
+	if err := client.Params(Name, params, []string{ParamAuthorIDs, ParamPeriods}, nil); err != nil {
+		return err
 	}
 	authors, err := splitList(params[ParamAuthorIDs], "author ID", func(s string) error {
 		if !validAuthorID(s) {
@@ -228,24 +189,7 @@ func (f *Fetcher) Periods() []string { return append([]string(nil), f.periods...
 // emit, shutdown) ends the walk at once. Authors for which w.SkipItem returns
 // true are not requested.
 func (f *Fetcher) Walk(ctx context.Context, w vendors.Window, emit func(context.Context, vendors.Page) error) error {
-	var failed vendors.ItemErrors
-	for _, author := range f.authors {
-		if w.SkipItem != nil && w.SkipItem(author) {
-			continue
-		}
-		err := f.walkAuthor(ctx, author, emit)
-		if err == nil {
-			continue
-		}
-		if !vendors.ItemFails(ctx, err) {
-			return err
-		}
-		failed = append(failed, vendors.ItemError{Item: author, Err: err})
-	}
-	if len(failed) > 0 {
-		return failed
-	}
-	return nil
+	return vendors.WalkItems(ctx, f.authors, w, func(ctx context.Context, item string) error { return f.walkAuthor(ctx, item, emit) })
 }
 
 // walkAuthor fetches and emits every configured period of one author.
@@ -315,47 +259,29 @@ func (t *envelopeStatusTransport) RoundTrip(req *http.Request) (*http.Response, 
 // fetch requests one author and period and returns the decoded envelope with
 // the raw response.
 func (f *Fetcher) fetch(ctx context.Context, author, period string) (*Envelope, client.Response, error) {
-	var (
-		env  *Envelope
-		slot *statusSlot
-	)
+	var slot *statusSlot
+	status := 0 // the status of the answer being checked
 	newReq := func(ctx context.Context) (*http.Request, error) {
 		slot = &statusSlot{}
 		q := url.Values{}
 		q.Set("token", f.token)
 		q.Set(ParamAuthor, author)
 		q.Set(ParamPeriod, period)
-		req, err := http.NewRequestWithContext(context.WithValue(ctx, statusKey{}, slot), http.MethodGet, f.endpoint+"?"+q.Encode(), nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Accept", "application/json")
-		return req, nil
+		return client.NewRequest(context.WithValue(ctx, statusKey{}, slot), http.MethodGet, f.endpoint+"?"+q.Encode(), nil)
 	}
-	check := func(r client.Response) error {
-		status := r.Status
-		if slot != nil && slot.status != 0 {
+	decode := func(r client.Response) (*Envelope, error) {
+		if status = r.Status; slot != nil && slot.status != 0 {
 			status = slot.status
 		}
-		e, err := DecodeEnvelope(r.Body)
-		if err != nil {
-			return f.classify(err, status)
-		}
-		env = e
-		return nil
+		return DecodeEnvelope(r.Body)
 	}
-	resp, err := f.core.Do(ctx, newReq, check)
-	if err != nil {
-		var fe *finalError
-		if errors.As(err, &fe) {
-			err = fe.err
-		}
-		return nil, resp, err
+	classify := func(err error) error { return f.classify(err, status) }
+	env, resp, err := client.Fetch(ctx, f.core, newReq, decode, classify)
+	var fe *finalError
+	if errors.As(err, &fe) {
+		err = fe.err
 	}
-	if env == nil { // cannot happen: Do succeeds only after check passed
-		return nil, resp, fmt.Errorf("%w: response was not checked", client.ErrTransient)
-	}
-	return env, resp, nil
+	return env, resp, err
 }
 
 // finalError stops the HTTP core from retrying an error that would otherwise
@@ -391,20 +317,25 @@ func (f *Fetcher) classify(err error, status int) error {
 	if status != http.StatusOK {
 		vendorErr = fmt.Errorf("HTTP %d: %w", status, red)
 	}
-	switch red.Code {
-	case CodeInvalidToken, CodePermissionDenied:
-		return fmt.Errorf("%w: %w", client.ErrUnauthorized, vendorErr)
-	case CodeRateLimited:
-		return fmt.Errorf("%w: %w", &client.RateLimitedError{RetryAfter: f.rateLimitWait, Detail: "JustOneAPI rate limit"}, vendorErr)
-	case CodeDailyQuota:
-		wait := untilQuotaReset(f.now())
-		return &finalError{fmt.Errorf("%w: %w", &client.RateLimitedError{RetryAfter: wait, Detail: "JustOneAPI daily quota exceeded"}, vendorErr)}
-	case CodeCollectionFailed, CodeInternal:
-		return fmt.Errorf("%w: %w", client.ErrTransient, vendorErr)
-	case CodeInsufficientBalance:
-		return fmt.Errorf("%w: %w (the JustOneAPI prepaid balance is used up: an operator must top up the account)", client.ErrPermanent, vendorErr)
+	return f.faults().Of(red, vendorErr)
+}
+
+// faults is JustOneAPI's error taxonomy (see classify); the daily-quota
+// wait runs on f's clock.
+func (f *Fetcher) faults() client.Taxonomy[*APIError, int64] {
+	return client.Taxonomy[*APIError, int64]{
+		Code: func(e *APIError) int64 { return e.Code },
+		Rules: []client.Rule[*APIError, int64]{
+			{Class: client.Unauthorized, Codes: []int64{CodeInvalidToken, CodePermissionDenied}},
+			{Class: client.RateLimited, Codes: []int64{CodeRateLimited}, RetryAfter: f.rateLimitWait, Detail: "JustOneAPI rate limit"},
+			{Class: client.RateLimited, Codes: []int64{CodeDailyQuota}, Detail: "JustOneAPI daily quota exceeded",
+				Wait: func(*APIError) time.Duration { return untilQuotaReset(f.now()) },
+				Then: func(_ *APIError, err error) error { return &finalError{err} }},
+			{Class: client.Transient, Codes: []int64{CodeCollectionFailed, CodeInternal}},
+			{Class: client.Permanent, Codes: []int64{CodeInsufficientBalance},
+				Note: "the JustOneAPI prepaid balance is used up: an operator must top up the account"},
+		},
 	}
-	return fmt.Errorf("%w: %w", client.ErrPermanent, vendorErr)
 }
 
 // untilQuotaReset is the wait from now to the next midnight China Standard

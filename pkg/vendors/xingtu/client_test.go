@@ -96,15 +96,13 @@ func testSource(baseURL string) vendors.SourceConfig {
 // three attempts, a 2 ms code-302 wait and the quotaNow clock.
 func newTestFetcher(t *testing.T, cfg vendors.SourceConfig, onRetry func(error, time.Duration)) *Fetcher {
 	t.Helper()
-	f, err := newFetcher(cfg, func(c *client.Config, f *Fetcher) {
+	f, err := fetcherWith(cfg, &client.Hooks{Tune: func(c *client.Config) {
 		c.RatePerSecond = 1e6
 		c.InitialBackoff = time.Millisecond
 		c.MaxBackoff = 2 * time.Millisecond
 		c.MaxAttempts = 3
 		c.OnRetry = onRetry
-		f.now = func() time.Time { return quotaNow }
-		f.rateLimitWait = 2 * time.Millisecond
-	})
+	}, Now: func() time.Time { return quotaNow }, Wait: 2 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,15 +285,14 @@ func TestWalkRetriesThenSucceeds(t *testing.T) {
 	var mu sync.Mutex
 	var retried []error
 	cfg := testSource(srv.URL)
-	f, err := newFetcher(cfg, func(c *client.Config, f *Fetcher) {
+	f, err := fetcherWith(cfg, &client.Hooks{Tune: func(c *client.Config) {
 		c.RatePerSecond, c.InitialBackoff, c.MaxBackoff = 1e6, time.Millisecond, 2*time.Millisecond
 		c.OnRetry = func(err error, _ time.Duration) {
 			mu.Lock()
 			retried = append(retried, err)
 			mu.Unlock()
 		}
-		f.rateLimitWait = time.Millisecond
-	})
+	}, Wait: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

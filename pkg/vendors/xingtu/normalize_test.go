@@ -24,17 +24,8 @@ var (
 var testFetchedAt = time.Date(2026, 11, 10, 1, 15, 0, 0, time.UTC)
 
 func rawPage(body []byte, author, period string) events.RawPage {
-	p := events.RawPage{
-		SourceID:   "xingtu-demo",
-		Vendor:     Name,
-		Endpoint:   Endpoint,
-		Account:    "demo",
-		Cursor:     author + ":" + period,
-		HTTPStatus: 200,
-		FetchedAt:  testFetchedAt,
-		Params:     map[string]string{ParamAuthor: author},
-		Body:       body,
-	}
+	p := vendorstest.RawPage(Name, Endpoint, author+":"+period, testFetchedAt, body)
+	p.Params = map[string]string{ParamAuthor: author}
 	if period != "" {
 		p.Params[ParamPeriod] = period
 	}

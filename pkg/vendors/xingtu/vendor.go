@@ -1,9 +1,6 @@
 package xingtu
 
 import (
-	"time"
-
-	"github.com/yongjin-dev/yongjin/pkg/events"
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 )
 
@@ -13,35 +10,24 @@ const Name = "xingtu"
 // Endpoint is the short name of the polled endpoint.
 const Endpoint = "author_order_experience"
 
-// Vendor is the Xingtu author-order-experience vendor (through JustOneAPI).
-// It is stateless; the zero value is ready to use.
-type Vendor struct{}
+// Spec declares the xingtu vendor: a snapshot source whose endpoint has no
+// time window (each request reports a trailing period as of the request),
+// so windows are never split (MaxWindow 0).
+var Spec = vendors.Spec{
+	Name: Name, Endpoint: Endpoint,
+	NewFetcher: vendors.FetcherOf(NewFetcher), Normalize: Normalize,
+}
 
-var _ vendors.Vendor = Vendor{}
+// declared is the marker whose Spec method returns Spec.
+type declared struct{}
+
+// Spec returns the package's Spec.
+func (declared) Spec() *vendors.Spec { return &Spec }
+
+// Vendor is the Xingtu author-order-experience vendor (through JustOneAPI;
+// the generic adapter over Spec). It is stateless; the zero value is ready
+// to use.
+type Vendor = vendors.Adapter[declared]
 
 // New returns the xingtu vendor.
 func New() Vendor { return Vendor{} }
-
-// Name returns "xingtu".
-func (Vendor) Name() string { return Name }
-
-// Endpoint returns "author_order_experience".
-func (Vendor) Endpoint() string { return Endpoint }
-
-// MaxWindow returns 0: the endpoint has no time window (each request reports
-// a trailing period as of the request), so windows are never split.
-func (Vendor) MaxWindow() time.Duration { return 0 }
-
-// NewFetcher validates cfg and returns a Fetcher for one account (see
-// NewFetcher in client.go for the rules).
-func (Vendor) NewFetcher(cfg vendors.SourceConfig) (vendors.Fetcher, error) {
-	f, err := NewFetcher(cfg)
-	if err != nil {
-		return nil, err // not a typed nil inside the interface
-	}
-	return f, nil
-}
-
-// Normalize maps one raw page to canonical events (see the package-level
-// Normalize).
-func (Vendor) Normalize(p events.RawPage) ([]events.Envelope, error) { return Normalize(p) }
