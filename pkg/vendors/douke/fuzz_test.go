@@ -1,7 +1,6 @@
 package douke
 
 import (
-	"encoding/json"
 	"reflect"
 	"testing"
 
@@ -28,23 +27,12 @@ func addSeeds(f *testing.F) {
 
 func FuzzDecodePage(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		p, err := DecodePage(body)
-		if vendorstest.DecodeFailed(t, p, err) {
-			return
-		}
+	vendorstest.FuzzDecode(f, DecodePage, nil, func(t *testing.T, p *Page) {
 		if p.Error != "0" {
 			t.Fatalf("success with error code %q", p.Error)
 		}
 		// A decoded page is stable: its orders re-encode and decode to the same values.
-		b, err := json.Marshal(map[string]any{"error": "0", "data": map[string]any{"cursor": p.Cursor, "orders": p.Orders}})
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		q, err := DecodePage(b)
-		if err != nil {
-			t.Fatalf("re-decode %s: %v", b, err)
-		}
+		q := vendorstest.Redecode(t, map[string]any{"error": "0", "data": map[string]any{"cursor": p.Cursor, "orders": p.Orders}}, DecodePage)
 		if len(q.Orders) != len(p.Orders) || q.Cursor != p.Cursor {
 			t.Fatalf("round trip changed the page: %d/%q vs %d/%q", len(q.Orders), q.Cursor, len(p.Orders), p.Cursor)
 		}
@@ -54,10 +42,7 @@ func FuzzDecodePage(f *testing.F) {
 
 func FuzzNormalize(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		envs := vendorstest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
-		vendorstest.OrderEvents(t, envs, 4)
-	})
+	vendorstest.FuzzOrderNormalize(f, 4, func(body []byte) ([]events.Envelope, error) { return Normalize(rawPage(body)) })
 }
 
 // FuzzDecodePageOnePass checks that DecodePage's one-pass path gives what

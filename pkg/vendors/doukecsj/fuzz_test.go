@@ -1,7 +1,6 @@
 package doukecsj
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
@@ -22,20 +21,9 @@ func addSeeds(f *testing.F) {
 
 func FuzzDecodePage(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		p, err := DecodePage(body)
-		if vendorstest.DecodeFailed(t, p, err) {
-			return
-		}
+	vendorstest.FuzzDecode(f, DecodePage, nil, func(t *testing.T, p *Page) {
 		// A decoded page is stable: its orders re-encode and decode to the same values.
-		b, err := json.Marshal(map[string]any{"error": "0", "data": map[string]any{"cursor": p.Cursor, "orders": p.Orders}})
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		q, err := DecodePage(b)
-		if err != nil {
-			t.Fatalf("re-decode %s: %v", b, err)
-		}
+		q := vendorstest.Redecode(t, map[string]any{"error": "0", "data": map[string]any{"cursor": p.Cursor, "orders": p.Orders}}, DecodePage)
 		if q.Cursor != p.Cursor {
 			t.Fatalf("round trip changed the cursor: %q vs %q", q.Cursor, p.Cursor)
 		}
@@ -45,8 +33,5 @@ func FuzzDecodePage(f *testing.F) {
 
 func FuzzNormalize(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		envs := vendorstest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
-		vendorstest.OrderEvents(t, envs, 2)
-	})
+	vendorstest.FuzzOrderNormalize(f, 2, func(body []byte) ([]events.Envelope, error) { return Normalize(rawPage(body)) })
 }

@@ -1,7 +1,6 @@
 package douyinpoi
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -31,29 +30,19 @@ func addSeeds(f *testing.F) {
 
 func FuzzDecodePage(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		p, err := DecodePage(body)
-		if vendorstest.DecodeFailed(t, p, err) {
-			var ae *APIError
-			if errors.As(err, &ae) && ae.Code == 0 {
-				t.Fatalf("APIError with code 0: %v", err)
-			}
-			return
+	vendorstest.FuzzDecode(f, DecodePage, func(t *testing.T, err error) {
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Code == 0 {
+			t.Fatalf("APIError with code 0: %v", err)
 		}
+	}, func(t *testing.T, p *Page) {
 		if p.PageCount < 0 || p.Total < 0 {
 			t.Fatalf("negative counts %d/%d", p.PageCount, p.Total)
 		}
 		// A decoded page is stable: its plans re-encode and decode to the same values.
-		b, err := json.Marshal(map[string]any{"data": map[string]any{
+		q := vendorstest.Redecode(t, map[string]any{"data": map[string]any{
 			"data": p.Plans, "page_count": p.PageCount, "total": p.Total, "error_code": 0,
-		}})
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		q, err := DecodePage(b)
-		if err != nil {
-			t.Fatalf("re-decode %s: %v", b, err)
-		}
+		}}, DecodePage)
 		if len(q.Plans) != len(p.Plans) || q.PageCount != p.PageCount || q.Total != p.Total {
 			t.Fatalf("round trip changed the page")
 		}
@@ -68,11 +57,7 @@ func FuzzDecodePage(f *testing.F) {
 
 func FuzzDecodeToken(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		tok, err := DecodeToken(body)
-		if vendorstest.DecodeFailed(t, tok, err) {
-			return
-		}
+	vendorstest.FuzzDecode(f, DecodeToken, nil, func(t *testing.T, tok *Token) {
 		if tok.AccessToken == "" || tok.ExpiresIn < 0 {
 			t.Fatalf("success with %+v", *tok)
 		}

@@ -1,7 +1,6 @@
 package taobaolive
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
@@ -28,11 +27,7 @@ func addSeeds(f *testing.F) {
 
 func FuzzDecodePage(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		p, err := DecodePage(body)
-		if vendorstest.DecodeFailed(t, p, err) {
-			return
-		}
+	vendorstest.FuzzDecode(f, DecodePage, nil, func(t *testing.T, p *Page) {
 		// A decoded page is stable: re-encoded in the wrapped shape it decodes
 		// to the same values.
 		model := map[string]any{"page_size": p.PageSize, "page_no": p.PageNo,
@@ -40,17 +35,10 @@ func FuzzDecodePage(f *testing.F) {
 		if p.HasTotalCount {
 			model["total_count"] = p.TotalCount
 		}
-		b, err := json.Marshal(map[string]any{ResponseKey: map[string]any{
+		q := vendorstest.Redecode(t, map[string]any{ResponseKey: map[string]any{
 			"result":     map[string]any{"success": true, "msg_code": p.MsgCode, "msg_info": p.MsgInfo, "model": model},
 			"request_id": p.RequestID,
-		}})
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		q, err := DecodePage(b)
-		if err != nil {
-			t.Fatalf("re-decode %s: %v", b, err)
-		}
+		}}, DecodePage)
 		if len(q.Orders) != len(p.Orders) || q.TotalCount != p.TotalCount || q.HasTotalCount != p.HasTotalCount ||
 			q.PageSize != p.PageSize || q.PageNo != p.PageNo {
 			t.Fatalf("round trip changed the page: %+v vs %+v", q, p)
@@ -61,10 +49,7 @@ func FuzzDecodePage(f *testing.F) {
 
 func FuzzNormalize(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		envs := vendorstest.Normalized(t, func() ([]events.Envelope, error) { return Normalize(rawPage(body)) })
-		vendorstest.OrderEvents(t, envs, 2)
-	})
+	vendorstest.FuzzOrderNormalize(f, 2, func(body []byte) ([]events.Envelope, error) { return Normalize(rawPage(body)) })
 }
 
 // FuzzParseYuan checks the amount parser against its formatter: whatever it

@@ -312,3 +312,48 @@ func FastCore(c *client.Config) {
 	c.InitialBackoff = time.Millisecond
 	c.MaxBackoff = 5 * time.Millisecond
 }
+
+// FuzzDecode is the body of a decode fuzz target: for every fuzzed body,
+// decode must not panic; when it fails (see DecodeFailed) failed, when not
+// nil, checks the error; when it succeeds ok checks the result.
+func FuzzDecode[T any](f *testing.F, decode func([]byte) (*T, error), failed func(t *testing.T, err error), ok func(t *testing.T, got *T)) {
+	f.Helper()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, err := decode(body)
+		if DecodeFailed(t, got, err) {
+			if failed != nil {
+				failed(t, err)
+			}
+			return
+		}
+		ok(t, got)
+	})
+}
+
+// Redecode is the middle of a decode round trip: it encodes v as JSON and
+// decodes that with decode, failing t when either step fails, and returns
+// the second decode's result for the caller to compare with the first.
+func Redecode[T any](t testing.TB, v any, decode func([]byte) (*T, error)) *T {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("re-encode: %v", err)
+	}
+	got, err := decode(b)
+	if err != nil {
+		t.Fatalf("re-decode %s: %v", b, err)
+	}
+	return got
+}
+
+// FuzzOrderNormalize is the body of an order vendor's normalize fuzz
+// target: every fuzzed body, normalized by normalize, must pass Normalized
+// and come out as orders of linesPerOrder commission lines each (see
+// OrderEvents).
+func FuzzOrderNormalize(f *testing.F, linesPerOrder int, normalize func(body []byte) ([]events.Envelope, error)) {
+	f.Helper()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		envs := Normalized(t, func() ([]events.Envelope, error) { return normalize(body) })
+		OrderEvents(t, envs, linesPerOrder)
+	})
+}

@@ -37,19 +37,16 @@ func addSeeds(f *testing.F) {
 
 func FuzzDecodeEnvelope(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
-		env, err := DecodeEnvelope(body)
-		if vendorstest.DecodeFailed(t, env, err) {
-			malformedErr, vendorErr := errors.Is(err, vendors.ErrMalformedPage), errors.Is(err, vendors.ErrVendorError)
-			if malformedErr == vendorErr {
-				t.Fatalf("error %v must wrap exactly one of ErrMalformedPage and ErrVendorError", err)
-			}
-			var ae *APIError
-			if vendorErr && (!errors.As(err, &ae) || ae.Code == CodeOK) {
-				t.Fatalf("vendor error %v without a non-zero code", err)
-			}
-			return
+	vendorstest.FuzzDecode(f, DecodeEnvelope, func(t *testing.T, err error) {
+		malformedErr, vendorErr := errors.Is(err, vendors.ErrMalformedPage), errors.Is(err, vendors.ErrVendorError)
+		if malformedErr == vendorErr {
+			t.Fatalf("error %v must wrap exactly one of ErrMalformedPage and ErrVendorError", err)
 		}
+		var ae *APIError
+		if vendorErr && (!errors.As(err, &ae) || ae.Code == CodeOK) {
+			t.Fatalf("vendor error %v without a non-zero code", err)
+		}
+	}, func(t *testing.T, env *Envelope) {
 		if env.Code != CodeOK {
 			t.Fatalf("success with code %d", env.Code)
 		}
