@@ -31,8 +31,8 @@ type fakeVeapi struct {
 	vekey  string
 	orders []string
 
+	vendorstest.Recorder
 	mu     sync.Mutex
-	reqs   []*http.Request
 	bodies map[string][]byte // cursor sent → body answered with success
 	// before, if set, may answer a request itself (return true) before paging.
 	before func(n int, w http.ResponseWriter, r *http.Request) bool
@@ -48,17 +48,8 @@ func newFake(n int) *fakeVeapi {
 	return f
 }
 
-func (f *fakeVeapi) requests() []*http.Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]*http.Request(nil), f.reqs...)
-}
-
 func (f *fakeVeapi) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.reqs = append(f.reqs, r)
-	n := len(f.reqs)
-	f.mu.Unlock()
+	n := f.Record(r)
 	if f.before != nil && f.before(n, w, r) {
 		return
 	}
@@ -131,12 +122,7 @@ func newTestFetcher(t *testing.T, baseURL string, mod func(*vendors.SourceConfig
 	if mod != nil {
 		mod(&cfg)
 	}
-	f, err := fetcherWith(cfg, &client.Hooks{Tune: func(c *client.Config) {
-		fastCore(c)
-		if tune != nil {
-			tune(c)
-		}
-	}})
+	f, err := fetcherWith(cfg, &client.Hooks{Tune: vendorstest.Tune(fastCore, tune)})
 	if err != nil {
 		t.Fatalf("fetcherWith: %v", err)
 	}
@@ -145,12 +131,7 @@ func newTestFetcher(t *testing.T, baseURL string, mod func(*vendors.SourceConfig
 
 // walkAll walks w and returns the emitted pages.
 func walkAll(ctx context.Context, f *Fetcher, w vendors.Window) ([]vendors.Page, error) {
-	var pages []vendors.Page
-	err := f.Walk(ctx, w, func(_ context.Context, p vendors.Page) error {
-		pages = append(pages, p)
-		return nil
-	})
-	return pages, err
+	return vendorstest.WalkAll(ctx, f, w)
 }
 
 func TestWalkPaging(t *testing.T) {
@@ -217,7 +198,7 @@ func TestWalkPaging(t *testing.T) {
 			if !reflect.DeepEqual(cursors, tc.wantCursors) || !reflect.DeepEqual(records, tc.wantRecords) {
 				t.Errorf("walked cursors %v records %v, want %v %v", cursors, records, tc.wantCursors, tc.wantRecords)
 			}
-			if got := len(fake.requests()); got != len(tc.wantCursors) {
+			if got := len(fake.Requests()); got != len(tc.wantCursors) {
 				t.Errorf("%d requests, want %d", got, len(tc.wantCursors))
 			}
 			// every record was walked exactly once (when the vendor pages sanely)
@@ -267,7 +248,7 @@ func TestWalkParams(t *testing.T) {
 	if _, err := walkAll(context.Background(), f, w); err != nil {
 		t.Fatal(err)
 	}
-	reqs := fake.requests()
+	reqs := fake.Requests()
 	if len(reqs) != 1 {
 		t.Fatalf("%d requests, want 1", len(reqs))
 	}
@@ -309,7 +290,7 @@ func TestWalkParams(t *testing.T) {
 		if _, err := walkAll(context.Background(), f, w); err != nil {
 			t.Fatal(err)
 		}
-		if got := fake.requests()[0].URL.Query().Get("time_type"); got != tc.want {
+		if got := fake.Requests()[0].URL.Query().Get("time_type"); got != tc.want {
 			t.Errorf("param %q window %q: time_type %q, want %q", tc.param, tc.window, got, tc.want)
 		}
 		srv.Close()
@@ -353,7 +334,7 @@ func TestWalkWindowValidation(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("err = %q, want containing %q", err, tc.wantErr)
 			}
-			if n := len(fake.requests()); n != 0 {
+			if n := len(fake.Requests()); n != 0 {
 				t.Errorf("%d requests sent for an invalid window", n)
 			}
 		})
@@ -405,7 +386,7 @@ func TestWalkUnauthorizedRedacted(t *testing.T) {
 			if !strings.HasPrefix(msg, "douke page 0: ") {
 				t.Errorf("error lacks page context: %s", msg)
 			}
-			if n := len(fake.requests()); n != 1 {
+			if n := len(fake.Requests()); n != 1 {
 				t.Errorf("%d requests, want 1 (no retry on unauthorized)", n)
 			}
 			if tc.before == nil {
@@ -486,7 +467,7 @@ func TestWalkRetries(t *testing.T) {
 			} else if !errors.Is(err, tc.wantIs) {
 				t.Fatalf("err = %v, want %v", err, tc.wantIs)
 			}
-			if n := len(fake.requests()); n != tc.wantReqs {
+			if n := len(fake.Requests()); n != tc.wantReqs {
 				t.Errorf("%d requests, want %d", n, tc.wantReqs)
 			}
 			if len(pages) != tc.wantPages {
@@ -547,8 +528,8 @@ func TestWalkEmitErrorStops(t *testing.T) {
 		calls++
 		return boom
 	})
-	if !errors.Is(err, boom) || calls != 1 || len(fake.requests()) != 1 {
-		t.Errorf("err %v after %d emits and %d requests; want the emit error after 1 and 1", err, calls, len(fake.requests()))
+	if !errors.Is(err, boom) || calls != 1 || len(fake.Requests()) != 1 {
+		t.Errorf("err %v after %d emits and %d requests; want the emit error after 1 and 1", err, calls, len(fake.Requests()))
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -692,7 +673,7 @@ func TestCase11DoukeWalkPageCap(t *testing.T) {
 	if !errors.Is(err, client.ErrPermanent) || !strings.Contains(err.Error(), "paging did not end after 5 pages") {
 		t.Fatalf("err %v: want a permanent page-cap error", err)
 	}
-	if len(pages) != 5 || len(fake.requests()) != 5 {
-		t.Fatalf("%d pages emitted, %d requests; want 5 each", len(pages), len(fake.requests()))
+	if len(pages) != 5 || len(fake.Requests()) != 5 {
+		t.Fatalf("%d pages emitted, %d requests; want 5 each", len(pages), len(fake.Requests()))
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 // fakeAPI is a scripted fake of the token and plan endpoints.
@@ -117,12 +118,7 @@ func newTestFetcher(t *testing.T, api *fakeAPI, mod func(*vendors.SourceConfig),
 	if mod != nil {
 		mod(&cfg)
 	}
-	f, err := fetcherWith(cfg, &client.Hooks{Tune: func(c *client.Config) {
-		fastCore(c)
-		if tune != nil {
-			tune(c)
-		}
-	}})
+	f, err := fetcherWith(cfg, &client.Hooks{Tune: vendorstest.Tune(fastCore, tune)})
 	if err != nil {
 		t.Fatalf("fetcherWith: %v", err)
 	}
@@ -130,12 +126,7 @@ func newTestFetcher(t *testing.T, api *fakeAPI, mod func(*vendors.SourceConfig),
 }
 
 func walkAll(ctx context.Context, f *Fetcher) ([]vendors.Page, error) {
-	var pages []vendors.Page
-	err := f.Walk(ctx, vendors.Window{}, func(_ context.Context, p vendors.Page) error {
-		pages = append(pages, p)
-		return nil
-	})
-	return pages, err
+	return vendorstest.WalkAll(ctx, f, vendors.Window{})
 }
 
 func TestWalkPaging(t *testing.T) {

@@ -211,12 +211,7 @@ func maps(m map[string]string) map[string]string {
 }
 
 func walkAll(ctx context.Context, f *Fetcher, w vendors.Window) ([]vendors.Page, error) {
-	var pages []vendors.Page
-	err := f.Walk(ctx, w, func(_ context.Context, p vendors.Page) error {
-		pages = append(pages, p)
-		return nil
-	})
-	return pages, err
+	return vendorstest.WalkAll(ctx, f, w)
 }
 
 func TestWalkPaging(t *testing.T) {

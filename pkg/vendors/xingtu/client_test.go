@@ -15,6 +15,7 @@ import (
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
@@ -29,24 +30,14 @@ type fakeJOA struct {
 	token string
 	data  map[string]string
 
-	mu     sync.Mutex
-	reqs   []*http.Request
+	vendorstest.Recorder
 	answer func(n int, w http.ResponseWriter, r *http.Request) bool
 }
 
 func newFake() *fakeJOA { return &fakeJOA{token: testToken, data: map[string]string{}} }
 
-func (f *fakeJOA) requests() []*http.Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]*http.Request(nil), f.reqs...)
-}
-
 func (f *fakeJOA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.reqs = append(f.reqs, r)
-	n := len(f.reqs)
-	f.mu.Unlock()
+	n := f.Record(r)
 	if f.answer != nil && f.answer(n, w, r) {
 		return
 	}
@@ -110,12 +101,7 @@ func newTestFetcher(t *testing.T, cfg vendors.SourceConfig, onRetry func(error, 
 }
 
 func walkAll(ctx context.Context, f *Fetcher) ([]vendors.Page, error) {
-	var pages []vendors.Page
-	err := f.Walk(ctx, vendors.Window{}, func(_ context.Context, p vendors.Page) error {
-		pages = append(pages, p)
-		return nil
-	})
-	return pages, err
+	return vendorstest.WalkAll(ctx, f, vendors.Window{})
 }
 
 func TestWalkAuthorsTimesPeriods(t *testing.T) {
@@ -142,7 +128,7 @@ func TestWalkAuthorsTimesPeriods(t *testing.T) {
 		{"a_2", "DAY_30", 1},
 		{"a_2", "DAY_90", 1},
 	}
-	reqs := fake.requests()
+	reqs := fake.Requests()
 	if len(pages) != len(want) || len(reqs) != len(want) {
 		t.Fatalf("%d pages, %d requests; want %d", len(pages), len(reqs), len(want))
 	}
@@ -242,7 +228,7 @@ func TestWalkClassification(t *testing.T) {
 					t.Errorf("err %v is also %v", err, other)
 				}
 			}
-			if n := len(fake.requests()); n != tc.reqs {
+			if n := len(fake.Requests()); n != tc.reqs {
 				t.Errorf("%d requests, want %d", n, tc.reqs)
 			}
 			if tc.retryAfter != 0 {
@@ -300,7 +286,7 @@ func TestWalkRetriesThenSucceeds(t *testing.T) {
 	if err != nil || len(pages) != 1 || pages[0].Records != 1 {
 		t.Fatalf("pages %d, err %v", len(pages), err)
 	}
-	if n := len(fake.requests()); n != 4 {
+	if n := len(fake.Requests()); n != 4 {
 		t.Errorf("%d requests, want 4", n)
 	}
 	if len(retried) != 3 || !errors.Is(retried[0], client.ErrRateLimited) || !errors.Is(retried[1], client.ErrTransient) || !errors.Is(retried[2], client.ErrTransient) {
@@ -440,8 +426,8 @@ func TestWalkEmitErrorStops(t *testing.T) {
 		}
 		return nil
 	})
-	if !errors.Is(err, boom) || n != 2 || len(fake.requests()) != 2 || !strings.Contains(err.Error(), "xingtu author a1 period DAY_30: emit") {
-		t.Fatalf("err %v after %d pages / %d requests", err, n, len(fake.requests()))
+	if !errors.Is(err, boom) || n != 2 || len(fake.Requests()) != 2 || !strings.Contains(err.Error(), "xingtu author a1 period DAY_30: emit") {
+		t.Fatalf("err %v after %d pages / %d requests", err, n, len(fake.Requests()))
 	}
 }
 
