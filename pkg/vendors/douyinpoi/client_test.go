@@ -511,9 +511,7 @@ func TestNewFetcherValidation(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Fatalf("err = %v, want one containing %q", err, tc.err)
-			}
+			vendorstest.ErrContains(t, err, tc.err)
 			if f != nil {
 				t.Error("a fetcher returned with an error")
 			}

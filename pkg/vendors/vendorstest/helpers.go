@@ -357,3 +357,42 @@ func FuzzOrderNormalize(f *testing.F, linesPerOrder int, normalize func(body []b
 		OrderEvents(t, envs, linesPerOrder)
 	})
 }
+
+// WantErr is the error half of a table case that either fails with an error
+// containing wantErr or, when wantErr is "", succeeds: it fails t when err
+// does not match, and reports whether the case expected an error (so the
+// caller returns, having nothing more to check).
+func WantErr(t testing.TB, err error, wantErr string) (failed bool) {
+	t.Helper()
+	if wantErr != "" {
+		ErrContains(t, err, wantErr)
+		return true
+	}
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+	return false
+}
+
+// ErrContains fails t unless err is an error whose text contains want.
+func ErrContains(t testing.TB, err error, want string) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want containing %q", err, want)
+	}
+}
+
+// OnlyClass fails t unless err wraps the error class want and none of the
+// other classes a vendor's classify may return (client.ErrUnauthorized,
+// client.ErrRateLimited, client.ErrTransient, client.ErrPermanent).
+func OnlyClass(t testing.TB, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("err = %v, want %v", err, want)
+	}
+	for _, other := range []error{client.ErrUnauthorized, client.ErrRateLimited, client.ErrTransient, client.ErrPermanent} {
+		if other != want && errors.Is(err, other) {
+			t.Errorf("err %v is also %v", err, other)
+		}
+	}
+}

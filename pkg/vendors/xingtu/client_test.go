@@ -220,14 +220,7 @@ func TestWalkClassification(t *testing.T) {
 			if len(pages) != 0 {
 				t.Errorf("%d pages emitted on failure", len(pages))
 			}
-			if !errors.Is(err, tc.wantIs) {
-				t.Fatalf("err = %v, want %v", err, tc.wantIs)
-			}
-			for _, other := range []error{client.ErrUnauthorized, client.ErrPermanent, client.ErrTransient, client.ErrRateLimited} {
-				if other != tc.wantIs && errors.Is(err, other) {
-					t.Errorf("err %v is also %v", err, other)
-				}
-			}
+			vendorstest.OnlyClass(t, err, tc.wantIs)
 			if n := len(fake.Requests()); n != tc.reqs {
 				t.Errorf("%d requests, want %d", n, tc.reqs)
 			}
