@@ -11,92 +11,66 @@ import (
 )
 
 func TestFlexInt(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		want    int64
-		wantErr string
-	}{
-		{"null", `null`, 0, ""},
-		{"empty string", `""`, 0, ""},
-		{"blank string", `"  "`, 0, ""},
-		{"number", `1290`, 1290, ""},
-		{"numeric string", `"1290"`, 1290, ""},
-		{"padded numeric string", `" 1290 "`, 1290, ""},
-		{"negative number", `-5`, -5, ""},
-		{"negative string", `"-5"`, -5, ""},
-		{"zero fraction number", `12.0`, 12, ""},
-		{"zero fraction string", `"12.00"`, 12, ""},
-		{"max int64 number", `9223372036854775807`, 9223372036854775807, ""},
-		{"max int64 string", `"9223372036854775807"`, 9223372036854775807, ""},
-		{"19-digit number exact", `5049400731628723479`, 5049400731628723479, ""},
-		{"empty array", `[]`, 0, ""},
-		{"empty object", `{ }`, 0, ""},
-		{"overflow", `"9223372036854775808"`, 0, "out of int64 range"},
-		{"fraction number", `12.5`, 0, "not an integer"},
-		{"fraction string (yuan)", `"0.07"`, 0, "not an integer"},
-		{"exponent", `1e3`, 0, "not an integer"},
-		{"text", `"abc"`, 0, "not an integer"},
-		{"bool", `true`, 0, "got a boolean"},
-		{"array", `[1]`, 0, "got an array"},
-		{"object", `{"a":1}`, 0, "got an object"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var v struct {
-				N FlexInt `json:"n"`
-			}
-			v.N = 99 // must be overwritten (null and "" reset to 0)
-			err := json.Unmarshal([]byte(`{"n":`+tc.in+`}`), &v)
-			if vendorstest.WantErr(t, err, tc.wantErr) {
-				return
-			}
-			if int64(v.N) != tc.want {
-				t.Fatalf("got %d, want %d", v.N, tc.want)
-			}
-		})
-	}
+	vendorstest.RunParse(t, func(in string) (int64, error) {
+		var v struct {
+			N FlexInt `json:"n"`
+		}
+		v.N = 99 // must be overwritten (null and "" reset to 0)
+		err := json.Unmarshal([]byte(`{"n":`+in+`}`), &v)
+		return int64(v.N), err
+	}, []vendorstest.ParseCase[int64]{
+		{Name: "null", In: `null`},
+		{Name: "empty string", In: `""`},
+		{Name: "blank string", In: `"  "`},
+		{Name: "number", In: `1290`, Want: 1290},
+		{Name: "numeric string", In: `"1290"`, Want: 1290},
+		{Name: "padded numeric string", In: `" 1290 "`, Want: 1290},
+		{Name: "negative number", In: `-5`, Want: -5},
+		{Name: "negative string", In: `"-5"`, Want: -5},
+		{Name: "zero fraction number", In: `12.0`, Want: 12},
+		{Name: "zero fraction string", In: `"12.00"`, Want: 12},
+		{Name: "max int64 number", In: `9223372036854775807`, Want: 9223372036854775807},
+		{Name: "max int64 string", In: `"9223372036854775807"`, Want: 9223372036854775807},
+		{Name: "19-digit number exact", In: `5049400731628723479`, Want: 5049400731628723479},
+		{Name: "empty array", In: `[]`},
+		{Name: "empty object", In: `{ }`},
+		{Name: "overflow", In: `"9223372036854775808"`, WantErr: "out of int64 range"},
+		{Name: "fraction number", In: `12.5`, WantErr: "not an integer"},
+		{Name: "fraction string (yuan)", In: `"0.07"`, WantErr: "not an integer"},
+		{Name: "exponent", In: `1e3`, WantErr: "not an integer"},
+		{Name: "text", In: `"abc"`, WantErr: "not an integer"},
+		{Name: "bool", In: `true`, WantErr: "got a boolean"},
+		{Name: "array", In: `[1]`, WantErr: "got an array"},
+		{Name: "object", In: `{"a":1}`, WantErr: "got an object"},
+	})
 }
 
 func TestFlexString(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		want    string
-		wantErr string
-	}{
-		{"null", `null`, "", ""},
-		{"empty string", `""`, "", ""},
-		{"string verbatim", `" a b "`, " a b ", ""},
-		{"unicode", `"梦想食品专营店"`, "梦想食品专营店", ""},
-		{"escaped", `"\u68a6\n"`, "梦\n", ""},
-		{"19-digit string", `"5049400731628723479"`, "5049400731628723479", ""},
-		{"19-digit bare number", `5049400731628723479`, "5049400731628723479", ""},
-		{"20-digit bare number (beyond int64)", `18446744073709551615`, "18446744073709551615", ""},
-		{"small number", `31259507`, "31259507", ""},
-		{"zero", `0`, "0", ""},
-		{"decimal literal kept", `1.50`, "1.50", ""},
-		{"bool", `true`, "true", ""},
-		{"empty array", `[]`, "", ""},
-		{"empty object", `{}`, "", ""},
-		{"array", `["x"]`, "", "got an array"},
-		{"object", `{"x":1}`, "", "got an object"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var v struct {
-				S FlexString `json:"s"`
-			}
-			v.S = "stale"
-			err := json.Unmarshal([]byte(`{"s":`+tc.in+`}`), &v)
-			if vendorstest.WantErr(t, err, tc.wantErr) {
-				return
-			}
-			if string(v.S) != tc.want {
-				t.Fatalf("got %q, want %q", v.S, tc.want)
-			}
-		})
-	}
+	vendorstest.RunParse(t, func(in string) (string, error) {
+		var v struct {
+			S FlexString `json:"s"`
+		}
+		v.S = "stale"
+		err := json.Unmarshal([]byte(`{"s":`+in+`}`), &v)
+		return string(v.S), err
+	}, []vendorstest.ParseCase[string]{
+		{Name: "null", In: `null`},
+		{Name: "empty string", In: `""`},
+		{Name: "string verbatim", In: `" a b "`, Want: " a b "},
+		{Name: "unicode", In: `"梦想食品专营店"`, Want: "梦想食品专营店"},
+		{Name: "escaped", In: `"\u68a6\n"`, Want: "梦\n"},
+		{Name: "19-digit string", In: `"5049400731628723479"`, Want: "5049400731628723479"},
+		{Name: "19-digit bare number", In: `5049400731628723479`, Want: "5049400731628723479"},
+		{Name: "20-digit bare number (beyond int64)", In: `18446744073709551615`, Want: "18446744073709551615"},
+		{Name: "small number", In: `31259507`, Want: "31259507"},
+		{Name: "zero", In: `0`, Want: "0"},
+		{Name: "decimal literal kept", In: `1.50`, Want: "1.50"},
+		{Name: "bool", In: `true`, Want: "true"},
+		{Name: "empty array", In: `[]`},
+		{Name: "empty object", In: `{}`},
+		{Name: "array", In: `["x"]`, WantErr: "got an array"},
+		{Name: "object", In: `{"x":1}`, WantErr: "got an object"},
+	})
 }
 
 // orderPage wraps one order object in a success envelope.

@@ -11,49 +11,34 @@ import (
 )
 
 func TestParseYuan(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    int64
-		wantErr string
-	}{
-		{"100", 10000, ""},
-		{"12.5", 1250, ""},
-		{"0.07", 7, ""},
-		{"12.34", 1234, ""},
-		{"12.500", 1250, ""},
-		{"0.070000", 7, ""},
-		{" 3.2 ", 320, ""},
-		{"007.5", 750, ""},
-		{"-3.20", -320, ""},
-		{"+1", 100, ""},
-		{"0", 0, ""},
-		{"", 0, ""},
-		{"  ", 0, ""},
-		{"-", 0, ""},
-		{"92233720368547758.07", 9223372036854775807, ""},
-		{"92233720368547758.08", 0, "out of range"},
-		{"1.005", 0, "more than two decimals"},
-		{"0.001", 0, "more than two decimals"},
-		{"1e3", 0, "not a decimal"},
-		{"1,000.00", 0, "not a decimal"},
-		{"12.", 0, "not a decimal"},
-		{".5", 0, "not a decimal"},
-		{"¥12", 0, "not a decimal"},
-		{"--1", 0, "not a decimal"},
-		{"NaN", 0, "not a decimal"},
-		{"10%", 0, "not a decimal"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseYuan(tc.in)
-			if vendorstest.WantErr(t, err, tc.wantErr) {
-				return
-			}
-			if got != tc.want {
-				t.Fatalf("ParseYuan(%q) = %d; want %d", tc.in, got, tc.want)
-			}
-		})
-	}
+	vendorstest.RunParse(t, ParseYuan, []vendorstest.ParseCase[int64]{
+		{In: "100", Want: 10000},
+		{In: "12.5", Want: 1250},
+		{In: "0.07", Want: 7},
+		{In: "12.34", Want: 1234},
+		{In: "12.500", Want: 1250},
+		{In: "0.070000", Want: 7},
+		{In: " 3.2 ", Want: 320},
+		{In: "007.5", Want: 750},
+		{In: "-3.20", Want: -320},
+		{In: "+1", Want: 100},
+		{In: "0"},
+		{In: ""},
+		{In: "  "},
+		{In: "-"},
+		{In: "92233720368547758.07", Want: 9223372036854775807},
+		{In: "92233720368547758.08", WantErr: "out of range"},
+		{In: "1.005", WantErr: "more than two decimals"},
+		{In: "0.001", WantErr: "more than two decimals"},
+		{In: "1e3", WantErr: "not a decimal"},
+		{In: "1,000.00", WantErr: "not a decimal"},
+		{In: "12.", WantErr: "not a decimal"},
+		{In: ".5", WantErr: "not a decimal"},
+		{In: "¥12", WantErr: "not a decimal"},
+		{In: "--1", WantErr: "not a decimal"},
+		{In: "NaN", WantErr: "not a decimal"},
+		{In: "10%", WantErr: "not a decimal"},
+	})
 }
 
 func TestFormatYuanRoundTrip(t *testing.T) {
@@ -73,45 +58,22 @@ func TestFormatYuanRoundTrip(t *testing.T) {
 }
 
 func TestParsePercent(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    int64
-		wantErr string
-	}{
-		{"10%", 1000, ""},
-		{"10.5%", 1050, ""},
-		{"12.34%", 1234, ""},
-		{"0.25 %", 25, ""},
-		{"10", 1000, ""},
-		{"100%", 10000, ""},
-		{"", 0, ""},
-		{"%", 0, ""},
-		{"-", 0, ""},
-		{"10.500%", 1050, ""},
-		{"10.555%", 0, "more than two decimals"},
-		{"-5%", 0, "not a decimal"},
-		{"ten%", 0, "not a decimal"},
-		{"10%%", 0, "not a decimal"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParsePercent(tc.in)
-			if vendorstest.WantErr(t, err, tc.wantErr) {
-				return
-			}
-			if got != tc.want {
-				t.Fatalf("ParsePercent(%q) = %d; want %d", tc.in, got, tc.want)
-			}
-		})
-	}
-	for bp, want := range map[int64]string{1000: "10%", 1050: "10.5%", 1234: "12.34%", 5: "0.05%", 0: "0%", 10000: "100%"} {
-		if got := FormatPercent(bp); got != want {
-			t.Fatalf("FormatPercent(%d) = %q, want %q", bp, got, want)
-		}
-		if back, err := ParsePercent(want); err != nil || back != bp {
-			t.Fatalf("ParsePercent(FormatPercent(%d)) = %d, %v", bp, back, err)
-		}
-	}
+	vendorstest.RunParse(t, ParsePercent, []vendorstest.ParseCase[int64]{
+		{In: "10%", Want: 1000},
+		{In: "10.5%", Want: 1050},
+		{In: "12.34%", Want: 1234},
+		{In: "0.25 %", Want: 25},
+		{In: "10", Want: 1000},
+		{In: "100%", Want: 10000},
+		{In: ""},
+		{In: "%"},
+		{In: "-"},
+		{In: "10.500%", Want: 1050},
+		{In: "10.555%", WantErr: "more than two decimals"},
+		{In: "-5%", WantErr: "not a decimal"},
+		{In: "ten%", WantErr: "not a decimal"},
+		{In: "10%%", WantErr: "not a decimal"},
+	})
 }
 
 // TestWireScalars decodes each tolerant wire type from every accepted shape.

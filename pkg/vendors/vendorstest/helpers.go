@@ -396,3 +396,34 @@ func OnlyClass(t testing.TB, err, want error) {
 		}
 	}
 }
+
+// ParseCase is one row of a parser's table test: parsing In gives Want, or,
+// when WantErr is not "", fails with an error containing WantErr. Name names
+// the subtest ("" names it by In).
+type ParseCase[T comparable] struct {
+	Name    string
+	In      string
+	Want    T
+	WantErr string
+}
+
+// RunParse runs one subtest per case, checking parse(In) against it (see
+// ParseCase); on an expected error the value is not checked.
+func RunParse[T comparable](t *testing.T, parse func(in string) (T, error), cases []ParseCase[T]) {
+	t.Helper()
+	for _, tc := range cases {
+		name := tc.Name
+		if name == "" {
+			name = tc.In
+		}
+		t.Run(name, func(t *testing.T) {
+			got, err := parse(tc.In)
+			if WantErr(t, err, tc.WantErr) {
+				return
+			}
+			if got != tc.Want {
+				t.Fatalf("parse(%q) = %#v, want %#v", tc.In, got, tc.Want)
+			}
+		})
+	}
+}
