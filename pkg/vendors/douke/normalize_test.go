@@ -30,17 +30,8 @@ func TestGolden(t *testing.T) {
 
 func TestDocSampleMapping(t *testing.T) {
 	envs, err := Normalize(rawPage(readTestdata(t, "doc_sample.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(envs) != 5 {
-		t.Fatalf("got %d envelopes, want 5 (1 order + 4 lines)", len(envs))
-	}
-	v, err := events.Decode(envs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := v.(*events.Order)
+	vendorstest.Count(t, envs, err, 5) // 1 order + 4 lines
+	o := vendorstest.DecodeAs[events.Order](t, envs[0])
 	paid := time.Date(2023, 3, 25, 13, 54, 37, 0, time.UTC)
 	updated := time.Date(2023, 3, 25, 13, 54, 48, 0, time.UTC)
 	vendorstest.Checks{

@@ -28,11 +28,7 @@ func TestDocSampleMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	vendorstest.OrderEvents(t, envs, 2)
-	v, err := events.Decode(envs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := v.(*events.Order)
+	o := vendorstest.DecodeAs[events.Order](t, envs[0])
 	vendorstest.Checks{
 		{"platform", o.Platform, "douke-csj"},
 		{"order_id", o.OrderID, "6924118276510957186"},

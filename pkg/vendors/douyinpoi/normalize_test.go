@@ -31,17 +31,8 @@ func TestGolden(t *testing.T) {
 
 func TestDocSampleMapping(t *testing.T) {
 	envs, err := Normalize(rawPage(readTestdata(t, "doc_success.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(envs) != 1 {
-		t.Fatalf("got %d envelopes, want 1", len(envs))
-	}
-	v, err := events.Decode(envs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := v.(*events.CommissionPlan)
+	vendorstest.Count(t, envs, err, 1)
+	p := vendorstest.DecodeAs[events.CommissionPlan](t, envs[0])
 	observed := time.Unix(1650969933, 0).UTC() // extra.now
 	want := events.CommissionPlan{
 		Platform: "douyin-poi", Account: "demo", ProductID: testSPU, PlanID: "7089334664648722476",

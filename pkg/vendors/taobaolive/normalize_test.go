@@ -53,12 +53,7 @@ func decodeAll(t *testing.T, envs []events.Envelope) ([]*events.Order, [][]*even
 
 func TestDocSampleMapping(t *testing.T) {
 	envs, err := Normalize(rawPage(readTestdata(t, "doc_sample.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(envs) != 3 {
-		t.Fatalf("got %d envelopes, want 3 (1 order + 2 lines)", len(envs))
-	}
+	vendorstest.Count(t, envs, err, 3) // 1 order + 2 lines
 	orders, lines := decodeAll(t, envs)
 	o := orders[0]
 	at := time.Date(2024, 4, 1, 6, 0, 0, 0, time.UTC) // 14:00 CST

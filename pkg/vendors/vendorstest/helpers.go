@@ -427,3 +427,29 @@ func RunParse[T comparable](t *testing.T, parse func(in string) (T, error), case
 		})
 	}
 }
+
+// Count fails t unless the normalize call that returned (envs, err)
+// succeeded with exactly want envelopes.
+func Count(t testing.TB, envs []events.Envelope, err error, want int) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("Normalize: %v", err)
+	}
+	if len(envs) != want {
+		t.Fatalf("got %d envelopes, want %d", len(envs), want)
+	}
+}
+
+// DecodeAs decodes e (see events.Decode) and fails t unless it holds a *T.
+func DecodeAs[T any](t testing.TB, e events.Envelope) *T {
+	t.Helper()
+	v, err := events.Decode(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, ok := v.(*T)
+	if !ok {
+		t.Fatalf("envelope %s %s decodes to %T, want %T", e.Type, e.Subject, v, x)
+	}
+	return x
+}

@@ -66,21 +66,8 @@ func TestGolden(t *testing.T) {
 func decodeSnapshot(t *testing.T, p events.RawPage) *events.CreatorOrderExperience {
 	t.Helper()
 	envs, err := Normalize(p)
-	if err != nil {
-		t.Fatalf("Normalize: %v", err)
-	}
-	if len(envs) != 1 {
-		t.Fatalf("%d envelopes, want 1", len(envs))
-	}
-	x, err := events.Decode(envs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, ok := x.(*events.CreatorOrderExperience)
-	if !ok {
-		t.Fatalf("decoded %T", x)
-	}
-	return c
+	vendorstest.Count(t, envs, err, 1)
+	return vendorstest.DecodeAs[events.CreatorOrderExperience](t, envs[0])
 }
 
 // dataMember returns the exact bytes of a fixture's data member.
