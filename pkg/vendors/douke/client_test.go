@@ -129,11 +129,6 @@ func newTestFetcher(t *testing.T, baseURL string, mod func(*vendors.SourceConfig
 	return f
 }
 
-// walkAll walks w and returns the emitted pages.
-func walkAll(ctx context.Context, f *Fetcher, w vendors.Window) ([]vendors.Page, error) {
-	return vendorstest.WalkAll(ctx, f, w)
-}
-
 func TestWalkPaging(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -175,7 +170,7 @@ func TestWalkPaging(t *testing.T) {
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
 			f := newTestFetcher(t, srv.URL, func(c *vendors.SourceConfig) { c.PageSize = tc.pageSize }, nil)
-			pages, err := walkAll(context.Background(), f, testWindow)
+			pages, err := vendorstest.WalkAll(context.Background(), f, testWindow)
 			if err != nil {
 				t.Fatalf("Walk: %v", err)
 			}
@@ -245,7 +240,7 @@ func TestWalkParams(t *testing.T) {
 		End:      time.Date(2023, 3, 2, 12, 34, 56, 789e6, time.UTC),
 		TimeType: "update",
 	}
-	if _, err := walkAll(context.Background(), f, w); err != nil {
+	if _, err := vendorstest.WalkAll(context.Background(), f, w); err != nil {
 		t.Fatal(err)
 	}
 	reqs := fake.Requests()
@@ -287,7 +282,7 @@ func TestWalkParams(t *testing.T) {
 		}, nil)
 		w := testWindow
 		w.TimeType = tc.window
-		if _, err := walkAll(context.Background(), f, w); err != nil {
+		if _, err := vendorstest.WalkAll(context.Background(), f, w); err != nil {
 			t.Fatal(err)
 		}
 		if got := fake.Requests()[0].URL.Query().Get("time_type"); got != tc.want {
@@ -321,7 +316,7 @@ func TestWalkWindowValidation(t *testing.T) {
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
 			f := newTestFetcher(t, srv.URL, nil, nil)
-			_, err := walkAll(context.Background(), f, tc.w)
+			_, err := vendorstest.WalkAll(context.Background(), f, tc.w)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("Walk: %v", err)
@@ -346,7 +341,7 @@ func TestWalkWindowValidation(t *testing.T) {
 	f := newTestFetcher(t, srv.URL, nil, nil)
 	ws := vendors.SplitWindow(earliestUTC, earliestUTC.Add(400*24*time.Hour+time.Minute), New().MaxWindow(), "update")
 	for _, w := range ws {
-		if _, err := walkAll(context.Background(), f, w); err != nil {
+		if _, err := vendorstest.WalkAll(context.Background(), f, w); err != nil {
 			t.Errorf("split window %v..%v: %v", w.Start, w.End, err)
 		}
 	}
@@ -370,7 +365,7 @@ func TestWalkUnauthorizedRedacted(t *testing.T) {
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
 			f := newTestFetcher(t, srv.URL, func(c *vendors.SourceConfig) { c.Credentials["access_token"] = testToken }, nil)
-			pages, err := walkAll(context.Background(), f, testWindow)
+			pages, err := vendorstest.WalkAll(context.Background(), f, testWindow)
 			if !errors.Is(err, client.ErrUnauthorized) {
 				t.Fatalf("err = %v, want ErrUnauthorized", err)
 			}
@@ -459,7 +454,7 @@ func TestWalkRetries(t *testing.T) {
 				c.MaxAttempts = tc.maxTries
 				c.OnRetry = func(error, time.Duration) { retries++ }
 			})
-			pages, err := walkAll(context.Background(), f, testWindow)
+			pages, err := vendorstest.WalkAll(context.Background(), f, testWindow)
 			if tc.wantIs == nil {
 				if err != nil {
 					t.Fatalf("Walk: %v", err)
@@ -505,7 +500,7 @@ func TestWalkRateLimitedThenOK(t *testing.T) {
 	f := newTestFetcher(t, srv.URL, nil, func(c *client.Config) {
 		c.OnRetry = func(_ error, d time.Duration) { waits = append(waits, d) }
 	})
-	pages, err := walkAll(context.Background(), f, testWindow)
+	pages, err := vendorstest.WalkAll(context.Background(), f, testWindow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,14 +527,7 @@ func TestWalkEmitErrorStops(t *testing.T) {
 		t.Errorf("err %v after %d emits and %d requests; want the emit error after 1 and 1", err, calls, len(fake.Requests()))
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	err = f.Walk(ctx, testWindow, func(context.Context, vendors.Page) error {
-		cancel()
-		return nil
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
+	vendorstest.CancelledInEmit(t, f, testWindow)
 }
 
 func TestClassify(t *testing.T) {
@@ -662,7 +650,7 @@ func TestCase11DoukeWalkPageCap(t *testing.T) {
 	defer srv.Close()
 	f := newTestFetcher(t, srv.URL, nil, nil)
 	f.maxPages = 5
-	pages, err := walkAll(context.Background(), f, testWindow)
+	pages, err := vendorstest.WalkAll(context.Background(), f, testWindow)
 	if !errors.Is(err, client.ErrPermanent) || !strings.Contains(err.Error(), "paging did not end after 5 pages") {
 		t.Fatalf("err %v: want a permanent page-cap error", err)
 	}

@@ -23,9 +23,7 @@ func rawPage(body []byte) events.RawPage {
 }
 
 func TestGolden(t *testing.T) {
-	vendorstest.GoldenPages(t, []string{"doc_sample", "lifecycle"}, func(_ string, body []byte) ([]events.Envelope, error) {
-		return Normalize(rawPage(body))
-	})
+	vendorstest.GoldenNormalize(t, []string{"doc_sample", "lifecycle"}, Normalize, rawPage)
 }
 
 func TestDocSampleMapping(t *testing.T) {

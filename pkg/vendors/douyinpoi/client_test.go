@@ -125,15 +125,11 @@ func newTestFetcher(t *testing.T, api *fakeAPI, mod func(*vendors.SourceConfig),
 	return f
 }
 
-func walkAll(ctx context.Context, f *Fetcher) ([]vendors.Page, error) {
-	return vendorstest.WalkAll(ctx, f, vendors.Window{})
-}
-
 func TestWalkPaging(t *testing.T) {
 	spus := []string{"7089053269443495980", "7089053269443495981", "7089053269443495982", "7089053269443495983", "7089053269443495984"}
 	api := &fakeAPI{plans: map[string]int{spus[0]: 0, spus[1]: 1, spus[2]: 100, spus[3]: 101, spus[4]: 250}}
 	f := newTestFetcher(t, api, func(c *vendors.SourceConfig) { c.Params[ParamSPUIDs] = strings.Join(spus, " , ") }, nil)
-	pages, err := walkAll(context.Background(), f)
+	pages, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +193,7 @@ func TestWalkPageSizeAndFallbacks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			api := &fakeAPI{plans: map[string]int{testSPU: tc.plans}, noPageCount: tc.noPageCount, noTotal: tc.noTotal}
 			f := newTestFetcher(t, api, func(c *vendors.SourceConfig) { c.Params[ParamPageSize] = strconv.Itoa(tc.size) }, nil)
-			pages, err := walkAll(context.Background(), f)
+			pages, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -220,7 +216,7 @@ func TestWalkRunawayPageCount(t *testing.T) {
 		return 200, `{"data":{"data":[{"plan_id":1}],"page_count":1000000,"error_code":0}}`, true
 	}
 	f := newTestFetcher(t, api, nil, nil)
-	pages, err := walkAll(context.Background(), f)
+	pages, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 	if !errors.Is(err, client.ErrPermanent) || len(pages) != 3 {
 		t.Fatalf("%d pages, %v", len(pages), err)
 	}
@@ -240,7 +236,7 @@ func TestWalkRefreshesRefusedToken(t *testing.T) {
 				return 0, "", false
 			}
 			f := newTestFetcher(t, api, nil, nil)
-			pages, err := walkAll(context.Background(), f)
+			pages, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -267,7 +263,7 @@ func TestWalkTokenRefusedTwice(t *testing.T) {
 	f := newTestFetcher(t, api, func(c *vendors.SourceConfig) {
 		c.OnRetry = func(err error, _ time.Duration) { retried = append(retried, err.Error()) }
 	}, nil)
-	pages, err := walkAll(context.Background(), f)
+	pages, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 	if !errors.Is(err, client.ErrUnauthorized) || !errors.Is(err, vendors.ErrVendorError) || len(pages) != 0 {
 		t.Fatalf("%d pages, %v; want ErrUnauthorized", len(pages), err)
 	}
@@ -307,7 +303,7 @@ func TestWalkConcurrentRefusalsRefreshOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = walkAll(context.Background(), f)
+			_, errs[i] = vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 		}()
 	}
 	wg.Wait()
@@ -362,7 +358,7 @@ func TestWalkErrorClassification(t *testing.T) {
 					c.MaxAttempts = 1
 				}
 			})
-			pages, err := walkAll(context.Background(), f)
+			pages, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 			if n := len(api.planRequests()); n != tc.requests {
 				t.Errorf("%d requests, want %d", n, tc.requests)
 			}
@@ -402,7 +398,7 @@ func TestWalkNeverLeaksSecrets(t *testing.T) {
 	f := newTestFetcher(t, api, func(c *vendors.SourceConfig) {
 		c.OnRetry = func(err error, _ time.Duration) { logged = append(logged, err.Error()) }
 	}, nil)
-	_, err := walkAll(context.Background(), f)
+	_, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 	if !errors.Is(err, client.ErrPermanent) {
 		t.Fatalf("err = %v", err)
 	}
@@ -427,7 +423,7 @@ func TestWalkTokenFailure(t *testing.T) {
 		return 200, `{"data":{"description":"client_key 或者 client_secret 报错","error_code":10013},"message":"error"}`
 	}
 	f := newTestFetcher(t, api, nil, nil)
-	pages, err := walkAll(context.Background(), f)
+	pages, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 	if !errors.Is(err, client.ErrUnauthorized) || len(pages) != 0 || len(api.planRequests()) != 0 {
 		t.Fatalf("%d pages, %d plan requests, %v; want ErrUnauthorized before any plan request", len(pages), len(api.planRequests()), err)
 	}
@@ -453,14 +449,7 @@ func TestWalkEmitErrorStops(t *testing.T) {
 func TestWalkContextCancelled(t *testing.T) {
 	api := &fakeAPI{plans: map[string]int{testSPU: 250}}
 	f := newTestFetcher(t, api, nil, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	err := f.Walk(ctx, vendors.Window{}, func(context.Context, vendors.Page) error {
-		cancel()
-		return nil
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
+	vendorstest.CancelledInEmit(t, f, vendors.Window{})
 }
 
 func TestNewFetcherValidation(t *testing.T) {

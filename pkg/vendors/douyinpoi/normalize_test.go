@@ -24,9 +24,7 @@ func rawPage(body []byte) events.RawPage {
 }
 
 func TestGolden(t *testing.T) {
-	vendorstest.GoldenPages(t, []string{"doc_success", "variants", "empty"}, func(_ string, body []byte) ([]events.Envelope, error) {
-		return Normalize(rawPage(body))
-	})
+	vendorstest.GoldenNormalize(t, []string{"doc_success", "variants", "empty"}, Normalize, rawPage)
 }
 
 func TestDocSampleMapping(t *testing.T) {

@@ -210,10 +210,6 @@ func maps(m map[string]string) map[string]string {
 	return out
 }
 
-func walkAll(ctx context.Context, f *Fetcher, w vendors.Window) ([]vendors.Page, error) {
-	return vendorstest.WalkAll(ctx, f, w)
-}
-
 func TestWalkPaging(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -240,7 +236,7 @@ func TestWalkPaging(t *testing.T) {
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
 			f := newTestFetcher(t, srv.URL, func(c *vendors.SourceConfig) { c.PageSize = tc.pageSize })
-			pages, err := walkAll(context.Background(), f, testWindow)
+			pages, err := vendorstest.WalkAll(context.Background(), f, testWindow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -333,7 +329,7 @@ func TestRequestForm(t *testing.T) {
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
 			f := newTestFetcher(t, srv.URL, func(c *vendors.SourceConfig) { c.Params = tc.params })
-			if _, err := walkAll(context.Background(), f, tc.window); err != nil {
+			if _, err := vendorstest.WalkAll(context.Background(), f, tc.window); err != nil {
 				t.Fatal(err)
 			}
 			forms := fake.requests()
@@ -452,7 +448,7 @@ func TestWalkRejectsWindow(t *testing.T) {
 		{"update time type", vendors.Window{Start: s, End: s.Add(time.Hour), TimeType: "update"}, `time type "update"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := walkAll(context.Background(), f, tc.w)
+			_, err := vendorstest.WalkAll(context.Background(), f, tc.w)
 			if !errors.Is(err, client.ErrPermanent) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want ErrPermanent containing %q", err, tc.want)
 			}
@@ -462,7 +458,7 @@ func TestWalkRejectsWindow(t *testing.T) {
 		t.Fatalf("%d requests for invalid windows", n)
 	}
 	// exactly MaxWindow is fine
-	if _, err := walkAll(context.Background(), f, vendors.Window{Start: s, End: s.Add(MaxWindow)}); err != nil {
+	if _, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{Start: s, End: s.Add(MaxWindow)}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -587,7 +583,7 @@ func TestWalkErrors(t *testing.T) {
 					c.Credentials[k] = v
 				}
 			})
-			pages, err := walkAll(context.Background(), f, testWindow)
+			pages, err := vendorstest.WalkAll(context.Background(), f, testWindow)
 			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
@@ -620,7 +616,7 @@ func TestErrorsRedacted(t *testing.T) {
 		c.Credentials[CredSession] = testSession + "-stale"
 		c.OnRetry = func(err error, _ time.Duration) { hooked = append(hooked, err.Error()) }
 	})
-	_, err := walkAll(context.Background(), f, testWindow)
+	_, err := vendorstest.WalkAll(context.Background(), f, testWindow)
 	if !errors.Is(err, client.ErrUnauthorized) {
 		t.Fatalf("err = %v", err)
 	}
@@ -649,7 +645,7 @@ func TestClockSkewCorrection(t *testing.T) {
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	f := newTestFetcher(t, srv.URL, nil)
-	pages, err := walkAll(context.Background(), f, testWindow)
+	pages, err := vendorstest.WalkAll(context.Background(), f, testWindow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -673,7 +669,7 @@ func TestClockSkewCorrection(t *testing.T) {
 		}
 	}
 	// a second walk on the same fetcher needs no correction
-	if _, err := walkAll(context.Background(), f, testWindow); err != nil || len(fake.requests()) != 7 {
+	if _, err := vendorstest.WalkAll(context.Background(), f, testWindow); err != nil || len(fake.requests()) != 7 {
 		t.Fatalf("second walk: %v, %d requests", err, len(fake.requests()))
 	}
 
@@ -687,7 +683,7 @@ func TestClockSkewCorrection(t *testing.T) {
 	srv2 := httptest.NewServer(fake2)
 	defer srv2.Close()
 	f2 := newTestFetcher(t, srv2.URL, nil)
-	if _, err := walkAll(context.Background(), f2, testWindow); !errors.Is(err, client.ErrPermanent) || len(fake2.requests()) != 1 {
+	if _, err := vendorstest.WalkAll(context.Background(), f2, testWindow); !errors.Is(err, client.ErrPermanent) || len(fake2.requests()) != 1 {
 		t.Fatalf("err = %v after %d requests; want ErrPermanent after 1", err, len(fake2.requests()))
 	}
 }

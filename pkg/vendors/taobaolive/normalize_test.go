@@ -25,9 +25,7 @@ func rawPage(body []byte) events.RawPage {
 // file is its JSON equivalent with the same values (the &quot; quotes of the
 // XML rendering dropped, documented Number fields as JSON numbers).
 func TestGolden(t *testing.T) {
-	vendorstest.GoldenPages(t, []string{"doc_sample", "lifecycle"}, func(_ string, body []byte) ([]events.Envelope, error) {
-		return Normalize(rawPage(body))
-	})
+	vendorstest.GoldenNormalize(t, []string{"doc_sample", "lifecycle"}, Normalize, rawPage)
 }
 
 func decodeAll(t *testing.T, envs []events.Envelope) ([]*events.Order, [][]*events.CommissionLine) {

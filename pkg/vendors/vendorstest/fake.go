@@ -2,8 +2,10 @@ package vendorstest
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
+	"testing"
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
@@ -52,5 +54,20 @@ func Tune(base, tune func(*client.Config)) func(*client.Config) {
 		if tune != nil {
 			tune(c)
 		}
+	}
+}
+
+// CancelledInEmit walks window w with f, cancelling the walk's context from
+// the first emit, and fails t unless Walk returns context.Canceled.
+func CancelledInEmit(t testing.TB, f vendors.Fetcher, w vendors.Window) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := f.Walk(ctx, w, func(context.Context, vendors.Page) error {
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }

@@ -453,3 +453,11 @@ func DecodeAs[T any](t testing.TB, e events.Envelope) *T {
 	}
 	return x
 }
+
+// GoldenNormalize is GoldenPages for a vendor whose pages all normalize
+// alike: each page body becomes the raw page page(body), which normalize
+// turns into envelopes.
+func GoldenNormalize(t *testing.T, names []string, normalize func(events.RawPage) ([]events.Envelope, error), page func(body []byte) events.RawPage) {
+	t.Helper()
+	GoldenPages(t, names, func(_ string, body []byte) ([]events.Envelope, error) { return normalize(page(body)) })
+}

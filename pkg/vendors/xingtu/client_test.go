@@ -100,10 +100,6 @@ func newTestFetcher(t *testing.T, cfg vendors.SourceConfig, onRetry func(error, 
 	return f
 }
 
-func walkAll(ctx context.Context, f *Fetcher) ([]vendors.Page, error) {
-	return vendorstest.WalkAll(ctx, f, vendors.Window{})
-}
-
 func TestWalkAuthorsTimesPeriods(t *testing.T) {
 	fake := newFake()
 	fake.data["6912345678901234567:DAY_90"] = `null`
@@ -115,7 +111,7 @@ func TestWalkAuthorsTimesPeriods(t *testing.T) {
 	if !reflect.DeepEqual(f.Authors(), []string{"6912345678901234567", "a_2"}) || !reflect.DeepEqual(f.Periods(), []string{"DAY_30", "DAY_90"}) {
 		t.Fatalf("authors %v periods %v", f.Authors(), f.Periods())
 	}
-	pages, err := walkAll(context.Background(), f)
+	pages, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +212,7 @@ func TestWalkClassification(t *testing.T) {
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
 			f := newTestFetcher(t, testSource(srv.URL), nil)
-			pages, err := walkAll(context.Background(), f)
+			pages, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 			if len(pages) != 0 {
 				t.Errorf("%d pages emitted on failure", len(pages))
 			}
@@ -275,7 +271,7 @@ func TestWalkRetriesThenSucceeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := walkAll(context.Background(), f)
+	pages, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 	if err != nil || len(pages) != 1 || pages[0].Records != 1 {
 		t.Fatalf("pages %d, err %v", len(pages), err)
 	}
@@ -350,7 +346,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 				notes = append(notes, err.Error())
 				mu.Unlock()
 			})
-			_, err := walkAll(context.Background(), f)
+			_, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
 			if err == nil {
 				t.Fatal("walk succeeded")
 			}
@@ -364,7 +360,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 		srv := httptest.NewServer(newFake())
 		base := srv.URL
 		srv.Close()
-		_, err := walkAll(context.Background(), newTestFetcher(t, testSource(base), nil))
+		_, err := vendorstest.WalkAll(context.Background(), newTestFetcher(t, testSource(base), nil), vendors.Window{})
 		if !errors.Is(err, client.ErrTransient) {
 			t.Fatalf("err = %v, want ErrTransient", err)
 		}
@@ -373,7 +369,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 	t.Run("success pages", func(t *testing.T) {
 		srv := httptest.NewServer(newFake())
 		defer srv.Close()
-		pages, err := walkAll(context.Background(), newTestFetcher(t, testSource(srv.URL), nil))
+		pages, err := vendorstest.WalkAll(context.Background(), newTestFetcher(t, testSource(srv.URL), nil), vendors.Window{})
 		if err != nil || len(pages) != 1 {
 			t.Fatal(err)
 		}
@@ -431,7 +427,7 @@ func TestWalkCancelled(t *testing.T) {
 	f := newTestFetcher(t, testSource(srv.URL), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := walkAll(ctx, f); !errors.Is(err, context.Canceled) {
+	if _, err := vendorstest.WalkAll(ctx, f, vendors.Window{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
@@ -518,7 +514,7 @@ func TestCallerHTTPClientKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := walkAll(context.Background(), f); err != nil {
+	if _, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{}); err != nil {
 		t.Fatal(err)
 	}
 	if used != 1 {
