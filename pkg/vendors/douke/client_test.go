@@ -626,19 +626,17 @@ func TestNewFetcherValidation(t *testing.T) {
 }
 
 func TestFetcherEndpoint(t *testing.T) {
-	for _, tc := range []struct{ base, want string }{
-		{"", "http://api.veapi.cn/douke/kol_OrderAds"},
-		{"http://127.0.0.1:8080", "http://127.0.0.1:8080/douke/kol_OrderAds"},
-		{"http://sandbox:9000/veapi/", "http://sandbox:9000/veapi/douke/kol_OrderAds"},
-	} {
-		f, err := NewFetcher(vendors.SourceConfig{BaseURL: tc.base, Credentials: map[string]string{"vekey": "k"}})
+	vendorstest.Endpoints(t, map[string]string{
+		"":                           "http://api.veapi.cn/douke/kol_OrderAds",
+		"http://127.0.0.1:8080":      "http://127.0.0.1:8080/douke/kol_OrderAds",
+		"http://sandbox:9000/veapi/": "http://sandbox:9000/veapi/douke/kol_OrderAds",
+	}, func(t *testing.T, base string) string {
+		f, err := NewFetcher(vendors.SourceConfig{BaseURL: base, Credentials: map[string]string{"vekey": "k"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.endpoint != tc.want {
-			t.Errorf("base %q → %q, want %q", tc.base, f.endpoint, tc.want)
-		}
-	}
+		return f.endpoint
+	})
 }
 
 // TestCase11DoukeWalkPageCap: a window whose paging does not end within the

@@ -364,21 +364,19 @@ func TestRequestForm(t *testing.T) {
 }
 
 func TestBaseURL(t *testing.T) {
-	for _, tc := range []struct{ base, want string }{
-		{"", "https://eco.taobao.com/router/rest"},
-		{"https://gw.api.taobao.com", "https://gw.api.taobao.com/router/rest"},
-		{"https://gw.api.taobao.com/router/rest", "https://gw.api.taobao.com/router/rest"},
-		{"http://127.0.0.1:8700/", "http://127.0.0.1:8700/router/rest"},
-		{"http://proxy/top/", "http://proxy/top/router/rest"},
-	} {
-		f, err := NewFetcher(vendors.SourceConfig{BaseURL: tc.base, Credentials: maps(testCreds)})
+	vendorstest.Endpoints(t, map[string]string{
+		"":                                      "https://eco.taobao.com/router/rest",
+		"https://gw.api.taobao.com":             "https://gw.api.taobao.com/router/rest",
+		"https://gw.api.taobao.com/router/rest": "https://gw.api.taobao.com/router/rest",
+		"http://127.0.0.1:8700/":                "http://127.0.0.1:8700/router/rest",
+		"http://proxy/top/":                     "http://proxy/top/router/rest",
+	}, func(t *testing.T, base string) string {
+		f, err := NewFetcher(vendors.SourceConfig{BaseURL: base, Credentials: maps(testCreds)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.endpoint != tc.want {
-			t.Errorf("base %q → %q, want %q", tc.base, f.endpoint, tc.want)
-		}
-	}
+		return f.endpoint
+	})
 }
 
 func TestNewFetcherRejects(t *testing.T) {

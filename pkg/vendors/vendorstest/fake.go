@@ -71,3 +71,15 @@ func CancelledInEmit(t testing.TB, f vendors.Fetcher, w vendors.Window) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+// Endpoints checks a fetcher's endpoint for each base URL: bases maps a
+// source's BaseURL to the endpoint URL endpoint(base) must give (endpoint
+// builds the fetcher; it fails t itself when it cannot).
+func Endpoints(t *testing.T, bases map[string]string, endpoint func(t *testing.T, base string) string) {
+	t.Helper()
+	for base, want := range bases {
+		if got := endpoint(t, base); got != want {
+			t.Errorf("base %q → %q, want %q", base, got, want)
+		}
+	}
+}
