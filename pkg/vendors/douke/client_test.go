@@ -119,14 +119,7 @@ func newTestFetcher(t *testing.T, baseURL string, mod func(*vendors.SourceConfig
 		Account:     "demo",
 		Credentials: map[string]string{"vekey": testVekey},
 	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	f, err := fetcherWith(cfg, &client.Hooks{Tune: vendorstest.Tune(fastCore, tune)})
-	if err != nil {
-		t.Fatalf("fetcherWith: %v", err)
-	}
-	return f
+	return vendorstest.Fetcher(t, cfg, mod, &client.Hooks{Tune: vendorstest.Tune(fastCore, tune)}, fetcherWith)
 }
 
 func TestWalkPaging(t *testing.T) {
@@ -630,13 +623,7 @@ func TestFetcherEndpoint(t *testing.T) {
 		"":                           "http://api.veapi.cn/douke/kol_OrderAds",
 		"http://127.0.0.1:8080":      "http://127.0.0.1:8080/douke/kol_OrderAds",
 		"http://sandbox:9000/veapi/": "http://sandbox:9000/veapi/douke/kol_OrderAds",
-	}, func(t *testing.T, base string) string {
-		f, err := NewFetcher(vendors.SourceConfig{BaseURL: base, Credentials: map[string]string{"vekey": "k"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f.endpoint
-	})
+	}, vendors.SourceConfig{Credentials: map[string]string{"vekey": "k"}}, NewFetcher, func(f *Fetcher) string { return f.endpoint })
 }
 
 // TestCase11DoukeWalkPageCap: a window whose paging does not end within the

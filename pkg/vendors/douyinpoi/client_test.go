@@ -115,14 +115,7 @@ func newTestFetcher(t *testing.T, api *fakeAPI, mod func(*vendors.SourceConfig),
 		Credentials: map[string]string{CredClientKey: testKey, CredClientSecret: testSecret},
 		Params:      map[string]string{ParamSPUIDs: testSPU},
 	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	f, err := fetcherWith(cfg, &client.Hooks{Tune: vendorstest.Tune(fastCore, tune)})
-	if err != nil {
-		t.Fatalf("fetcherWith: %v", err)
-	}
-	return f
+	return vendorstest.Fetcher(t, cfg, mod, &client.Hooks{Tune: vendorstest.Tune(fastCore, tune)}, fetcherWith)
 }
 
 func TestWalkPaging(t *testing.T) {

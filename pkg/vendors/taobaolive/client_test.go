@@ -192,14 +192,7 @@ var testWindow = vendors.Window{
 func newTestFetcher(t *testing.T, baseURL string, mod func(*vendors.SourceConfig)) *Fetcher {
 	t.Helper()
 	cfg := vendors.SourceConfig{BaseURL: baseURL, Account: "demo", Credentials: maps(testCreds)}
-	if mod != nil {
-		mod(&cfg)
-	}
-	f, err := fetcherWith(cfg, &client.Hooks{Tune: fastCore, Now: func() time.Time { return testNow }})
-	if err != nil {
-		t.Fatalf("newFetcher: %v", err)
-	}
-	return f
+	return vendorstest.Fetcher(t, cfg, mod, &client.Hooks{Tune: fastCore, Now: func() time.Time { return testNow }}, fetcherWith)
 }
 
 func maps(m map[string]string) map[string]string {
@@ -370,13 +363,7 @@ func TestBaseURL(t *testing.T) {
 		"https://gw.api.taobao.com/router/rest": "https://gw.api.taobao.com/router/rest",
 		"http://127.0.0.1:8700/":                "http://127.0.0.1:8700/router/rest",
 		"http://proxy/top/":                     "http://proxy/top/router/rest",
-	}, func(t *testing.T, base string) string {
-		f, err := NewFetcher(vendors.SourceConfig{BaseURL: base, Credentials: maps(testCreds)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f.endpoint
-	})
+	}, vendors.SourceConfig{Credentials: maps(testCreds)}, NewFetcher, func(f *Fetcher) string { return f.endpoint })
 }
 
 func TestNewFetcherRejects(t *testing.T) {

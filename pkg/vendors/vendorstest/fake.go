@@ -73,13 +73,32 @@ func CancelledInEmit(t testing.TB, f vendors.Fetcher, w vendors.Window) {
 }
 
 // Endpoints checks a fetcher's endpoint for each base URL: bases maps a
-// source's BaseURL to the endpoint URL endpoint(base) must give (endpoint
-// builds the fetcher; it fails t itself when it cannot).
-func Endpoints(t *testing.T, bases map[string]string, endpoint func(t *testing.T, base string) string) {
+// source's BaseURL to the endpoint URL the fetcher newFetcher builds from
+// cfg with that BaseURL must have (endpoint reads it off the fetcher).
+func Endpoints[F any](t *testing.T, bases map[string]string, cfg vendors.SourceConfig, newFetcher func(vendors.SourceConfig) (F, error), endpoint func(F) string) {
 	t.Helper()
 	for base, want := range bases {
-		if got := endpoint(t, base); got != want {
+		cfg.BaseURL = base
+		f, err := newFetcher(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := endpoint(f); got != want {
 			t.Errorf("base %q → %q, want %q", base, got, want)
 		}
 	}
+}
+
+// Fetcher builds a test's fetcher: it applies mod (when not nil) to cfg and
+// builds the fetcher with fetcherWith and hooks, failing t when that fails.
+func Fetcher[F any](t testing.TB, cfg vendors.SourceConfig, mod func(*vendors.SourceConfig), hooks *client.Hooks, fetcherWith func(vendors.SourceConfig, *client.Hooks) (F, error)) F {
+	t.Helper()
+	if mod != nil {
+		mod(&cfg)
+	}
+	f, err := fetcherWith(cfg, hooks)
+	if err != nil {
+		t.Fatalf("fetcherWith: %v", err)
+	}
+	return f
 }
