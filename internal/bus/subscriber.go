@@ -124,12 +124,14 @@ func (s *Subscriber) deliver(ctx context.Context, it jetstream.MessagesContext, 
 		cancel()
 	}()
 	defer func() { s.handBack(it) }()
+	failures := 0
 	for stop.Err() == nil {
 		jm, err := it.Next(jetstream.NextContext(stop))
 		if err != nil {
 			if stop.Err() != nil {
 				return
 			}
+			failures++
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				s.cfg.Logger.Warn("jetstream iterator closed; reopening", "err", err)
 				if it, err = s.reopen(stop); err != nil {
@@ -137,10 +139,15 @@ func (s *Subscriber) deliver(ctx context.Context, it jetstream.MessagesContext, 
 				}
 				continue
 			}
-			// Missed heartbeats and the like: the iterator recovers by itself.
-			s.cfg.Logger.Warn("jetstream pull", "err", err)
+			// Missed heartbeats and the like: the iterator recovers by
+			// itself; an error that repeats at once is waited out.
+			s.cfg.Logger.Warn("jetstream pull", "err", err, "consecutive", failures)
+			if failures > 1 && !sleepCtx(stop, min(50*time.Millisecond<<min(failures, 7), 5*time.Second)) {
+				return
+			}
 			continue
 		}
+		failures = 0
 		s.settle(stop, jm, out)
 	}
 }
@@ -155,12 +162,8 @@ func (s *Subscriber) reopen(stop context.Context) (jetstream.MessagesContext, er
 			return it, nil
 		}
 		s.cfg.Logger.Warn("jetstream iterator cannot be reopened, retrying", "retry_in", wait.String(), "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-stop.Done():
-			t.Stop()
+		if !sleepCtx(stop, wait) {
 			return nil, stop.Err()
-		case <-t.C:
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
@@ -231,5 +234,17 @@ func (s *Subscriber) handBack(it jetstream.MessagesContext) {
 			return
 		}
 		_ = jm.Nak()
+	}
+}
+
+// sleepCtx waits d; it returns false if ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
