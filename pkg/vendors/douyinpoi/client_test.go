@@ -312,65 +312,38 @@ func TestWalkConcurrentRefusalsRefreshOnce(t *testing.T) {
 }
 
 func TestWalkErrorClassification(t *testing.T) {
-	tests := []struct {
-		name     string
-		status   int
-		body     string
-		target   error
-		requests int
-		retryAft time.Duration
-		text     []string
-	}{
-		{"busy then OK", 200, errorBody(CodeBusy, "系统繁忙", 0, ""), nil, 2, 0, nil},
-		{"quota used up", 200, errorBody(CodeQuota, "配额用完", 0, ""), client.ErrRateLimited, 1, QuotaRetryAfter, []string{"2190001"}},
-		{"HTTP 429", 429, `slow down`, client.ErrRateLimited, 3, 0, nil},
-		{"invalid parameter", 200, errorBody(CodeInvalidParam, "参数不合法", 0, ""), client.ErrPermanent, 1, 0, []string{"2100005", "参数不合法"}},
-		{"parameter error", 200, errorBody(CodeParam, "参数错误", 0, ""), client.ErrPermanent, 1, 0, []string{"10002"}},
-		{"no permission (doc sample)", 200, `{"data":{"error_code":2100007,"description":"无权限操作"},"extra":{"description":"无权限操作","error_code":2100007,"logid":"20220426180719010225142142054AC378","now":1650967640,"sub_description":"没有发布/修改通用佣金计划的权限","sub_error_code":110003}}`,
-			client.ErrUnauthorized, 1, 0, []string{"2100007", "无权限操作", "110003", "没有发布/修改通用佣金计划的权限", "20220426180719010225142142054AC378"}},
-		{"user banned", 200, errorBody(CodeUserBanned, "banned", 0, ""), client.ErrUnauthorized, 1, 0, nil},
-		{"not authorised", 200, errorBody(CodeNotAuthorised, "x", 0, ""), client.ErrUnauthorized, 1, 0, nil},
-		{"no capability", 200, errorBody(CodeNoCapability, "x", 0, ""), client.ErrUnauthorized, 1, 0, nil},
-		{"token mismatch", 200, errorBody(CodeTokenMismatch, "x", 0, ""), client.ErrUnauthorized, 1, 0, nil},
-		{"unknown code", 200, errorBody(4040404, "new", 7, "sub"), client.ErrPermanent, 1, 0, []string{"4040404", "sub_error_code 7"}},
-		{"HTTP 502", 502, `<html>`, client.ErrTransient, 3, 0, nil},
-		{"undecodable 200", 200, `{"data":`, client.ErrTransient, 3, 0, nil},
+	tests := []vendorstest.ErrorCase{
+		{Name: "busy then OK", Status: 200, Body: errorBody(CodeBusy, "系统繁忙", 0, ""), Requests: 2},
+		{Name: "quota used up", Status: 200, Body: errorBody(CodeQuota, "配额用完", 0, ""), Target: client.ErrRateLimited, Requests: 1, RetryAfter: QuotaRetryAfter, Text: []string{"2190001"}},
+		{Name: "HTTP 429", Status: 429, Body: `slow down`, Target: client.ErrRateLimited, Requests: 3},
+		{Name: "invalid parameter", Status: 200, Body: errorBody(CodeInvalidParam, "参数不合法", 0, ""), Target: client.ErrPermanent, Requests: 1, Text: []string{"2100005", "参数不合法"}},
+		{Name: "parameter error", Status: 200, Body: errorBody(CodeParam, "参数错误", 0, ""), Target: client.ErrPermanent, Requests: 1, Text: []string{"10002"}},
+		{Name: "no permission (doc sample)", Status: 200, Body: `{"data":{"error_code":2100007,"description":"无权限操作"},"extra":{"description":"无权限操作","error_code":2100007,"logid":"20220426180719010225142142054AC378","now":1650967640,"sub_description":"没有发布/修改通用佣金计划的权限","sub_error_code":110003}}`, Target: client.ErrUnauthorized, Requests: 1, Text: []string{"2100007", "无权限操作", "110003", "没有发布/修改通用佣金计划的权限", "20220426180719010225142142054AC378"}},
+		{Name: "user banned", Status: 200, Body: errorBody(CodeUserBanned, "banned", 0, ""), Target: client.ErrUnauthorized, Requests: 1},
+		{Name: "not authorised", Status: 200, Body: errorBody(CodeNotAuthorised, "x", 0, ""), Target: client.ErrUnauthorized, Requests: 1},
+		{Name: "no capability", Status: 200, Body: errorBody(CodeNoCapability, "x", 0, ""), Target: client.ErrUnauthorized, Requests: 1},
+		{Name: "token mismatch", Status: 200, Body: errorBody(CodeTokenMismatch, "x", 0, ""), Target: client.ErrUnauthorized, Requests: 1},
+		{Name: "unknown code", Status: 200, Body: errorBody(4040404, "new", 7, "sub"), Target: client.ErrPermanent, Requests: 1, Text: []string{"4040404", "sub_error_code 7"}},
+		{Name: "HTTP 502", Status: 502, Body: `<html>`, Target: client.ErrTransient, Requests: 3},
+		{Name: "undecodable 200", Status: 200, Body: `{"data":`, Target: client.ErrTransient, Requests: 3},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.Name, func(t *testing.T) {
 			api := &fakeAPI{plans: map[string]int{testSPU: 5}}
 			api.answer = func(n int, r planRequest) (int, string, bool) {
-				if tc.target == nil && n > 1 {
+				if tc.Target == nil && n > 1 {
 					return 0, "", false
 				}
-				return tc.status, tc.body, true
+				return tc.Status, tc.Body, true
 			}
-			f := newTestFetcher(t, api, nil, func(c *client.Config) {
-				c.MaxAttempts = 3
-				if tc.retryAft > 0 {
-					c.MaxAttempts = 1
-				}
-			})
+			f := newTestFetcher(t, api, nil, func(c *client.Config) { c.MaxAttempts = tc.MaxAttempts() })
 			pages, err := vendorstest.WalkAll(context.Background(), f, vendors.Window{})
-			if n := len(api.planRequests()); n != tc.requests {
-				t.Errorf("%d requests, want %d", n, tc.requests)
-			}
-			if tc.target == nil {
-				if err != nil || len(pages) != 1 {
-					t.Fatalf("%d pages, %v", len(pages), err)
+			if tc.Check(t, err, len(api.planRequests())) {
+				if len(pages) != 0 {
+					t.Fatalf("%d pages with the error %v", len(pages), err)
 				}
-				return
-			}
-			if !errors.Is(err, tc.target) || len(pages) != 0 {
-				t.Fatalf("%d pages, %v; want %v", len(pages), err, tc.target)
-			}
-			if ra := client.RetryAfter(err); ra != tc.retryAft {
-				t.Errorf("RetryAfter %s, want %s", ra, tc.retryAft)
-			}
-			for _, s := range tc.text {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error %q lacks %q", err, s)
-				}
+			} else if len(pages) != 1 {
+				t.Fatalf("%d pages, want 1", len(pages))
 			}
 			if n := api.tokens.count(); n != 1 {
 				t.Errorf("%d token requests, want 1", n)

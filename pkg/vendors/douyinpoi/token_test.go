@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
 const (
@@ -311,41 +312,24 @@ func TestTokenLeaderCancelled(t *testing.T) {
 }
 
 func TestTokenErrors(t *testing.T) {
-	tests := []struct {
-		name     string
-		status   int
-		body     string
-		target   error
-		retryAft time.Duration
-		requests int
-	}{
-		{"wrong secret 10013", 200, `{"data":{"description":"client_key 或者 client_secret 报错","error_code":10013},"message":"error"}`, client.ErrUnauthorized, 0, 1},
-		{"unknown key 10003", 200, `{"data":{"description":"client_key 不存在","error_code":10003},"message":"error"}`, client.ErrUnauthorized, 0, 1},
-		{"too many token calls 10020", 200, `{"data":{"description":"too many","error_code":10020},"message":"error"}`, client.ErrRateLimited, TokenLimitRetryAfter, 1},
-		{"busy 2100004", 200, `{"data":{"description":"系统繁忙","error_code":2100004},"message":"error"}`, client.ErrRateLimited, 0, 3},
-		{"parameter error 10002", 200, `{"data":{"description":"参数错误","error_code":10002},"message":"error"}`, client.ErrPermanent, 0, 1},
-		{"undecodable", 200, `<html>`, client.ErrTransient, 0, 3},
-		{"HTTP 401 echoing the secret", 401, "bad secret " + testSecret, client.ErrUnauthorized, 0, 1},
-		{"HTTP 400 echoing the secret", 400, "bad request " + testSecret + " " + testKey, client.ErrPermanent, 0, 1},
+	tests := []vendorstest.ErrorCase{
+		{Name: "wrong secret 10013", Status: 200, Body: `{"data":{"description":"client_key 或者 client_secret 报错","error_code":10013},"message":"error"}`, Target: client.ErrUnauthorized, Requests: 1},
+		{Name: "unknown key 10003", Status: 200, Body: `{"data":{"description":"client_key 不存在","error_code":10003},"message":"error"}`, Target: client.ErrUnauthorized, Requests: 1},
+		{Name: "too many token calls 10020", Status: 200, Body: `{"data":{"description":"too many","error_code":10020},"message":"error"}`, Target: client.ErrRateLimited, RetryAfter: TokenLimitRetryAfter, Requests: 1},
+		{Name: "busy 2100004", Status: 200, Body: `{"data":{"description":"系统繁忙","error_code":2100004},"message":"error"}`, Target: client.ErrRateLimited, Requests: 3},
+		{Name: "parameter error 10002", Status: 200, Body: `{"data":{"description":"参数错误","error_code":10002},"message":"error"}`, Target: client.ErrPermanent, Requests: 1},
+		{Name: "undecodable", Status: 200, Body: `<html>`, Target: client.ErrTransient, Requests: 3},
+		{Name: "HTTP 401 echoing the secret", Status: 401, Body: "bad secret " + testSecret, Target: client.ErrUnauthorized, Requests: 1},
+		{Name: "HTTP 400 echoing the secret", Status: 400, Body: "bad request " + testSecret + " " + testKey, Target: client.ErrPermanent, Requests: 1},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeTokens{answer: func(int) (int, string) { return tc.status, tc.body }}
-			ts := newTestTokens(t, f, nil, func(c *client.Config) {
-				c.MaxAttempts = 3
-				if tc.retryAft > 0 {
-					c.MaxAttempts = 1 // do not sleep the retry-after
-				}
-			})
+		t.Run(tc.Name, func(t *testing.T) {
+			f := &fakeTokens{answer: func(int) (int, string) { return tc.Status, tc.Body }}
+			ts := newTestTokens(t, f, nil, func(c *client.Config) { c.MaxAttempts = tc.MaxAttempts() })
 			tok, err := ts.Token(context.Background())
-			if !errors.Is(err, tc.target) || tok != "" {
-				t.Fatalf("Token = %q, %v; want %v", tok, err, tc.target)
-			}
-			if ra := client.RetryAfter(err); ra != tc.retryAft {
-				t.Errorf("RetryAfter = %s, want %s", ra, tc.retryAft)
-			}
-			if n := f.count(); n != tc.requests {
-				t.Errorf("%d requests, want %d", n, tc.requests)
+			tc.Check(t, err, f.count())
+			if tok != "" {
+				t.Fatalf("Token = %q with the error %v", tok, err)
 			}
 			msg := err.Error()
 			if strings.Contains(msg, testSecret) || strings.Contains(msg, testKey) {
