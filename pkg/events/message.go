@@ -34,6 +34,11 @@ func DecodeMessage(k Kind, body []byte) (Envelope, error) {
 	)
 	switch k {
 	case KindOrder:
+		var o *Order
+		if e, o, ok = decodeOrderFast(body); ok && e.Type == Type(KindOrder) {
+			e.Payload = o
+			return e, nil
+		}
 		e, ok = decodeAs[Order](k, body)
 	case KindCommission:
 		e, ok = decodeAs[CommissionLine](k, body)

@@ -117,10 +117,70 @@ func FuzzDecodeMessage(f *testing.F) {
 	}
 	f.Add([]byte(`{"type":"order.v1","data":{"order_id":"1"},"data":{"platform":"x"}}`))
 	f.Add([]byte(`{"type":"order.v1","data":{"order_id":"1"},"DATA":{"platform":"x"}}`))
+	f.Add([]byte(`{"type":"order.v1","time":"2026-01-02T03:04:05.5+08:00","data":{"order_id":"1","product_name":"猫山王 \"x\" \u003c\ud83d","quantity":-0,"paid_fen":9223372036854775807,"received_at":null,"settled_at":"2026-01-02T03:04:05Z","commission_lines":[{"role":"creator","rate_bp":10},{}]}}`))
+	f.Add([]byte(`{"type":"order.v1","data":{"order_id":"\xff","quantity":1e2,"commission_lines":null,"paid_at":null}} `))
 	f.Add([]byte(`{"type":"order.v1","data":{"order_id":"1"},"d\u0061ta":{"platform":"x"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, k := range Kinds {
 			sameOutcome(t, k, body)
+		}
+	})
+}
+
+// TestDecodeOrderFastReadsWhatYongjinPublishes: the order.v1 messages the
+// normalizer publishes (escapes, non-ASCII, carried lines, null times)
+// take the fast path, with the two-pass result.
+func TestDecodeOrderFastReadsWhatYongjinPublishes(t *testing.T) {
+	o := sampleOrder()
+	o.ProductName = "猫山王 榴莲 \"x\" <&> \\ \u2028"
+	o.CommissionLines = OrderLines([]CommissionLine{sampleLine(), sampleLine()})
+	e, err := o.Envelope()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := e.AppendJSON(nil)
+	got, p, ok := decodeOrderFast(body)
+	if !ok {
+		t.Fatalf("the fast path refused %s", body)
+	}
+	_, want, err := twoPass(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p, want) || got.ID != e.ID || !got.Time.Equal(e.Time) {
+		t.Fatalf("fast path\n%+v\nwant\n%+v", p, want)
+	}
+	sameOutcome(t, KindOrder, body)
+}
+
+func BenchmarkDecodeMessageOrder(b *testing.B) {
+	o := sampleOrder()
+	o.ProductName = "猫山王榴莲 3kg 新鲜当季"
+	o.CommissionLines = OrderLines([]CommissionLine{sampleLine(), sampleLine(), sampleLine(), sampleLine()})
+	e, err := o.Envelope()
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := e.AppendJSON(nil)
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := DecodeMessage(KindOrder, body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding_json_one_pass", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := decodeAs[Order](KindOrder, body); !ok {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("encoding_json_two_pass", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := twoPass(body); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
