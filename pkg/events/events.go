@@ -130,7 +130,13 @@ func Source(vendor, account string) string { return "yongjin/" + vendor + "/" + 
 // NewEnvelope builds the envelope for payload p of kind k. key is the record's
 // natural key (it becomes the subject) and version its vendor version.
 func NewEnvelope(k Kind, vendor, account, key string, version int64, at time.Time, p any) (Envelope, error) {
-	data, err := json.Marshal(p)
+	var data []byte
+	var err error
+	if o, ok := p.(Order); ok {
+		data, err = o.appendJSON(make([]byte, 0, 1024))
+	} else {
+		data, err = json.Marshal(p)
+	}
 	if err != nil {
 		return Envelope{}, fmt.Errorf("encode %s %s: %w", Type(k), key, err)
 	}

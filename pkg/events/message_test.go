@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestKindOfSubject(t *testing.T) {
@@ -181,6 +182,33 @@ func BenchmarkDecodeMessageOrder(b *testing.B) {
 			if _, _, err := twoPass(body); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// FuzzOrderAppendJSON: the order encoder writes json.Marshal's bytes, or
+// its error text.
+func FuzzOrderAppendJSON(f *testing.F) {
+	f.Add("douke", "猫山王 \"x\" <&> \\ \u2028 \xff", "", int64(3), int64(-7), int64(1767225600), int64(0), true, 2)
+	f.Add("", "", "p1", int64(0), int64(1<<62), int64(-62135596800-1), int64(253402300800), false, 0)
+	f.Fuzz(func(t *testing.T, platform, name, parent string, qty, fen, sec, nsec int64, received bool, lines int) {
+		o := Order{Platform: platform, Account: name, OrderID: name + platform, ParentOrderID: parent, ProductName: name,
+			Quantity: qty, PaidFen: fen, RefundedFen: -fen, Status: Status(name), Version: sec,
+			PaidAt: time.Unix(sec, nsec%1e9).UTC(), UpdatedAt: time.Unix(nsec, sec%1e9).In(time.FixedZone("x", int(qty%100000)))}
+		if received {
+			r := time.Unix(sec/2, 0)
+			o.ReceivedAt = &r
+		}
+		for i := range lines % 5 {
+			o.CommissionLines = append(o.CommissionLines, OrderLine{Role: Role(name), RateBP: int64(i) * fen, Currency: platform})
+		}
+		want, werr := json.Marshal(o)
+		got, gerr := o.appendJSON(nil)
+		if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+			t.Fatalf("errors: appendJSON %v, json.Marshal %v", gerr, werr)
+		}
+		if werr == nil && string(got) != string(want) {
+			t.Fatalf("appendJSON\n%s\njson.Marshal\n%s", got, want)
 		}
 	})
 }
