@@ -7,7 +7,6 @@ package douke
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -106,19 +105,6 @@ func Account(name, vekey string) sandbox.Account {
 }
 
 type sandboxEndpoint struct{ env *sandbox.Env }
-
-// sandboxEnvelope is veapi's response envelope; field order is the wire order.
-type sandboxEnvelope struct {
-	Error     string       `json:"error"`
-	Msg       string       `json:"msg"`
-	Data      *sandboxData `json:"data"`
-	RequestID string       `json:"request_id"`
-}
-
-type sandboxData struct {
-	Cursor string             `json:"cursor"`
-	Orders []sandboxWireOrder `json:"orders"`
-}
 
 type sandboxPIDInfo struct {
 	ExternalInfo  string `json:"external_info"`
@@ -444,29 +430,8 @@ func sandboxParse(f map[string][]string, now time.Time) (*sandboxRequest, error)
 
 // ServeHTTP answers one kol_OrderAds request (see Handler).
 func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	call, ok := h.env.AdmitMethod(w, r, http.MethodGet, http.MethodPost)
+	call, book, fail, ok := Admit(h.env, w, r)
 	if !ok {
-		return
-	}
-	if call.Throttled {
-		// Exactly the throttle envelope (no request_id).
-		sandbox.WriteJSON(w, http.StatusOK, struct {
-			Error string `json:"error"`
-			Msg   string `json:"msg"`
-			Data  any    `json:"data"`
-		}{CodeThrottle, MsgThrottle, nil})
-		return
-	}
-	fail := func(code, msg string) {
-		sandbox.WriteJSON(w, http.StatusOK, sandboxEnvelope{Error: code, Msg: msg, RequestID: call.RequestID})
-	}
-	if err := r.ParseForm(); err != nil {
-		fail(CodeParam, "请求参数无法解析 (the request parameters could not be parsed)")
-		return
-	}
-	book := sandbox.BookByCredential(h.env.Books(), Credential, r.Form.Get("vekey"))
-	if book == nil {
-		fail(CodeVekey, MsgVekey)
 		return
 	}
 	req, err := sandboxParse(r.Form, call.Now)
@@ -478,7 +443,7 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !req.empty {
 		views = book.Page(req.query)
 	}
-	data := &sandboxData{Cursor: req.cursorText, Orders: make([]sandboxWireOrder, len(views))}
+	data := &Data[sandboxWireOrder]{Cursor: req.cursorText, Orders: make([]sandboxWireOrder, len(views))}
 	pad := ""
 	if n := h.env.Faults().RecordPadding; n > 0 {
 		pad = strings.Repeat("x", n)
@@ -497,11 +462,11 @@ func (h *sandboxEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The malformed-page fault (sandbox.Faults.MalformedPages): the first
 		// order loses its pay time; the envelope and the paging stay valid,
 		// yongjin's normalizer must refuse the page.
-		if o := &data.Orders[0]; h.env.Malform(call, sandboxDescribe(r.Form), o.OrderID, MalformedReason) {
+		if o := &data.Orders[0]; h.env.Malform(call, Describe(r.Form), o.OrderID, MalformedReason) {
 			o.PaySuccessTime = ""
 		}
 	}
-	sandbox.WriteJSON(w, http.StatusOK, sandboxEnvelope{Error: CodeOK, Msg: MsgOK, Data: data, RequestID: call.RequestID})
+	sandbox.WriteJSON(w, http.StatusOK, Envelope[sandboxWireOrder]{Error: CodeOK, Msg: MsgOK, Data: data, RequestID: call.RequestID})
 }
 
 // MalformedReason is what the normalizer says about a page the
@@ -512,15 +477,3 @@ const MalformedReason = "missing pay_success_time"
 // DriftedReason is what the normalizer's dead letter says about an
 // order the drifted-record fault served (item_num 12.5 in an integer field).
 const DriftedReason = "field item_num: not an integer"
-
-// sandboxDescribe is a request's parameters without credentials, for
-// sandbox.MalformedPage.
-func sandboxDescribe(f url.Values) string {
-	v := url.Values{}
-	for k, x := range f {
-		if k != Credential && k != "access_token" {
-			v[k] = x
-		}
-	}
-	return v.Encode()
-}

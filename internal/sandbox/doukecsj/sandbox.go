@@ -143,19 +143,6 @@ func (Handler) Truth(env *sandbox.Env, at time.Time) summary.Summary {
 
 type endpoint struct{ env *sandbox.Env }
 
-// envelope is veapi's response envelope; field order is the wire order.
-type envelope struct {
-	Error     string `json:"error"`
-	Msg       string `json:"msg"`
-	Data      *data  `json:"data"`
-	RequestID string `json:"request_id"`
-}
-
-type data struct {
-	Cursor string      `json:"cursor"`
-	Orders []wireOrder `json:"orders"`
-}
-
 type colonel struct {
 	ActivityID      int64  `json:"activity_id"`
 	InstitutionID   int64  `json:"institution_id"`
@@ -347,26 +334,8 @@ func parse(f url.Values, now time.Time) (*request, error) {
 
 // ServeHTTP answers one csj_ordersearch request (see Handler).
 func (h *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	call, ok := h.env.AdmitMethod(w, r, http.MethodGet, http.MethodPost)
+	call, book, fail, ok := doukesandbox.Admit(h.env, w, r)
 	if !ok {
-		return
-	}
-	if call.Throttled {
-		write(w, struct {
-			Error string `json:"error"`
-			Msg   string `json:"msg"`
-			Data  any    `json:"data"`
-		}{CodeThrottle, MsgThrottle, nil})
-		return
-	}
-	fail := func(code, msg string) { write(w, envelope{Error: code, Msg: msg, RequestID: call.RequestID}) }
-	if err := r.ParseForm(); err != nil {
-		fail(CodeParam, "请求参数无法解析 (the request parameters could not be parsed)")
-		return
-	}
-	book := sandbox.BookByCredential(h.env.Books(), Credential, r.Form.Get("vekey"))
-	if book == nil {
-		fail(CodeVekey, MsgVekey)
 		return
 	}
 	req, err := parse(r.Form, call.Now)
@@ -383,7 +352,7 @@ func (h *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if more {
 		views = views[:size]
 	}
-	d := &data{Orders: make([]wireOrder, len(views))}
+	d := &doukesandbox.Data[wireOrder]{Orders: make([]wireOrder, len(views))}
 	pad := strings.Repeat("x", h.env.Faults().RecordPadding)
 	for i := range views {
 		d.Orders[i] = render(&views[i])
@@ -396,23 +365,9 @@ func (h *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.Cursor = d.Orders[len(views)-1].OrderID
 	}
 	if len(views) > 0 {
-		if o := &d.Orders[0]; h.env.Malform(call, describe(r.Form), o.OrderID, MalformedReason) {
+		if o := &d.Orders[0]; h.env.Malform(call, doukesandbox.Describe(r.Form), o.OrderID, MalformedReason) {
 			o.PaySuccessTime = ""
 		}
 	}
-	write(w, envelope{Error: CodeOK, Msg: MsgOK, Data: d, RequestID: call.RequestID})
+	sandbox.WriteJSON(w, http.StatusOK, doukesandbox.Envelope[wireOrder]{Error: CodeOK, Msg: MsgOK, Data: d, RequestID: call.RequestID})
 }
-
-// describe is a request's parameters without the vekey, for sandbox.MalformedPage.
-func describe(f url.Values) string {
-	v := url.Values{}
-	for k, x := range f {
-		if k != Credential {
-			v[k] = x
-		}
-	}
-	return v.Encode()
-}
-
-// write answers HTTP 200 with v as JSON (sandbox.WriteJSON).
-func write(w http.ResponseWriter, v any) { sandbox.WriteJSON(w, http.StatusOK, v) }
