@@ -162,8 +162,8 @@ func (b *bench) drained(ctx context.Context, js jetstream.JetStream, db string, 
 		return false, err
 	}
 	for _, c := range consumers {
-		n, err := pending(ctx, js, c[0], c[1])
-		if err != nil || n > 0 {
+		_, drained, err := bus.Backlog(ctx, js, c[0], c[1])
+		if err != nil || !drained {
 			return false, err
 		}
 	}
@@ -580,7 +580,7 @@ func (b *bench) startPipeline(ctx context.Context, phase string) (n *natsProc, n
 	}
 	stops = append(stops, func() { sink.stop(time.Minute) })
 	err = waitDone(ctx, phase+" consumers", 2*time.Minute, 100*time.Millisecond, func() (bool, error) {
-		_, err := pending(ctx, n.js, bus.EventsStream, "sink")
+		_, _, err := bus.Backlog(ctx, n.js, bus.EventsStream, "sink")
 		return err == nil, err
 	})
 	return

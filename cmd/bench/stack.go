@@ -83,22 +83,6 @@ func (n *natsProc) stop() {
 	n.proc.stop(time.Minute)
 }
 
-// pending is what a durable consumer still has to deliver or get acked
-// (a missing consumer or stream counts as not drained).
-func pending(ctx context.Context, js jetstream.JetStream, stream, durable string) (uint64, error) {
-	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	c, err := js.Consumer(actx, stream, durable)
-	if err != nil {
-		return 0, err
-	}
-	info, err := c.Info(actx)
-	if err != nil {
-		return 0, err
-	}
-	return info.NumPending + uint64(info.NumAckPending), nil
-}
-
 // streamState is a stream's message count and bytes.
 func streamState(ctx context.Context, js jetstream.JetStream, stream string) (msgs, bytes uint64, err error) {
 	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
