@@ -312,6 +312,9 @@ const (
 	// codeIllegalColumn is also the answer to ADD COLUMN of a column that
 	// exists (18.16 and current releases), told apart by its message.
 	codeIllegalColumn = 44
+	// codeStdException is a failure inside the server (std::bad_alloc
+	// and the like), not an answer about the statement.
+	codeStdException = 1001
 )
 
 // Migrate brings the schema up to date: it creates the database and the
@@ -426,10 +429,25 @@ func (s *Store) AppliedMigrations(ctx context.Context) ([]uint32, error) {
 // left, stands for the store's database), treating the "already exists"
 // answer of a lost creation race (or of a column an older server cannot add
 // "IF NOT EXISTS") as success.
+//
+// A statement the server failed internally (std::exception, code 1001:
+// ClickHouse 18.16 answers std::bad_alloc now and then to ALTERs of one
+// table racing from several sinks) is run again, up to three times in
+// all; the statements are idempotent.
 func (s *Store) execDDL(ctx context.Context, q string) error {
 	q = strings.ReplaceAll(q, "{db}", s.db)
 	err := s.conn.Exec(ctx, q)
 	var exc *ch.Exception
+	for attempt := 1; attempt < 3 && errors.As(err, &exc) && exc.Code == codeStdException; attempt++ {
+		t := time.NewTimer(time.Duration(attempt) * 100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return s.wrap(firstLine(q), err)
+		case <-t.C:
+		}
+		err = s.conn.Exec(ctx, q)
+	}
 	if errors.As(err, &exc) && (exc.Code == codeTableAlreadyExists || exc.Code == codeDatabaseAlreadyExists) {
 		return nil
 	}
