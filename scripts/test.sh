@@ -50,7 +50,13 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
-go test -count=1 -timeout 20m ./...
+# The scale-out test on the 3-node NATS cluster runs on its own and verbose,
+# so its figures (stalls during the leader change, redeliveries, throughput
+# with one and two replicas) reach the log: a passing package's test logs
+# are not printed without -v.
+cluster='^TestNATSClusterLosesStreamLeader$'
+go test -count=1 -timeout 20m -skip "$cluster" ./...
+go test -count=1 -timeout 20m -v -run "$cluster" ./internal/e2e/
 # Images and Kubernetes manifests (module tools/, so none of it reaches go.mod):
 # kube-apiserver and etcd for the manifest test, built once into .data/kubeapi.
 export YONGJIN_KUBEAPI_DIR="$(bash scripts/kubeapi.sh)"
