@@ -322,13 +322,21 @@ func (o Order) Key() string { return o.OrderID }
 // Key is the natural key of the line inside its platform: "<order>/<role>".
 func (c CommissionLine) Key() string { return c.OrderID + "/" + string(c.Role) }
 
-// Envelope wraps the order in its canonical envelope.
+// Envelope wraps the order in its canonical envelope. An integer outside
+// ±MaxSafeInteger (the order's or a line's) returns ErrUnsafeInteger.
 func (o Order) Envelope() (Envelope, error) {
+	if err := o.checkIntegers(); err != nil {
+		return Envelope{}, fmt.Errorf("%s %s: %w", Type(KindOrder), o.Key(), err)
+	}
 	return NewEnvelope(KindOrder, o.Platform, o.Account, o.Key(), o.Version, o.UpdatedAt, o)
 }
 
-// Envelope wraps the line in its canonical envelope.
+// Envelope wraps the line in its canonical envelope (ErrUnsafeInteger as
+// for Order).
 func (c CommissionLine) Envelope() (Envelope, error) {
+	if err := c.checkIntegers(); err != nil {
+		return Envelope{}, fmt.Errorf("%s %s: %w", Type(KindCommission), c.Key(), err)
+	}
 	return NewEnvelope(KindCommission, c.Platform, c.Account, c.Key(), c.Version, c.UpdatedAt, c)
 }
 
@@ -357,8 +365,12 @@ type CommissionPlan struct {
 // Key is the natural key of the plan inside its platform: "<product>/<plan>".
 func (p CommissionPlan) Key() string { return p.ProductID + "/" + p.PlanID }
 
-// Envelope wraps the plan in its canonical envelope.
+// Envelope wraps the plan in its canonical envelope (ErrUnsafeInteger as
+// for Order).
 func (p CommissionPlan) Envelope() (Envelope, error) {
+	if err := p.checkIntegers(); err != nil {
+		return Envelope{}, fmt.Errorf("%s %s: %w", Type(KindCommissionPlan), p.Key(), err)
+	}
 	return NewEnvelope(KindCommissionPlan, p.Platform, p.Account, p.Key(), p.Version, p.ObservedAt, p)
 }
 
@@ -394,8 +406,12 @@ func (c CreatorOrderExperience) Key() string {
 	return c.AuthorID + "/" + c.Period + "/" + c.SnapshotDate
 }
 
-// Envelope wraps the snapshot in its canonical envelope.
+// Envelope wraps the snapshot in its canonical envelope (ErrUnsafeInteger
+// as for Order; its indicators are kept within range by the vendor mapping).
 func (c CreatorOrderExperience) Envelope() (Envelope, error) {
+	if err := c.checkIntegers(); err != nil {
+		return Envelope{}, fmt.Errorf("%s %s: %w", Type(KindCreatorExperience), c.Key(), err)
+	}
 	return NewEnvelope(KindCreatorExperience, c.Platform, c.Account, c.Key(), c.Version, c.ObservedAt, c)
 }
 
