@@ -150,6 +150,13 @@ func (s *Scanner) String() (start, end int, plain, ascii, ok bool) {
 	}
 	start, plain, ascii = s.I-1, true, true
 	for s.I < len(s.B) {
+		// Printable ASCII other than '"' and '\\' needs no look.
+		for s.I < len(s.B) && plainByte[s.B[s.I]] {
+			s.I++
+		}
+		if s.I == len(s.B) {
+			break
+		}
 		c := s.B[s.I]
 		switch {
 		case c == '"':
@@ -173,6 +180,15 @@ func (s *Scanner) String() (start, end int, plain, ascii, ok bool) {
 	}
 	return 0, 0, false, false, false
 }
+
+// plainByte marks the bytes a string holds as they are: printable ASCII
+// other than the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // escape validates the escape sequence at the position (a backslash) and
 // steps over it.
