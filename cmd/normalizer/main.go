@@ -73,6 +73,7 @@ type options struct {
 func parse(name string, args []string, stderr io.Writer) (o options, code int, ok bool) {
 	fs := flag.NewFlagSet("normalizer "+name, flag.ContinueOnError)
 	o.common.Register(fs, ":9102")
+	o.common.GC = app.HotStageGC
 	o.cfg = normalizer.DefaultConfig()
 	fs.StringVar(&o.cfg.Durable, "consumer", o.cfg.Durable, "durable RAW consumer name")
 	fs.DurationVar(&o.cfg.AckWait, "ack-wait", o.cfg.AckWait, "JetStream ack wait per page")

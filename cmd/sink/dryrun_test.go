@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -50,5 +51,37 @@ func TestDryRunOffline(t *testing.T) {
 				t.Fatalf("output differs from %s:\n%s", tc.golden, b.String())
 			}
 		})
+	}
+}
+
+// TestReadmeShowsDryRunOutput: the dry-run outputs README.md shows under
+// "Production ClickHouse" are the current ones (the golden files
+// TestDryRunOffline compares the command's output with), line count included.
+func TestReadmeShowsDryRunOutput(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for heading, golden := range map[string]string{
+		"### `sink migrate --dry-run --server-version 26.7`\n":                           "migrate-26.7.sql",
+		"### `sink migrate --dry-run --server-version 26.7 --clickhouse-cluster prod`\n": "migrate-26.7-cluster.sql",
+	} {
+		want, err := os.ReadFile("../../internal/clickhouse/testdata/" + golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, after, ok := strings.Cut(string(readme), heading)
+		head, block, ok2 := strings.Cut(after, "```sql\n")
+		block, _, ok3 := strings.Cut(block, "\n```\n")
+		if !ok || !ok2 || !ok3 {
+			t.Errorf("README.md: no sql block under %q", heading)
+			continue
+		}
+		if strings.TrimSpace(block) != strings.TrimSpace(string(want)) {
+			t.Errorf("README.md under %q differs from %s: paste the output of the command", heading, golden)
+		}
+		if n := fmt.Sprintf("output (%d lines)", strings.Count(string(want), "\n")); !strings.Contains(head, n) {
+			t.Errorf("README.md under %q does not say %q", heading, n)
+		}
 	}
 }

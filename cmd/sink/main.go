@@ -71,6 +71,7 @@ type options struct {
 func parse(name string, args []string, stderr io.Writer) (o options, code int, ok bool) {
 	fs := flag.NewFlagSet("sink "+name, flag.ContinueOnError)
 	o.common.Register(fs, ":9103")
+	o.common.GC = app.HotStageGC
 	o.ch = clickhouse.DefaultConfig()
 	fs.StringVar(&o.ch.Addr, "clickhouse-addr", o.ch.Addr, "ClickHouse native protocol address host:port; several, comma-separated (a cluster's replicas), are tried in order")
 	fs.StringVar(&o.ch.Database, "clickhouse-database", o.ch.Database, "ClickHouse database for yongjin's tables")

@@ -15,13 +15,16 @@ CREATE USER IF NOT EXISTS yongjin_sink
 GRANT INSERT, SELECT ON yongjin.* TO yongjin_sink;
 
 -- The migrator: `sink migrate` (at each release, before the sinks start).
--- Creates the database, the tables and the materialized view, and backfills
--- new tables from existing ones (INSERT ... SELECT).
+-- Creates the database, the tables and the materialized views, adds columns
+-- (migration 4) and backfills new tables from existing ones (INSERT ... SELECT).
+-- On a cluster (--clickhouse-cluster) also GRANT CLUSTER ON *.*, and with
+-- --clickhouse-sharded DROP TABLE ON yongjin.* (a migration that adds columns
+-- creates the Distributed tables again).
 CREATE USER IF NOT EXISTS yongjin_migrator
     IDENTIFIED WITH sha256_hash BY 'REPLACE_WITH_SHA256_HEX_OF_THE_MIGRATOR_PASSWORD'
     HOST LOCAL;
 GRANT CREATE DATABASE ON yongjin.* TO yongjin_migrator;
-GRANT CREATE TABLE, CREATE VIEW, SELECT, INSERT ON yongjin.* TO yongjin_migrator;
+GRANT CREATE TABLE, CREATE VIEW, SELECT, INSERT, ALTER ADD COLUMN ON yongjin.* TO yongjin_migrator;
 
 -- Dashboards and analysts: read only.
 -- CREATE USER IF NOT EXISTS yongjin_reader IDENTIFIED WITH sha256_hash BY '...';

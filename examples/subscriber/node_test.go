@@ -38,7 +38,7 @@ type nodeReport struct {
 	} `json:"totals"`
 }
 
-// TestNodeSubscriberMatchesClickHouse runs the pipeline on all four
+// TestNodeSubscriberMatchesClickHouse runs the pipeline on all five
 // vendors' sandboxes (a first poll, then 30 days of changes), then the Node
 // example subscriber (the official nats client, ajv with the published
 // schemas) over the whole stream, twice: validating with the published

@@ -42,11 +42,12 @@ func (v ServerVersion) AtLeast(o ServerVersion) bool {
 
 // CurrentSchemaSince is the first release that gets the current schema:
 // LowCardinality(String) for the low-cardinality columns, column codecs,
-// DateTime64(3) for the times yongjin itself takes (observation and write
-// times), ALTER ... ADD COLUMN IF NOT EXISTS, and table settings that keep
-// FINAL cheap. Every feature exists before it; 23.8 is the oldest long-term
-// support release yongjin assumes them on. Older servers (18.16, the Debian
-// package, included) get the compatible schema.
+// DateTime64(3) for the sink's write time (ingested_at; observation times
+// stay DateTime, their milliseconds are in version), ALTER ... ADD COLUMN
+// IF NOT EXISTS, and table settings that keep FINAL cheap. Every feature
+// exists before it; 23.8 is the oldest long-term support release yongjin
+// assumes them on. Older servers (18.16, the Debian package, included) get
+// the compatible schema.
 var CurrentSchemaSince = ServerVersion{Major: 23, Minor: 8}
 
 // Target is what the migrations' SQL is rendered for: a server release, a

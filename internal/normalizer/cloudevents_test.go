@@ -21,7 +21,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// TestCloudEventsSDKReadsTheStream runs the pipeline on all four vendors'
+// TestCloudEventsSDKReadsTheStream runs the pipeline on all five vendors'
 // sandboxes and consumes the whole YONGJIN_EVENTS stream with the CloudEvents
 // Go SDK's NATS JetStream protocol binding, as a subscriber using that SDK
 // would. Every event the SDK yields must carry exactly the id, type, source,
@@ -106,6 +106,11 @@ func TestCloudEventsSDKReadsTheStream(t *testing.T) {
 		}
 		if id := nm.Msg.Header.Get(nats.MsgIdHdr); id != env.ID {
 			t.Errorf("event %s: Nats-Msg-Id %q", env.ID, id)
+		}
+		// exactly the two headers docs/EVENTS.md names, with these spellings
+		// (no ce-* attribute headers, no other spelling of either name)
+		if len(nm.Msg.Header) != 2 || len(nm.Msg.Header[nats.MsgIdHdr]) != 1 || len(nm.Msg.Header[events.ContentTypeHeader]) != 1 {
+			t.Errorf("event %s: headers %v, want exactly %s and %s", env.ID, nm.Msg.Header, nats.MsgIdHdr, events.ContentTypeHeader)
 		}
 		perType[ev.Type()]++
 		if t.Failed() {

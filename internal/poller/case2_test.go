@@ -132,7 +132,8 @@ func rawBodies(t *testing.T, ctx context.Context, st *devstack.Stack) [][]byte {
 	}
 	var out [][]byte
 	for uint64(len(out)) < info.State.Msgs {
-		batch, err := c.Fetch(500, jetstream.FetchMaxWait(30*time.Second))
+		// ask for no more than RAW holds: a Fetch of more waits its whole MaxWait
+		batch, err := c.Fetch(int(min(500, info.State.Msgs-uint64(len(out)))), jetstream.FetchMaxWait(30*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -86,3 +86,54 @@ func TestCase4SnapshotItemsFailAlone(t *testing.T) {
 	}
 	assertMatchesTruth(t, ctx, st)
 }
+
+// TestCase4FailedItemIsRetriedAfterItsBackoff: a failing SPU is left out of
+// the runs that follow its failure only while it backs off (interval ×
+// 2^(failures−1)); a later run tries it again, and it fails alone again.
+func TestCase4FailedItemIsRetriedAfterItsBackoff(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	spu := douyinpoisandbox.SPUs(7, "demo")[0]
+	st := startStack(t, 10, sandbox.Faults{FailingItems: spu}, "douyin-poi")
+	cps, err := checkpoint.Open(ctx, st.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := poller.New(st.JS, st.Registry, poller.Config{Now: st.Sandbox.Clock().Now, Holder: "case4-retry"})
+	src := stackSource(t, st, "douyin-poi")
+	src.Interval = 300 * time.Millisecond // the first backoff
+	parts, err := p.Parts(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	itemFailed := func(err error) bool {
+		var items vendors.ItemErrors
+		return errors.As(err, &items) && len(items) == 1 && items[0].Item == spu
+	}
+	began := time.Now()
+	if _, err := p.RunPart(ctx, cps, parts[0], "", time.Time{}, time.Time{}, true, nil); !itemFailed(err) {
+		t.Fatalf("first run: %v, want the item error of %s", err, spu)
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for runs := 1; ; runs++ {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("after %d runs in %s %s was never tried again", runs, time.Since(began).Round(time.Millisecond), spu)
+		case <-tick.C:
+		}
+		_, err := p.RunPart(ctx, cps, parts[0], "", time.Time{}, time.Time{}, true, nil)
+		if err == nil {
+			continue // still backing off; the other SPUs flowed
+		}
+		if !itemFailed(err) {
+			t.Fatalf("run %d: %v, want only the item error of %s", runs+1, err, spu)
+		}
+		if d := time.Since(began); d < src.Interval {
+			t.Fatalf("%s was tried again after %s, before its backoff of %s", spu, d, src.Interval)
+		}
+		t.Logf("%s tried again on run %d, %s after the first failure", spu, runs+1, time.Since(began).Round(time.Millisecond))
+		break
+	}
+	assertMatchesTruth(t, ctx, st)
+}

@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -59,7 +60,15 @@ var Kinds = []Kind{KindOrder, KindCommission, KindCommissionPlan, KindCreatorExp
 const Version = "v1"
 
 // Type is the CloudEvents "type" of an event of kind k, e.g. "order.v1".
-func Type(k Kind) string { return string(k) + "." + Version }
+func Type(k Kind) string {
+	switch k { // the constants, so building an envelope allocates no type string
+	case KindOrder:
+		return string(KindOrder) + "." + Version
+	case KindCommission:
+		return string(KindCommission) + "." + Version
+	}
+	return string(k) + "." + Version
+}
 
 // SubjectPrefix is the NATS subject prefix of all canonical events. Subjects
 // are SubjectPrefix.<kind>.<version>.<vendor>, e.g. yongjin.events.order.v1.douke,
@@ -103,7 +112,17 @@ type Envelope struct {
 }
 
 // SchemaURI is the identifier of the JSON Schema of kind k.
-func SchemaURI(k Kind) string { return "https://yongjin.dev/schemas/" + Type(k) + ".json" }
+func SchemaURI(k Kind) string {
+	switch k {
+	case KindOrder:
+		return schemaBase + string(KindOrder) + "." + Version + ".json"
+	case KindCommission:
+		return schemaBase + string(KindCommission) + "." + Version + ".json"
+	}
+	return schemaBase + Type(k) + ".json"
+}
+
+const schemaBase = "https://yongjin.dev/schemas/"
 
 // Kind reports the event's kind from its type ("order.v1" → KindOrder).
 func (e Envelope) Kind() Kind {
@@ -119,9 +138,20 @@ func (e Envelope) Kind() Kind {
 // "One order, several accounts"). version is the vendor's update marker (for
 // orders the update time in Unix milliseconds).
 func NewID(k Kind, vendor, account, key string, version int64) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d", Type(k), vendor, account, key, version)
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	var stack [256]byte
+	in := append(stack[:0], k...)
+	in = append(in, "."+Version+"\x00"...)
+	in = append(in, vendor...)
+	in = append(in, 0)
+	in = append(in, account...)
+	in = append(in, 0)
+	in = append(in, key...)
+	in = append(in, 0)
+	in = strconv.AppendInt(in, version, 10)
+	sum := sha256.Sum256(in)
+	var id [32]byte
+	hex.Encode(id[:], sum[:16])
+	return string(id[:])
 }
 
 // Source is the envelope source of events from one vendor account.
@@ -322,13 +352,21 @@ func (o Order) Key() string { return o.OrderID }
 // Key is the natural key of the line inside its platform: "<order>/<role>".
 func (c CommissionLine) Key() string { return c.OrderID + "/" + string(c.Role) }
 
-// Envelope wraps the order in its canonical envelope.
+// Envelope wraps the order in its canonical envelope. An integer outside
+// ±MaxSafeInteger (the order's or a line's) returns ErrUnsafeInteger.
 func (o Order) Envelope() (Envelope, error) {
+	if err := o.checkIntegers(); err != nil {
+		return Envelope{}, fmt.Errorf("%s %s: %w", Type(KindOrder), o.Key(), err)
+	}
 	return NewEnvelope(KindOrder, o.Platform, o.Account, o.Key(), o.Version, o.UpdatedAt, o)
 }
 
-// Envelope wraps the line in its canonical envelope.
+// Envelope wraps the line in its canonical envelope (ErrUnsafeInteger as
+// for Order).
 func (c CommissionLine) Envelope() (Envelope, error) {
+	if err := c.checkIntegers(); err != nil {
+		return Envelope{}, fmt.Errorf("%s %s: %w", Type(KindCommission), c.Key(), err)
+	}
 	return NewEnvelope(KindCommission, c.Platform, c.Account, c.Key(), c.Version, c.UpdatedAt, c)
 }
 
@@ -357,8 +395,12 @@ type CommissionPlan struct {
 // Key is the natural key of the plan inside its platform: "<product>/<plan>".
 func (p CommissionPlan) Key() string { return p.ProductID + "/" + p.PlanID }
 
-// Envelope wraps the plan in its canonical envelope.
+// Envelope wraps the plan in its canonical envelope (ErrUnsafeInteger as
+// for Order).
 func (p CommissionPlan) Envelope() (Envelope, error) {
+	if err := p.checkIntegers(); err != nil {
+		return Envelope{}, fmt.Errorf("%s %s: %w", Type(KindCommissionPlan), p.Key(), err)
+	}
 	return NewEnvelope(KindCommissionPlan, p.Platform, p.Account, p.Key(), p.Version, p.ObservedAt, p)
 }
 
@@ -394,8 +436,12 @@ func (c CreatorOrderExperience) Key() string {
 	return c.AuthorID + "/" + c.Period + "/" + c.SnapshotDate
 }
 
-// Envelope wraps the snapshot in its canonical envelope.
+// Envelope wraps the snapshot in its canonical envelope (ErrUnsafeInteger
+// as for Order; its indicators are kept within range by the vendor mapping).
 func (c CreatorOrderExperience) Envelope() (Envelope, error) {
+	if err := c.checkIntegers(); err != nil {
+		return Envelope{}, fmt.Errorf("%s %s: %w", Type(KindCreatorExperience), c.Key(), err)
+	}
 	return NewEnvelope(KindCreatorExperience, c.Platform, c.Account, c.Key(), c.Version, c.ObservedAt, c)
 }
 

@@ -6,6 +6,8 @@ import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
 import { loadSchemas, ContractError } from "../contract.mjs";
 import { Totals } from "../totals.mjs";
 
@@ -66,8 +68,30 @@ for (const [name, dir] of [["published", live], ["baseline", baseline]]) {
     order.dataschema = "https://yongjin.dev/schemas/order.v1.json";
     order.data.paid_at = "2026-10-03 21:15:07"; // not a date-time
     assert.throws(() => validate(JSON.stringify(order)), ContractError);
+    order.data.paid_at = "2026-10-03T25:15:07Z"; // matches the pattern; only format: date-time rejects it (point 3)
+    assert.throws(() => validate(JSON.stringify(order)), (err) => err instanceof ContractError && /date-time/.test(err.message));
   });
 }
+
+test("the schemas folder loads whole, baseline/ included, into one validator without an $id twice (point 2)", () => {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
+  addFormats(ajv);
+  const ids = [];
+  for (const dir of [live, baseline]) {
+    for (const name of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
+      const schema = JSON.parse(readFileSync(join(dir, name), "utf8"));
+      ajv.addSchema(schema); // throws on an $id already added
+      ids.push(schema.$id);
+    }
+  }
+  assert.equal(new Set(ids).size, ids.length);
+  const line = JSON.parse(events.find((l) => JSON.parse(l).type === "commission.v1"));
+  for (const prefix of ["https://yongjin.dev/schemas/", "https://yongjin.dev/schemas/baseline/"]) {
+    const envelope = ajv.getSchema(`${prefix}envelope.v1.json`);
+    assert.ok(envelope(line), `${prefix}envelope.v1.json: ${ajv.errorsText(envelope.errors)}`);
+    assert.equal(envelope({ ...line, data: { ...line.data, role: "buyer" } }), false, `${prefix}envelope.v1.json validates data`);
+  }
+});
 
 test("no golden event carries a number beyond 2^53-1; such a number is refused (point 4)", () => {
   const validate = loadSchemas(live);

@@ -191,8 +191,9 @@ func readyz(url string) (int, string, error) {
 	return resp.StatusCode, string(b), err
 }
 
-// TestSinkSurvivesReplicaOutage runs the whole pipeline over 50,000 orders
-// (25,000 douke, 25,000 Taobao) into a database replicated ON CLUSTER over
+// TestSinkSurvivesReplicaOutage runs the whole pipeline over 75,000 orders
+// (25,000 each for douke, douke-csj and Taobao) into a database replicated
+// ON CLUSTER over
 // two replicas, the sink given both addresses. While the sink writes, the
 // replica it writes to is stopped for 30 s and started again. The sink must
 // go on through the other replica (/readyz not ready, the log naming the
@@ -288,6 +289,9 @@ func TestSinkSurvivesReplicaOutage(t *testing.T) {
 		code, body, err := readyz(readyURL)
 		if err != nil || code != http.StatusOK {
 			return fmt.Errorf("/readyz answers %d %q %v", code, body, err)
+		}
+		if !strings.Contains(logs.String(), `"msg":"ready again"`) {
+			return errors.New(`/readyz answers 200 but the log has no "ready again"`)
 		}
 		return nil
 	})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/douke"
 )
 
@@ -53,14 +54,15 @@ func BenchmarkNormalizePageBaseline(b *testing.B) {
 }
 
 // BenchmarkDecodePage decodes one 20-order sandbox page with DecodePage
-// (its one-pass path) and, in the same run, decoding in parts (envelope,
-// data, order list, then each order), which it falls back to.
+// (its reflection-free reader) and, in the same run, with the two
+// encoding/json paths it falls back to: one pass over the page, and in
+// parts (envelope, data, order list, then each order).
 func BenchmarkDecodePage(b *testing.B) {
 	page := benchPage(b)
 	for _, bc := range []struct {
 		name   string
 		decode func([]byte) (*douke.Page, error)
-	}{{"one_pass", douke.DecodePage}, {"in_parts", douke.DecodePageInParts}} {
+	}{{"fast", douke.DecodePage}, {"one_pass", douke.DecodePageReference}, {"in_parts", douke.DecodePageInParts}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(page.Body)))
@@ -73,4 +75,20 @@ func BenchmarkDecodePage(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*20), "µs/order")
 		})
 	}
+}
+
+// BenchmarkNormalizeCarriedPage maps one 20-order page to its 20 order.v1
+// events carrying their lines: the normalizer's default work per page
+// (no commission.v1 events).
+func BenchmarkNormalizeCarriedPage(b *testing.B) {
+	page := benchPage(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(page.Body)))
+	for b.Loop() {
+		recs, err := vendors.NormalizeCarriedRecords(douke.New(), page)
+		if err != nil || len(recs) != 20 {
+			b.Fatalf("%d records, %v", len(recs), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*20), "µs/order")
 }

@@ -24,6 +24,16 @@ import (
 // On success a missing, null, "", [] or {} data or data.orders means a page
 // without orders. A leading UTF-8 byte-order mark is ignored.
 func DecodePage(body []byte) (*Page, error) {
+	if p, ok := decodePageFast(wire.TrimBOM(body)); ok {
+		return p, nil
+	}
+	return decodePageReference(body)
+}
+
+// decodePageReference is DecodePage through encoding/json: the reference
+// decodePageFast is checked against, and the path of every page that
+// reader leaves (errors included).
+func decodePageReference(body []byte) (*Page, error) {
 	if p, err, ok := decodePageOnePass(body); ok {
 		return p, err
 	}

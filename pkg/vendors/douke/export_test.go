@@ -1,4 +1,8 @@
 package douke
 
-// DecodePageInParts exposes decodePageInParts to the external benchmarks.
-var DecodePageInParts = decodePageInParts
+// DecodePageInParts and DecodePageReference expose the encoding/json paths
+// to the external benchmarks.
+var (
+	DecodePageInParts   = decodePageInParts
+	DecodePageReference = decodePageReference
+)

@@ -103,3 +103,68 @@ func TestDecodePageOnePassTaken(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDecodePageFast checks that every page the reflection-free reader
+// takes decodes to the same Page through encoding/json (the reference).
+func FuzzDecodePageFast(f *testing.F) {
+	addSeeds(f)
+	for _, s := range []string{
+		`{"error":"0","data":{"orders":[{"order_id":"1","ORDER_ID":"2"}]}}`,
+		`{"error":"0","data":{"orders":[{"order_id":"1","order_id":"2"}]}}`,
+		`{"error":"0","data":{"orders":[{"order_id":"1","unknown":{"a":[1,2,{"b":null}]},"item_num":"3"}]}}`,
+		`{"error":"0","data":{"orders":[{"order_id":1.5e3,"item_num":12.0,"total_pay_amount":"12.","pid_info":"{\"pid\":\"x\"}"}]}}`,
+		`{"error":"0","data":{"orders":[{"order_id":true,"product_name":"a\u00e9\n","pid_info":{"pid":7,"PID":8}}]}}`,
+		`{"error":"0","data":{"orders":[{"order_id":"1","pid_info":{"pid":"p","extra":[]},"item_num":[],"app":{}}]}}`,
+		`{"error":"0","data":{"orders":[{"order_id":"1","item_num":-0,"commission_rate":99999999999999999999}]}}`,
+		`{"error":"0","data":{"orders":[{"order_id":"1","item_num":"1e3"}]}}`,
+		`{"error":"0","data":{"orders":[{"order_id":"1\u0000"}]},"request_id":12}`,
+		` {"msg":"ok","error":"0","data":{"cursor":"c","orders":[null,{}]}} `,
+		`{"error":"0","x":[1,2,3,{"d":"\ud83d\ude00"}],"data":{"cursor":"c"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, ok := decodePageFast(body)
+		if !ok {
+			return
+		}
+		q, err := decodePageReference(body)
+		if err != nil || !reflect.DeepEqual(p, q) {
+			t.Fatalf("fast: %+v\nreference: %+v, %v", p, q, err)
+		}
+	})
+}
+
+// TestDecodePageFastTaken checks that the fast reader takes the pages the
+// sandbox and the vendor's documentation serve (FuzzDecodePageFast would
+// otherwise compare nothing) and leaves odd pages to the reference.
+func TestDecodePageFastTaken(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body []byte
+		want bool
+	}{
+		{"sandbox page", vendorstest.ReadTestdata(t, "sandbox_page.json"), true},
+		{"lifecycle", vendorstest.ReadTestdata(t, "lifecycle.json"), true},
+		{"doc_sample", vendorstest.ReadTestdata(t, "doc_sample.json"), true},
+		{"empty", vendorstest.ReadTestdata(t, "empty.json"), true},
+		{"data null", vendorstest.ReadTestdata(t, "data_null.json"), true},
+		{"repeated data", []byte(`{"error":"0","data":{"orders":[{"order_id":"1"}]},"Data":{}}`), false},
+		{"escaped member name", []byte(`{"error":"0","\u0064ata":{"orders":[]}}`), false},
+		{"vendor error", vendorstest.ReadTestdata(t, "error_vekey.json"), false},
+		{"type-drifted amount", []byte(`{"error":"0","data":{"orders":[{"order_id":"1","total_pay_amount":"1,000.00"}]}}`), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, ok := decodePageFast(tc.body)
+			if ok != tc.want {
+				t.Fatalf("fast reader taken = %v; want %v", ok, tc.want)
+			}
+			if ok {
+				q, err := decodePageReference(tc.body)
+				if err != nil || !reflect.DeepEqual(p, q) {
+					t.Fatalf("fast: %+v\nreference: %+v, %v", p, q, err)
+				}
+			}
+		})
+	}
+}

@@ -425,3 +425,26 @@ func TestVendor(t *testing.T) {
 		t.Errorf("Normalize = %d envelopes, %v", len(envs), err)
 	}
 }
+
+// TestUnsafeIntegerCostsOnlyItsRecord checks issue 13 point 4 for vendor
+// amounts: an order whose total_pay_amount is beyond 2^53−1 is a bad
+// record of its own (a JavaScript subscriber would read another amount);
+// its neighbours map.
+func TestUnsafeIntegerCostsOnlyItsRecord(t *testing.T) {
+	body := []byte(`{"error":"0","data":{"orders":[
+		{"order_id":"1","pay_success_time":"2023-01-01 00:00:00","flow_point":"PAY_SUCC","total_pay_amount":9007199254740991},
+		{"order_id":"2","pay_success_time":"2023-01-01 00:00:00","flow_point":"PAY_SUCC","total_pay_amount":9007199254740993},
+		{"order_id":"3","pay_success_time":"2023-01-01 00:00:00","flow_point":"PAY_SUCC","total_pay_amount":100}]}}`)
+	recs, err := vendors.NormalizeCarriedRecords(New(), rawPage(body))
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("%d records, %v", len(recs), err)
+	}
+	for i, r := range recs {
+		if bad := r.Err != nil; bad != (i == 1) {
+			t.Fatalf("record %d: err = %v", i, r.Err)
+		}
+	}
+	if err := recs[1].Err; !errors.Is(err, vendors.ErrMalformedPage) || !errors.Is(err, events.ErrUnsafeInteger) || !strings.Contains(err.Error(), "paid_fen is 9007199254740993") {
+		t.Fatalf("record 1: err = %v; want ErrMalformedPage and ErrUnsafeInteger naming paid_fen", err)
+	}
+}

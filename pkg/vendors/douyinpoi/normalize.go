@@ -121,7 +121,7 @@ func NormalizeRecords(p events.RawPage) ([]vendors.Record, error) {
 		}
 		env, err := cp.Envelope()
 		if err != nil {
-			out[i].Err = fmt.Errorf("douyin-poi normalize: spu %s data.data[%d]: %w: %v", spu, i, vendors.ErrMalformedPage, err)
+			out[i].Err = fmt.Errorf("douyin-poi normalize: spu %s data.data[%d]: %w: %w", spu, i, vendors.ErrMalformedPage, err)
 			continue
 		}
 		out[i].Events = []events.Envelope{env}

@@ -90,13 +90,13 @@ func orderEvents[O any](o O, mapOrder func(O) (events.Order, []events.Commission
 	out := make([]events.Envelope, 0, 1+len(lines))
 	env, err := ord.Envelope()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", vendors.ErrMalformedPage, err)
+		return nil, fmt.Errorf("%w: %w", vendors.ErrMalformedPage, err)
 	}
 	out = append(out, env)
 	for _, l := range lines {
 		env, err := l.Envelope()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", vendors.ErrMalformedPage, err)
+			return nil, fmt.Errorf("%w: %w", vendors.ErrMalformedPage, err)
 		}
 		out = append(out, env)
 	}

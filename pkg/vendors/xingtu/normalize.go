@@ -77,7 +77,7 @@ func Normalize(p events.RawPage) ([]events.Envelope, error) {
 	}
 	e, err := snap.Envelope()
 	if err != nil {
-		return nil, fmt.Errorf("xingtu normalize: author %s period %s: %w: %v", author, period, vendors.ErrMalformedPage, err)
+		return nil, fmt.Errorf("xingtu normalize: author %s period %s: %w: %w", author, period, vendors.ErrMalformedPage, err)
 	}
 	return []events.Envelope{e}, nil
 }
