@@ -85,7 +85,10 @@ func (s *Scanner) End() bool {
 // the value. Keys holding an escape or a non-ASCII byte are not read:
 // encoding/json unquotes and case-folds them, so they could name any
 // field.
-func (s *Scanner) Object(member func(key []byte) bool) bool {
+func (s *Scanner) Object(member func(key []byte) bool) bool { return s.members(false, member) }
+
+// members reads an object; with anyKey, keys of every kind are passed on.
+func (s *Scanner) members(anyKey bool, member func(key []byte) bool) bool {
 	s.WS()
 	if !s.Byte('{') {
 		return false
@@ -97,7 +100,7 @@ func (s *Scanner) Object(member func(key []byte) bool) bool {
 	for {
 		s.WS()
 		start, end, plain, ascii, ok := s.String()
-		if !ok || !plain || !ascii {
+		if !ok || (!anyKey && (!plain || !ascii)) {
 			return false
 		}
 		s.WS()
@@ -287,51 +290,9 @@ func (s *Scanner) skip(depth int) bool {
 		_, _, _, _, ok := s.String()
 		return ok
 	case c == '{':
-		s.I++
-		s.WS()
-		if s.Byte('}') {
-			return true
-		}
-		for {
-			s.WS()
-			if _, _, _, _, ok := s.String(); !ok {
-				return false
-			}
-			s.WS()
-			if !s.Byte(':') {
-				return false
-			}
-			s.WS()
-			if !s.skip(depth + 1) {
-				return false
-			}
-			s.WS()
-			if s.Byte('}') {
-				return true
-			}
-			if !s.Byte(',') {
-				return false
-			}
-		}
+		return s.members(true, func([]byte) bool { s.WS(); return s.skip(depth + 1) })
 	case c == '[':
-		s.I++
-		s.WS()
-		if s.Byte(']') {
-			return true
-		}
-		for {
-			s.WS()
-			if !s.skip(depth + 1) {
-				return false
-			}
-			s.WS()
-			if s.Byte(']') {
-				return true
-			}
-			if !s.Byte(',') {
-				return false
-			}
-		}
+		return s.Array(func() bool { s.WS(); return s.skip(depth + 1) })
 	case c == 't':
 		return s.literal("true")
 	case c == 'f':
