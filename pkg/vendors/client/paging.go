@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/yongjin-dev/yongjin/pkg/internal/jsonscan"
 )
 
 // CountElements returns how many elements the JSON array list holds without
@@ -14,6 +16,9 @@ func CountElements(list []byte) (int, error) {
 	list = bytes.TrimSpace(list)
 	if len(list) == 0 || bytes.Equal(list, []byte("null")) {
 		return 0, nil
+	}
+	if n, ok := countFast(list); ok {
+		return n, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(list))
 	tok, err := dec.Token()
@@ -35,4 +40,18 @@ func CountElements(list []byte) (int, error) {
 		return n, fmt.Errorf("record list: %w", err)
 	}
 	return n, nil
+}
+
+// countFast is CountElements for a list that is one valid JSON array,
+// counted in one validating pass without decoding; ok is false for
+// anything else, which CountElements then reads with encoding/json (same
+// count where both succeed: FuzzCountElements).
+func countFast(list []byte) (n int, ok bool) {
+	s := jsonscan.Scanner{B: list}
+	ok = s.Array(func() bool {
+		n++
+		_, _, ok := s.Skip()
+		return ok
+	})
+	return n, ok && s.End()
 }

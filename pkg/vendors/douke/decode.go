@@ -44,7 +44,7 @@ func decodePageReference(body []byte) (*Page, error) {
 // list one after the other (DecodePaging, then wire.DecodeList): it gives
 // every error its precise text.
 func decodePageInParts(body []byte) (*Page, error) {
-	p, orders, err := DecodePaging(body)
+	p, orders, err := decodePagingReference(wire.TrimBOM(body))
 	if err != nil || orders == nil {
 		return p, err
 	}
@@ -146,6 +146,16 @@ func (env *onePassEnvelope[O]) page() *Page {
 // those of DecodePage short of the records' own.
 func DecodePaging(body []byte) (*Page, []byte, error) {
 	body = wire.TrimBOM(body)
+	if p, orders, ok := decodePagingFast(body); ok {
+		return p, orders, nil
+	}
+	return decodePagingReference(body)
+}
+
+// decodePagingReference is DecodePaging through encoding/json: the
+// reference decodePagingFast is checked against, and the path of every
+// answer that reader leaves (errors included).
+func decodePagingReference(body []byte) (*Page, []byte, error) {
 	var env struct {
 		Error     json.RawMessage `json:"error"`
 		Msg       FlexString      `json:"msg"`

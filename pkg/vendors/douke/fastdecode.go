@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/yongjin-dev/yongjin/pkg/internal/jsonscan"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/wire"
 )
 
 // decodePageFast is DecodePage for the common page, read in one pass
@@ -332,4 +333,102 @@ func (r *pageReader) flexInt(dst *FlexInt) bool {
 	}
 	start, end, ok := r.s.Skip()
 	return ok && dst.UnmarshalJSON(r.s.B[start:end]) == nil
+}
+
+// decodePagingFast is DecodePaging for the common answer, read in one pass
+// without reflection (the poller's hot path): the envelope, data.cursor and
+// the span of data.orders, validated but not decoded. ok is false wherever
+// it might differ from the reference (as for decodePageFast, and for a
+// vendor error), and the caller then runs the reference, which gives the
+// same page and list (FuzzDecodePagingFast) or the precise error. orders
+// is a slice of body. body has no byte-order mark.
+func decodePagingFast(body []byte) (page *Page, orders []byte, ok bool) {
+	r := pageReader{s: jsonscan.Scanner{B: body, Text: string(body)}}
+	p := &Page{Error: "0"}
+	var seen uint8
+	var code string
+	ok = r.s.Object(func(key []byte) bool {
+		var bit uint8
+		switch string(key) {
+		case "error":
+			bit = 1
+		case "msg":
+			bit = 2
+		case "data":
+			bit = 4
+		case "request_id":
+			bit = 8
+		default:
+			return r.unknown(key, envelopeKeys)
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		switch bit {
+		case 1:
+			start, end, ok := r.s.Skip()
+			if !ok {
+				return false
+			}
+			c, err := errorCode(body[start:end])
+			code = c
+			return err == nil
+		case 2:
+			return r.flexString((*FlexString)(&p.Msg))
+		case 4:
+			if r.s.Peek() != '{' {
+				start, end, ok := r.s.Skip()
+				return ok && wire.IsEmpty(body[start:end])
+			}
+			var list []byte
+			if !r.pagingData(p, &list) {
+				return false
+			}
+			orders = list
+			return true
+		default:
+			return r.flexString((*FlexString)(&p.RequestID))
+		}
+	})
+	if !ok || seen&1 == 0 || code != "0" || !r.s.End() {
+		return nil, nil, false
+	}
+	return p, orders, true
+}
+
+// pagingData reads the data object for decodePagingFast: the cursor, and
+// data.orders as a span (nil when it is empty, null or absent).
+func (r *pageReader) pagingData(p *Page, list *[]byte) bool {
+	var seen uint8
+	return r.s.Object(func(key []byte) bool {
+		switch string(key) {
+		case "cursor":
+			if seen&1 != 0 {
+				return false
+			}
+			seen |= 1
+			return r.flexString((*FlexString)(&p.Cursor))
+		case "orders":
+			if seen&2 != 0 {
+				return false
+			}
+			seen |= 2
+			start, end, ok := r.s.Skip()
+			if !ok {
+				return false
+			}
+			span := r.s.B[start:end]
+			switch {
+			case wire.IsEmpty(span):
+				*list = nil
+			case span[0] == '[':
+				*list = span
+			default:
+				return false
+			}
+			return true
+		}
+		return r.unknown(key, dataKeys)
+	})
 }

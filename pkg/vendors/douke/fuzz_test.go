@@ -1,6 +1,7 @@
 package douke
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 
@@ -166,5 +167,50 @@ func TestDecodePageFastTaken(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// FuzzDecodePagingFast checks that every answer the poller's one-pass
+// reader takes gives the page and order list encoding/json gives.
+func FuzzDecodePagingFast(f *testing.F) {
+	addSeeds(f)
+	for _, s := range []string{
+		`{"error":"0","data":{"cursor":"c","orders":[{"order_id":"1"},{"x":[1,{"y":"\u00e9"}]}]},"request_id":"r"}`,
+		`{"error":"0","data":{"cursor":"c","orders":{}}}`,
+		`{"error":"0","data":{"cursor":"c","orders":" "}}`,
+		`{"error":"0","data":{"cursor":"c","orders":"x"}}`,
+		`{"error":"0","data":[ ]}`,
+		`{"error":"0","data":[1]}`,
+		`{"error":"0","data":{"Orders":[1]}}`,
+		`{"error":"0","data":{"orders":[1],"orders":[2]}}`,
+		`{"error":"0","data":{"orders":[1]}} ,`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, orders, ok := decodePagingFast(body)
+		if !ok {
+			return
+		}
+		q, qorders, err := decodePagingReference(body)
+		if err != nil || !reflect.DeepEqual(p, q) || !bytes.Equal(orders, qorders) || (orders == nil) != (qorders == nil) {
+			t.Fatalf("fast: %+v %q\nreference: %+v %q, %v", p, orders, q, qorders, err)
+		}
+	})
+}
+
+// TestDecodePagingFastTaken checks that the poller's reader takes the
+// sandbox's and the documentation's pages.
+func TestDecodePagingFastTaken(t *testing.T) {
+	for _, name := range []string{"sandbox_page.json", "lifecycle.json", "doc_sample.json", "empty.json", "data_null.json"} {
+		body := vendorstest.ReadTestdata(t, name)
+		p, orders, ok := decodePagingFast(body)
+		if !ok {
+			t.Fatalf("%s: not taken", name)
+		}
+		q, qorders, err := decodePagingReference(body)
+		if err != nil || !reflect.DeepEqual(p, q) || !bytes.Equal(orders, qorders) {
+			t.Fatalf("%s: fast %+v %d bytes; reference %+v %d bytes, %v", name, p, len(orders), q, len(qorders), err)
+		}
 	}
 }

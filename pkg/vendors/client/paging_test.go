@@ -1,0 +1,62 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+// countReference is CountElements through encoding/json only.
+func countReference(list []byte) (int, error) {
+	dec := json.NewDecoder(bytes.NewReader(list))
+	if tok, err := dec.Token(); err != nil {
+		return 0, err
+	} else if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return 0, fmt.Errorf("not an array")
+	}
+	n := 0
+	for dec.More() {
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return n, err
+		}
+		n++
+	}
+	_, err := dec.Token()
+	return n, err
+}
+
+func TestCountElements(t *testing.T) {
+	for _, tc := range []struct {
+		list string
+		want int
+		err  bool
+	}{
+		{``, 0, false}, {`null`, 0, false}, {`[]`, 0, false}, {` [ {"a":[1,2]}, null, "x" ] `, 3, false},
+		{`[1,2] x`, 2, false}, {`{}`, 0, true}, {`[1,`, 1, true}, {`[01]`, 1, true},
+	} {
+		n, err := CountElements([]byte(tc.list))
+		if n != tc.want || (err != nil) != tc.err {
+			t.Errorf("CountElements(%q) = %d, %v; want %d, error %v", tc.list, n, err, tc.want, tc.err)
+		}
+	}
+}
+
+// FuzzCountElements checks that the one-pass count agrees with
+// encoding/json wherever it answers.
+func FuzzCountElements(f *testing.F) {
+	for _, s := range []string{`[]`, `[1,"a",{"b":[null,true]}]`, `[1] `, `[[[]]]`, `["\u00e9\n"]`, `[1,]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, list []byte) {
+		n, ok := countFast(list)
+		if !ok {
+			return
+		}
+		m, err := countReference(list)
+		if err != nil || m != n {
+			t.Fatalf("countFast(%q) = %d; encoding/json %d, %v", list, n, m, err)
+		}
+	})
+}
