@@ -257,6 +257,9 @@ type Answer struct {
 // counts its records without decoding them; errors are DecodePaging's, or
 // the count's.
 func DecodeAnswer(r client.Response) (Answer, error) {
+	if p, orders, n, ok := decodePagingFast(wire.TrimBOM(r.Body)); ok {
+		return Answer{Page: p, Records: n, Orders: orders}, nil
+	}
 	p, orders, err := DecodePaging(r.Body)
 	if err != nil {
 		return Answer{}, err

@@ -146,7 +146,7 @@ func (env *onePassEnvelope[O]) page() *Page {
 // those of DecodePage short of the records' own.
 func DecodePaging(body []byte) (*Page, []byte, error) {
 	body = wire.TrimBOM(body)
-	if p, orders, ok := decodePagingFast(body); ok {
+	if p, orders, _, ok := decodePagingFast(body); ok {
 		return p, orders, nil
 	}
 	return decodePagingReference(body)

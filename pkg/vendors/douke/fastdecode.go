@@ -341,8 +341,9 @@ func (r *pageReader) flexInt(dst *FlexInt) bool {
 // it might differ from the reference (as for decodePageFast, and for a
 // vendor error), and the caller then runs the reference, which gives the
 // same page and list (FuzzDecodePagingFast) or the precise error. orders
-// is a slice of body. body has no byte-order mark.
-func decodePagingFast(body []byte) (page *Page, orders []byte, ok bool) {
+// is a slice of body and n the number of its elements. body has no
+// byte-order mark.
+func decodePagingFast(body []byte) (page *Page, orders []byte, n int, ok bool) {
 	r := pageReader{s: jsonscan.Scanner{B: body, Text: string(body)}}
 	p := &Page{Error: "0"}
 	var seen uint8
@@ -381,25 +382,21 @@ func decodePagingFast(body []byte) (page *Page, orders []byte, ok bool) {
 				start, end, ok := r.s.Skip()
 				return ok && wire.IsEmpty(body[start:end])
 			}
-			var list []byte
-			if !r.pagingData(p, &list) {
-				return false
-			}
-			orders = list
-			return true
+			return r.pagingData(p, &orders, &n)
 		default:
 			return r.flexString((*FlexString)(&p.RequestID))
 		}
 	})
 	if !ok || seen&1 == 0 || code != "0" || !r.s.End() {
-		return nil, nil, false
+		return nil, nil, 0, false
 	}
-	return p, orders, true
+	return p, orders, n, true
 }
 
 // pagingData reads the data object for decodePagingFast: the cursor, and
-// data.orders as a span (nil when it is empty, null or absent).
-func (r *pageReader) pagingData(p *Page, list *[]byte) bool {
+// data.orders as a span (nil when it is empty, null or absent) with the
+// number of its elements.
+func (r *pageReader) pagingData(p *Page, list *[]byte, n *int) bool {
 	var seen uint8
 	return r.s.Object(func(key []byte) bool {
 		switch string(key) {
@@ -414,20 +411,19 @@ func (r *pageReader) pagingData(p *Page, list *[]byte) bool {
 				return false
 			}
 			seen |= 2
+			*list, *n = nil, 0
+			if r.s.Peek() == '[' {
+				start, count := r.s.I, 0
+				if !r.s.Array(func() bool { count++; _, _, ok := r.s.Skip(); return ok }) {
+					return false
+				}
+				if count > 0 {
+					*list, *n = r.s.B[start:r.s.I], count
+				}
+				return true
+			}
 			start, end, ok := r.s.Skip()
-			if !ok {
-				return false
-			}
-			span := r.s.B[start:end]
-			switch {
-			case wire.IsEmpty(span):
-				*list = nil
-			case span[0] == '[':
-				*list = span
-			default:
-				return false
-			}
-			return true
+			return ok && wire.IsEmpty(r.s.B[start:end])
 		}
 		return r.unknown(key, dataKeys)
 	})

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/yongjin-dev/yongjin/pkg/events"
+	"github.com/yongjin-dev/yongjin/pkg/vendors/client"
 	"github.com/yongjin-dev/yongjin/pkg/vendors/vendorstest"
 )
 
@@ -188,13 +189,16 @@ func FuzzDecodePagingFast(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		p, orders, ok := decodePagingFast(body)
+		p, orders, n, ok := decodePagingFast(body)
 		if !ok {
 			return
 		}
 		q, qorders, err := decodePagingReference(body)
 		if err != nil || !reflect.DeepEqual(p, q) || !bytes.Equal(orders, qorders) || (orders == nil) != (qorders == nil) {
 			t.Fatalf("fast: %+v %q\nreference: %+v %q, %v", p, orders, q, qorders, err)
+		}
+		if m, err := client.CountElements(qorders); err != nil || m != n {
+			t.Fatalf("fast count %d; CountElements %d, %v", n, m, err)
 		}
 	})
 }
@@ -204,7 +208,7 @@ func FuzzDecodePagingFast(f *testing.F) {
 func TestDecodePagingFastTaken(t *testing.T) {
 	for _, name := range []string{"sandbox_page.json", "lifecycle.json", "doc_sample.json", "empty.json", "data_null.json"} {
 		body := vendorstest.ReadTestdata(t, name)
-		p, orders, ok := decodePagingFast(body)
+		p, orders, _, ok := decodePagingFast(body)
 		if !ok {
 			t.Fatalf("%s: not taken", name)
 		}
