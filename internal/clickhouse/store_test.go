@@ -239,7 +239,7 @@ func TestInsertBadEvent(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	s := openTestStore(t)
 	ctx := testCtx(t)
-	full := order("douke", "7312345678901234567", events.StatusSettled, 9223372036854775, v1)
+	full := order("douke", "7312345678901234567", events.StatusSettled, events.MaxSafeInteger, v1) // the largest amount an event may carry
 	full.ParentOrderID = "7312345678901234000"
 	full.ProductID, full.ShopID, full.AuthorID = "3712345678901234567", "9223372036854775807", "1000000000000000001"
 	full.BuyerOpenID = "open_id:Zx9/+=="
