@@ -210,8 +210,8 @@ var grafanaExpected = map[string][][]string{
 		r("2024-03-03 00:00:00", "douke", 0), r("2024-03-03 00:00:00", "taobao-live", 0),
 	},
 	"Refunds by platform": {
-		r("douke", 5, 2, 1, 0, ratio(2, 5), "460.00", "130.00"),
-		r("taobao-live", 4, 1, 0, 1, ratio(1, 4), "130.00", "40.00"),
+		r("douke", 5, 2, 1, 0, ratio(2, 5), "460.00", "130.00", "130.00", ratio(130, 460)),
+		r("taobao-live", 4, 1, 0, 1, ratio(1, 4), "130.00", "40.00", "10.00", ratio(10, 130)), // t2: 10 of 40 yuan refunded
 	},
 	"Settlement lag by platform (hours)": {r("douke", 3, 40, 48, 60)},
 	"Top creators": {

@@ -58,6 +58,7 @@ type order struct {
 	status                         events.Status
 	updated                        time.Time
 	settledBaseFen, lineSettledFen int64
+	refundedFen                    int64 // orders.refunded_fen: what the buyer got back
 }
 
 // The orders. Creator commission = paid × creator rate; douke also pays the
@@ -114,7 +115,13 @@ func (o order) settledAt(at time.Time) order {
 
 func (o order) refundedAt(at time.Time) order {
 	o.status, o.updated, o.refunded = events.StatusRefunded, at.Add(ms), ptr(at)
-	o.settledBaseFen = 0
+	o.settledBaseFen, o.refundedFen = 0, o.paidFen
+	return o
+}
+
+// refundedPart makes a refund partial: the buyer got fen back.
+func (o order) refundedPart(fen int64) order {
+	o.refundedFen = fen
 	return o
 }
 
@@ -131,7 +138,7 @@ func (o order) envelopes() []events.Envelope {
 		ProductID: o.product, ProductName: o.productName, ShopID: o.shop, ShopName: o.shopName,
 		AuthorID: o.author, AuthorName: o.authorName, BuyerOpenID: "buyer-" + o.id, Channel: "Live",
 		Quantity: 1, Currency: events.CurrencyCNY, PaidFen: o.paidFen, EstimatedBaseFen: o.paidFen,
-		SettledBaseFen: o.settledBaseFen, Status: o.status, VendorStatus: "vendor-" + string(o.status),
+		SettledBaseFen: o.settledBaseFen, RefundedFen: o.refundedFen, Status: o.status, VendorStatus: "vendor-" + string(o.status),
 		PaidAt: o.paid.UTC(), UpdatedAt: o.updated.UTC(), ReceivedAt: o.received, SettledAt: o.settled, RefundedAt: o.refunded,
 		Version: version,
 	}
@@ -185,7 +192,7 @@ var (
 	d0v2 = d0v1.settledAt(March(1, 10, 0)) // lag 48 h, paid outside the range
 	t1v1 = t1.paidState()
 	t2v1 = t2.paidState()
-	t2v2 = t2v1.refundedAt(March(3, 10, 0))
+	t2v2 = t2v1.refundedAt(March(3, 10, 0)).refundedPart(1000) // 10 of its 40 yuan
 	t3v1 = t3.paidState()
 	t3v2 = t3v1.cancelledAt(March(3, 12, 0))
 	t4v1 = t4.paidState()
