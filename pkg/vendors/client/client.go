@@ -270,7 +270,7 @@ func (c *Core) once(ctx context.Context, newReq func(context.Context) (*http.Req
 		return Response{}, fmt.Errorf("%w: %s %s%s: %v", ErrTransient, req.Method, req.URL.Host, req.URL.Path, err)
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	body, err := readBody(res, 64<<20)
 	if err != nil {
 		return Response{}, fmt.Errorf("%w: read body: %v", ErrTransient, err)
 	}
@@ -338,4 +338,29 @@ func Redact(s string, secrets ...string) string {
 		}
 	}
 	return s
+}
+
+// readBody reads at most limit bytes of res's body, into one buffer of the
+// announced length when the server sent one (a page is read without
+// growing and copying its buffer again and again, as io.ReadAll does).
+func readBody(res *http.Response, limit int64) ([]byte, error) {
+	r := io.LimitReader(res.Body, limit)
+	n := res.ContentLength
+	if n <= 0 || n >= limit {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, 0, n+1) // +1: the read that sees EOF needs no new buffer
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // longer than announced: grow as append does
+		}
+		m, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"testing"
 )
 
@@ -59,4 +61,33 @@ func FuzzCountElements(f *testing.F) {
 			t.Fatalf("countFast(%q) = %d; encoding/json %d, %v", list, n, m, err)
 		}
 	})
+}
+
+// TestReadBody checks that a body is read whole and exactly, with and
+// without an announced length, and that the limit holds.
+func TestReadBody(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 8000) // 128,000 bytes
+	for _, tc := range []struct {
+		name   string
+		length int64 // ContentLength as the client sees it (-1: chunked)
+		limit  int64
+		want   []byte
+	}{
+		{"announced", int64(len(body)), 64 << 20, body},
+		{"chunked", -1, 64 << 20, body},
+		{"over the limit", int64(len(body)), 1000, body[:1000]},
+		{"empty", 0, 64 << 20, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := body
+			if tc.want == nil {
+				src = nil
+			}
+			res := &http.Response{ContentLength: tc.length, Body: io.NopCloser(bytes.NewReader(src))}
+			got, err := readBody(res, tc.limit)
+			if err != nil || !bytes.Equal(got, tc.want) {
+				t.Fatalf("readBody = %d bytes, %v; want %d bytes", len(got), err, len(tc.want))
+			}
+		})
+	}
 }
