@@ -21,9 +21,22 @@ import (
 func decodePageFast(body []byte) (page *Page, ok bool) {
 	r := pageReader{s: jsonscan.Scanner{B: body, Text: string(body)}}
 	p := &Page{Error: "0"}
+	if !r.envelope(p, func() bool { return r.data(p) }) {
+		return nil, false
+	}
+	if len(p.Orders) == 0 {
+		p.Orders = nil
+	}
+	return p, true
+}
+
+// envelope reads a kol_OrderAds response: its error code, which must be
+// "0", msg and request_id into p, and data with readData; every member at
+// most once, nothing after the object.
+func (r *pageReader) envelope(p *Page, readData func() bool) bool {
 	var seen uint8
 	var code string
-	ok = r.s.Object(func(key []byte) bool {
+	ok := r.s.Object(func(key []byte) bool {
 		var bit uint8
 		switch string(key) {
 		case "error":
@@ -47,24 +60,18 @@ func decodePageFast(body []byte) (page *Page, ok bool) {
 			if !ok {
 				return false
 			}
-			c, err := errorCode(body[start:end])
+			c, err := errorCode(r.s.B[start:end])
 			code = c
 			return err == nil
 		case 2:
 			return r.flexString((*FlexString)(&p.Msg))
 		case 4:
-			return r.data(p)
+			return readData()
 		default:
 			return r.flexString((*FlexString)(&p.RequestID))
 		}
 	})
-	if !ok || seen&1 == 0 || code != "0" || !r.s.End() {
-		return nil, false
-	}
-	if len(p.Orders) == 0 {
-		p.Orders = nil
-	}
-	return p, true
+	return ok && seen&1 != 0 && code == "0" && r.s.End()
 }
 
 // Known keys of each object, for unknown: a key encoding/json would fold
@@ -346,48 +353,14 @@ func (r *pageReader) flexInt(dst *FlexInt) bool {
 func decodePagingFast(body []byte) (page *Page, orders []byte, n int, ok bool) {
 	r := pageReader{s: jsonscan.Scanner{B: body, Text: string(body)}}
 	p := &Page{Error: "0"}
-	var seen uint8
-	var code string
-	ok = r.s.Object(func(key []byte) bool {
-		var bit uint8
-		switch string(key) {
-		case "error":
-			bit = 1
-		case "msg":
-			bit = 2
-		case "data":
-			bit = 4
-		case "request_id":
-			bit = 8
-		default:
-			return r.unknown(key, envelopeKeys)
-		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		switch bit {
-		case 1:
+	ok = r.envelope(p, func() bool {
+		if r.s.Peek() != '{' {
 			start, end, ok := r.s.Skip()
-			if !ok {
-				return false
-			}
-			c, err := errorCode(body[start:end])
-			code = c
-			return err == nil
-		case 2:
-			return r.flexString((*FlexString)(&p.Msg))
-		case 4:
-			if r.s.Peek() != '{' {
-				start, end, ok := r.s.Skip()
-				return ok && wire.IsEmpty(body[start:end])
-			}
-			return r.pagingData(p, &orders, &n)
-		default:
-			return r.flexString((*FlexString)(&p.RequestID))
+			return ok && wire.IsEmpty(body[start:end])
 		}
+		return r.pagingData(p, &orders, &n)
 	})
-	if !ok || seen&1 == 0 || code != "0" || !r.s.End() {
+	if !ok {
 		return nil, nil, 0, false
 	}
 	return p, orders, n, true
