@@ -217,6 +217,9 @@ func (c *Core) Do(ctx context.Context, newReq func(context.Context) (*http.Reque
 		if err == nil {
 			return nil
 		}
+		if ctx.Err() != nil { // cancelled while the request ran: the caller's stop wins over the answer
+			return backoff.Permanent(ctx.Err())
+		}
 		if !Retryable(err) || attempt >= c.cfg.MaxAttempts || RetryAfter(err) > c.cfg.MaxRetryAfter {
 			return backoff.Permanent(err)
 		}
