@@ -306,9 +306,9 @@ func (s *Scanner) skip(depth int) bool {
 	return false
 }
 
-// text returns B[start:end] as a string: a substring of Text when set, a
+// Substring returns B[start:end] as a string: a substring of Text when set, a
 // copy otherwise.
-func (s *Scanner) text(start, end int) string {
+func (s *Scanner) Substring(start, end int) string {
 	if len(s.Text) == len(s.B) {
 		return s.Text[start:end]
 	}
@@ -328,7 +328,7 @@ func (s *Scanner) Str(dst *string) bool {
 		return false
 	}
 	if plain {
-		*dst = s.text(start+1, end-1)
+		*dst = s.Substring(start+1, end-1)
 		return true
 	}
 	return json.Unmarshal(s.B[start:end], dst) == nil

@@ -308,14 +308,14 @@ func (r *pageReader) flexString(dst *FlexString) bool {
 			return false
 		}
 		if plain {
-			*dst = FlexString(r.s.Text[start+1 : end-1])
+			*dst = FlexString(r.s.Substring(start+1, end-1))
 			return true
 		}
 		return dst.UnmarshalJSON(r.s.B[start:end]) == nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		start, end, _, ok := r.s.Number()
 		if ok {
-			*dst = FlexString(r.s.Text[start:end])
+			*dst = FlexString(r.s.Substring(start, end))
 		}
 		return ok
 	}
@@ -351,7 +351,9 @@ func (r *pageReader) flexInt(dst *FlexInt) bool {
 // is a slice of body and n the number of its elements. body has no
 // byte-order mark.
 func decodePagingFast(body []byte) (page *Page, orders []byte, n int, ok bool) {
-	r := pageReader{s: jsonscan.Scanner{B: body, Text: string(body)}}
+	// No Text: the few strings are copied, so a kept cursor does not keep
+	// the whole body alive (the poller keeps cursors).
+	r := pageReader{s: jsonscan.Scanner{B: body}}
 	p := &Page{Error: "0"}
 	ok = r.envelope(p, func() bool {
 		if r.s.Peek() != '{' {
