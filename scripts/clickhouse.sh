@@ -202,6 +202,9 @@ launch() {
 		args+=(--user_directories.local_directory.path="$STATE/access/")
 	fi
 	say "starting clickhouse-server on 127.0.0.1:$tcp (http $http, interserver $inter${extra:+, ${extra[*]}}), data in $STATE"
+	# Keep the previous server's error log (a server that died says why there),
+	# then start this one's empty (the start-up check below reads it).
+	if [ -s "$STATE/ch.err" ]; then mv -f "$STATE/ch.err" "$STATE/ch.err.previous"; fi
 	: >"$STATE/ch.err"
 	# setsid: its own session, so the demo's or test's Ctrl-C and exit do not take it down.
 	if command -v setsid >/dev/null; then
@@ -290,6 +293,8 @@ cmd_start() {
 	if [ -n "$pid" ] && ours "$pid"; then
 		say "clickhouse-server (pid $pid) is alive but does not answer; restarting it"
 		stop_pid "$pid"
+	elif [ -n "$pid" ]; then
+		say "the private clickhouse-server (pid $pid) is gone; its error log is kept as $STATE/ch.err.previous"
 	fi
 	rm -f "$STATE/pid"
 	for attempt in 1 2 3; do
