@@ -20,6 +20,12 @@ func CountElements(list []byte) (int, error) {
 	if n, ok := countFast(list); ok {
 		return n, nil
 	}
+	return countDecoding(list)
+}
+
+// countDecoding is CountElements through encoding/json's decoder (the
+// reference countFast is checked against), with its precise errors.
+func countDecoding(list []byte) (int, error) {
 	dec := json.NewDecoder(bytes.NewReader(list))
 	tok, err := dec.Token()
 	if err != nil {

@@ -257,10 +257,11 @@ type Answer struct {
 // counts its records without decoding them; errors are DecodePaging's, or
 // the count's.
 func DecodeAnswer(r client.Response) (Answer, error) {
-	if p, orders, n, ok := decodePagingFast(wire.TrimBOM(r.Body)); ok {
+	body := wire.TrimBOM(r.Body)
+	if p, orders, n, ok := decodePagingFast(body); ok {
 		return Answer{Page: p, Records: n, Orders: orders}, nil
 	}
-	p, orders, err := DecodePaging(r.Body)
+	p, orders, err := decodePagingReference(body) // the fast reader already said no
 	if err != nil {
 		return Answer{}, err
 	}

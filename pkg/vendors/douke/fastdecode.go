@@ -1,6 +1,7 @@
 package douke
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/yongjin-dev/yongjin/pkg/internal/jsonscan"
@@ -74,36 +75,35 @@ func (r *pageReader) envelope(p *Page, readData func() bool) bool {
 	return ok && seen&1 != 0 && code == "0" && r.s.End()
 }
 
-// Known keys of each object, for unknown: a key encoding/json would fold
-// onto one of them is not read.
+// Known keys of the small objects, for unknown (an order's are those
+// Order.field knows).
 var (
 	envelopeKeys = []string{"error", "msg", "data", "request_id"}
 	dataKeys     = []string{"cursor", "orders"}
 	pidKeys      = []string{"pid", "external_info", "media_type_name"}
-	orderKeys    = []string{
-		"order_id", "product_id", "product_name", "product_img", "author_account", "author_openid",
-		"author_short_id", "author_buyin_id", "shop_name", "shop_id", "total_pay_amount", "pay_goods_amount",
-		"settled_goods_amount", "commission_rate", "estimated_commission", "real_commission", "flow_point", "app",
-		"buyer_openid", "update_time", "pay_success_time", "settle_time", "confirm_time", "refund_time",
-		"shop_estimated_commission", "shop_real_commission", "estimated_tech_service_fee",
-		"settled_tech_service_fee", "pid_info", "item_num", "estimated_total_commission",
-		"pick_source_client_key", "ads_split_rate", "ads_estimated_commission", "ads_real_commission",
-		"ads_promotion_rate", "media_type", "live_ads_type", "ads_activity_id",
-		"ads_estimated_tech_service_fee", "product_activity_id", "ads_fans_type", "material_id",
-	}
 )
+
+// isOrderKey reports whether name (lower case) is an order field.
+func isOrderKey(name string) bool {
+	var probe Order
+	i, _, _ := probe.field(name)
+	return i >= 0
+}
 
 // pageReader reads one page.
 type pageReader struct{ s jsonscan.Scanner }
 
 // unknown skips the value of a key that names no field, as encoding/json
 // ignores it, unless encoding/json would match it to one of known
-// case-insensitively.
+// case-insensitively (keys reach here as ASCII, so folding is lower-casing).
 func (r *pageReader) unknown(key []byte, known []string) bool {
-	for _, k := range known {
-		if strings.EqualFold(string(key), k) {
-			return false
-		}
+	return r.unknownBy(key, func(name string) bool { return slices.Contains(known, name) })
+}
+
+// unknownBy is unknown with the known names given by a lookup.
+func (r *pageReader) unknownBy(key []byte, known func(name string) bool) bool {
+	if known(strings.ToLower(string(key))) {
+		return false
 	}
 	_, _, ok := r.s.Skip()
 	return ok
@@ -157,7 +157,7 @@ func (r *pageReader) order(o *Order) bool {
 	return r.s.Object(func(key []byte) bool {
 		i, str, num := o.field(string(key))
 		if i < 0 {
-			return r.unknown(key, orderKeys)
+			return r.unknownBy(key, isOrderKey)
 		}
 		if seen&(1<<i) != 0 {
 			return false
